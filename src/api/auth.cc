@@ -1,0 +1,100 @@
+#include "api/auth.h"
+
+#include <fmt/format.h>
+#include <strings.h>
+
+#include "core/crypto.h"
+
+namespace arenite::api {
+namespace {
+
+bool IsSafeMethod(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+http::Reply BearerError(const Error& error, std::string_view rfc_error, std::string_view scope) {
+  http::Reply reply = http::ErrorReply(error);
+  std::string challenge = "Bearer realm=\"arenite\"";
+  if (!rfc_error.empty()) challenge += fmt::format(", error=\"{}\"", rfc_error);
+  if (!scope.empty()) challenge += fmt::format(", scope=\"{}\"", scope);
+  reply.headers.Set("WWW-Authenticate", challenge);
+  return reply;
+}
+
+}  // namespace
+
+Result<Principal> Auth::Authenticate(const http::Request& request) const {
+  if (auto authorization = request.Header("Authorization")) {
+    std::string_view value = *authorization;
+    if (value.size() < 7 || strncasecmp(value.data(), "Bearer ", 7) != 0) {
+      return Unauthorized("only Bearer authorization is accepted", kErrInvalidToken);
+    }
+    std::string_view token = value.substr(7);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    if (!bearer_) return Unauthorized("the access token is not valid", kErrInvalidToken);
+    return bearer_(token);
+  }
+  if (auto session = request.Header("arena_session_id")) {
+    return sessions_.Validate(*session, workspace::AuthKind::kSession);
+  }
+  if (auto cookie = request.Cookie(kSessionCookie)) {
+    ARENITE_ASSIGN_OR_RETURN(Principal p, sessions_.Validate(*cookie, workspace::AuthKind::kCookie));
+    if (!IsSafeMethod(request.method)) {
+      auto sent = request.Header(kCsrfHeader);
+      if (!sent || !crypto::ConstantTimeEquals(*sent, workspace::Sessions::CsrfToken(*cookie))) {
+        return MakeError(403, kErrCsrf, "the CSRF token is missing or wrong");
+      }
+    }
+    return p;
+  }
+  return Unauthorized(
+      "there is no access token or session associated with this request, or it is not valid");
+}
+
+void Auth::AddQuotaHeaders(http::Reply& reply, const workspace::RequestQuota::Decision& d) const {
+  reply.headers.Set("X-Arena-Requests-Remaining", std::to_string(d.remaining));
+  reply.headers.Set("X-Arena-Next-Request-Limit-Reset", FormatDateTime(d.reset_at));
+}
+
+http::Handler Auth::Guard(Access access, ApiHandler handler) const {
+  return [this, access = std::move(access), handler = std::move(handler)](http::Request& request) {
+    // RFC 6750 allows tokens in the query string, but they end up in logs and histories.
+    if (request.Query("access_token")) {
+      return http::ErrorReply(BadRequest("access tokens are not accepted in the query string",
+                                         kErrTokenInQuery));
+    }
+    bool bearer = request.Header("Authorization").has_value();
+    auto principal = Authenticate(request);
+    if (!principal.ok()) {
+      const Error& e = principal.error();
+      if (e.status == 401) return BearerError(e, bearer ? "invalid_token" : "", "");
+      return http::ErrorReply(e);
+    }
+    request.workspace_id = principal->workspace_id;
+
+    auto decision = quota_.Take(principal->workspace_id);
+    http::Reply reply;
+    if (!decision.allowed) {
+      reply = http::ErrorReply(MakeError(
+          429, kErrRequestLimit,
+          fmt::format("You have exceeded your maximum of \"{}\" requests during the last 24 "
+                      "hours. Additional requests can be made at \"{}\".",
+                      decision.limit, FormatDateTime(decision.reset_at))));
+      reply.headers.Set("Retry-After",
+                        std::to_string(std::max<int64_t>(1, decision.reset_at - clock_.Now())));
+    } else if (!access.scope.empty() && !principal->HasScope(access.scope)) {
+      reply = BearerError(MakeError(403, kErrInsufficientScope,
+                                    fmt::format("the token lacks the scope '{}'", access.scope)),
+                          "insufficient_scope", access.scope);
+    } else if (principal->role < access.min_role) {
+      reply = http::ErrorReply(
+          Forbidden("You do not have privileges to perform the requested operation."));
+    } else {
+      reply = handler(request, *principal);
+    }
+    AddQuotaHeaders(reply, decision);
+    return reply;
+  };
+}
+
+}  // namespace arenite::api

@@ -1,0 +1,27 @@
+// Registration of the /v1 handlers and the operational endpoints. Handlers are thin: parse,
+// call the domain component, render. Each Register* function adds one resource's routes.
+#pragma once
+
+#include "api/auth.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "http/router.h"
+#include "store/store.h"
+#include "workspace/quota.h"
+#include "workspace/sessions.h"
+#include "workspace/users.h"
+
+namespace arenite::api {
+
+// POST /v1/login, PUT /v1/logout.
+void RegisterSessionRoutes(http::Router& router, const Auth& auth, workspace::Sessions& sessions,
+                           workspace::RequestQuota& quota);
+// /v1/settings/users.
+void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users& users,
+                        workspace::Sessions& sessions);
+// /healthz, /readyz, /metrics, /openapi.yaml; with a test clock also POST /_test/clock.
+void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableClock* test_clock);
+
+json::Json UserJson(const workspace::User& user);
+
+}  // namespace arenite::api

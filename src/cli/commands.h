@@ -1,0 +1,27 @@
+// The `arenite` subcommands. Each Add*Command registers one subcommand on the CLI11 app; when it
+// runs it stores its exit status in `exit_code` (0 success, 1 failure, 2 bad usage).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace arenite::cli {
+
+void AddInitCommand(CLI::App& app, int& exit_code);
+void AddServeCommand(CLI::App& app, int& exit_code);
+
+// Opens (creating when asked) DIR/arenite.db and applies every component's migrations.
+Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create);
+
+// Every component's schema, in one list; add a component's migrations here.
+std::vector<store::Migration> AllMigrations();
+
+// Reads a secret from a file, without its trailing newline.
+Result<std::string> ReadSecretFile(const std::string& path);
+
+}  // namespace arenite::cli

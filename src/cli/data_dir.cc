@@ -1,0 +1,48 @@
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "workspace/schema.h"
+
+namespace arenite::cli {
+
+std::vector<store::Migration> AllMigrations() {
+  std::vector<store::Migration> all;
+  auto add = [&all](const std::vector<store::Migration>& more) {
+    all.insert(all.end(), more.begin(), more.end());
+  };
+  add(workspace::Migrations());
+  return all;
+}
+
+Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string db = dir + "/arenite.db";
+  if (!fs::exists(db, ec)) {
+    if (!create) {
+      return BadRequest("no arenite data in " + dir + "; run `arenite init` first");
+    }
+    fs::create_directories(dir, ec);
+    if (ec) return Internal("cannot create the data directory " + dir + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto store, store::OpenSqlite({.path = db}));
+  ARENITE_RETURN_IF_ERROR(store->Migrate(AllMigrations()));
+  return store;
+}
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return BadRequest("cannot read " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string secret = buffer.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
+}
+
+}  // namespace arenite::cli

@@ -1,0 +1,285 @@
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "api/auth.h"
+#include "api/routes.h"
+#include "cli/commands.h"
+#include "core/crypto.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "http/tls.h"
+#include "workspace/quota.h"
+#include "workspace/sessions.h"
+#include "workspace/throttle.h"
+#include "workspace/users.h"
+
+namespace arenite::cli {
+namespace {
+
+struct ServeOptions {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8443";
+  std::string public_url;
+  std::string tls_cert, tls_key;
+  bool plain_http = false;
+  bool demo = false;
+  std::vector<std::string> webhook_allow_networks;
+  bool webhook_allow_http = false;
+  std::string webhook_ca_file;
+  std::string log_format = "text";
+  std::string log_level = "info";
+  int64_t request_limit = 100000;
+  size_t max_body_bytes = 8 * 1024 * 1024;
+  int header_timeout = 10;
+  int idle_timeout = 60;
+  int max_connections = 4096;
+  int io_threads = 0;
+  int worker_threads = 16;
+  bool unsafe_test_clock = false;
+};
+
+// Splits HOST:PORT ([v6]:PORT for IPv6).
+bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size()) return false;
+  std::string h = listen.substr(0, colon), p = listen.substr(colon + 1);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  int n = std::stoi(p);
+  if (n > 65535) return false;
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(h, ec);
+  if (ec) return false;
+  *host = h;
+  *port = static_cast<uint16_t>(n);
+  return true;
+}
+
+bool ValidCidr(const std::string& cidr) {
+  boost::system::error_code ec;
+  if (cidr.find(':') != std::string::npos) {
+    boost::asio::ip::make_network_v6(cidr, ec);
+  } else {
+    boost::asio::ip::make_network_v4(cidr, ec);
+  }
+  return !ec;
+}
+
+// On an empty data dir: a demo workspace whose admin credentials are kept in
+// DIR/demo-credentials.json (mode 0600) and printed at every start with --demo.
+Status PrepareDemo(const std::string& data_dir, workspace::Users& users) {
+  std::string path = data_dir + "/demo-credentials.json";
+  ARENITE_ASSIGN_OR_RETURN(auto existing, users.ListWorkspaces());
+  json::Json creds;
+  if (existing.empty()) {
+    std::string password = crypto::RandomToken().substr(0, 20);
+    workspace::NewUser admin{"admin@demo.arenite.test", "Demo Administrator",
+                             workspace::Role::kAdmin, password};
+    ARENITE_ASSIGN_OR_RETURN(auto created, users.CreateWorkspace("Demo Workspace", admin));
+    creds = {{"event", "demo"},
+             {"workspaceId", created.first.guid},
+             {"email", admin.email},
+             {"password", password}};
+    std::ofstream out(path, std::ios::trunc);
+    ::chmod(path.c_str(), 0600);
+    out << creds.dump() << "\n";
+  } else {
+    std::ifstream in(path);
+    if (!in) {
+      log::Get("main")->warn("--demo on a data dir that was not made by --demo: no credentials");
+      return OkStatus();
+    }
+    std::string line;
+    std::getline(in, line);
+    auto parsed = json::Parse(line);
+    if (!parsed.ok()) return Internal("cannot read " + path);
+    creds = *parsed;
+  }
+  std::cout << creds.dump() << std::endl;
+  std::cerr << "Demo workspace ready. Sign in as " << creds.value("email", "")
+            << " with password " << creds.value("password", "") << "\n";
+  return OkStatus();
+}
+
+int Serve(const ServeOptions& o) {
+  // Signals go to one thread that waits for them; block them before any other thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  log::Init(o.log_format == "json" ? log::Format::kJson : log::Format::kText,
+            spdlog::level::from_str(o.log_level));
+  auto logger = log::Get("main");
+  auto fail = [](const std::string& message, int code) {
+    std::cerr << "arenite serve: " << message << "\n";
+    return code;
+  };
+
+  // Validate everything before touching the data dir.
+  http::ServerOptions server_options;
+  if (!SplitListen(o.listen, &server_options.host, &server_options.port)) {
+    return fail("--listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:8443", 2);
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return fail("--tls-cert and --tls-key go together", 2);
+  }
+  if (o.plain_http && !o.tls_cert.empty()) {
+    return fail("--http serves plain HTTP; it cannot be combined with --tls-cert", 2);
+  }
+  for (const auto& cidr : o.webhook_allow_networks) {
+    if (!ValidCidr(cidr)) return fail("--webhook-allow-network is not a CIDR: " + cidr, 2);
+  }
+  if (o.log_format != "text" && o.log_format != "json") {
+    return fail("--log-format must be text or json", 2);
+  }
+  if (o.request_limit < 1) return fail("--request-limit must be at least 1", 2);
+
+  auto opened = OpenDataDir(o.data_dir, o.demo);
+  if (!opened.ok()) return fail(opened.error().message, 1);
+  std::unique_ptr<store::Store> store = std::move(opened).value();
+
+  server_options.tls = !o.plain_http;
+  if (server_options.tls) {
+    if (o.tls_cert.empty()) {
+      Status made = http::EnsureSelfSignedCertificate(o.data_dir + "/tls");
+      if (!made.ok()) return fail(made.error().message, 1);
+      server_options.cert_file = o.data_dir + "/tls/cert.pem";
+      server_options.key_file = o.data_dir + "/tls/key.pem";
+    } else {
+      server_options.cert_file = o.tls_cert;
+      server_options.key_file = o.tls_key;
+    }
+  }
+  server_options.max_body_bytes = o.max_body_bytes;
+  server_options.header_timeout_seconds = o.header_timeout;
+  server_options.idle_timeout_seconds = o.idle_timeout;
+  server_options.max_connections = o.max_connections;
+  server_options.io_threads = o.io_threads;
+  server_options.worker_threads = o.worker_threads;
+
+  if (o.plain_http) {
+    logger->warn("--http: serving plain HTTP; use this only behind a TLS-terminating proxy");
+  }
+  if (!o.webhook_allow_networks.empty()) {
+    logger->warn("--webhook-allow-network: webhook targets in private networks are admitted; "
+                 "for development and tests only");
+  }
+  if (o.webhook_allow_http) {
+    logger->warn("--webhook-allow-http: plain http:// webhook targets are admitted; for "
+                 "development and tests only");
+  }
+
+  SystemClock system_clock;
+  AdjustableClock test_clock;
+  const Clock& clock = o.unsafe_test_clock ? static_cast<const Clock&>(test_clock) : system_clock;
+  if (o.unsafe_test_clock) {
+    logger->warn("--unsafe-test-clock: POST /_test/clock moves this server's time; tests only");
+  }
+
+  workspace::Users users(*store, clock);
+  workspace::LoginThrottle throttle(clock);
+  workspace::Sessions sessions(*store, users, clock, throttle);
+  workspace::RequestQuota quota(clock, o.request_limit,
+                                [&users](const std::string& ws) -> std::optional<int64_t> {
+                                  auto w = users.GetWorkspace(ws);
+                                  return w.ok() ? w->request_limit : std::nullopt;
+                                });
+  api::Auth auth(sessions, quota, clock);
+
+  if (o.demo) {
+    Status demo = PrepareDemo(o.data_dir, users);
+    if (!demo.ok()) return fail(demo.error().message, 1);
+  }
+
+  http::Router router;
+  api::RegisterSystemRoutes(router, *store, o.unsafe_test_clock ? &test_clock : nullptr);
+  api::RegisterSessionRoutes(router, auth, sessions, quota);
+  api::RegisterUserRoutes(router, auth, users, sessions);
+
+  http::Server server(server_options, router);
+  auto port = server.Start();
+  if (!port.ok()) return fail(port.error().message, 1);
+  std::string host = server_options.host.find(':') != std::string::npos
+                         ? "[" + server_options.host + "]"
+                         : server_options.host;
+  std::string url = std::string(server_options.tls ? "https" : "http") + "://" + host + ":" +
+                    std::to_string(*port);
+  std::string public_url = o.public_url.empty() ? url : o.public_url;
+  while (public_url.size() > 8 && public_url.back() == '/') public_url.pop_back();
+  logger->info("serving {} as {}", url, public_url);
+  std::cout << json::Json{{"event", "listening"}, {"url", url}}.dump() << std::endl;
+
+  std::thread signal_thread([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    logger->info("signal {} received: draining", received);
+    server.Stop();
+  });
+  server.Run();
+  // Run returns when the server has drained; wake the signal thread if it still waits.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  logger->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the REST API, OAuth server and web pages");
+  cmd->add_option("--data-dir", o->data_dir, "The data directory")->required();
+  cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 picks a free one)")
+      ->capture_default_str();
+  cmd->add_option("--public-url", o->public_url,
+                  "The URL clients use; the OAuth issuer (default https://HOST:PORT)");
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (default: self-signed)");
+  cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
+  cmd->add_flag("--http", o->plain_http, "Serve plain HTTP (only behind a TLS proxy)");
+  cmd->add_flag("--demo", o->demo, "Create a demo workspace on an empty data dir");
+  cmd->add_option("--webhook-allow-network", o->webhook_allow_networks,
+                  "Admit webhook targets in this CIDR (development, tests)");
+  cmd->add_flag("--webhook-allow-http", o->webhook_allow_http,
+                "Admit plain http:// webhook targets (development, tests)");
+  cmd->add_option("--webhook-ca-file", o->webhook_ca_file,
+                  "Extra CA certificates for webhook targets' TLS");
+  cmd->add_option("--log-format", o->log_format, "text or json")->capture_default_str();
+  cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  cmd->add_option("--request-limit", o->request_limit,
+                  "Default requests per workspace per 24 hours")
+      ->capture_default_str();
+  cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body accepted")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", o->header_timeout,
+                  "Seconds a client has to send a request's headers")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", o->idle_timeout,
+                  "Seconds an idle keep-alive connection stays open")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o->max_connections, "Most connections open at once")
+      ->capture_default_str();
+  cmd->add_option("--io-threads", o->io_threads, "I/O threads (default: one per core)");
+  cmd->add_option("--worker-threads", o->worker_threads, "Threads that run handlers")
+      ->capture_default_str();
+  cmd->add_flag("--unsafe-test-clock", o->unsafe_test_clock,
+                "Let POST /_test/clock move time (integration tests only)");
+  cmd->callback([o, &exit_code] { exit_code = Serve(*o); });
+}
+
+}  // namespace arenite::cli

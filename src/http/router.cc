@@ -1,0 +1,99 @@
+#include "http/router.h"
+
+namespace arenite::http {
+namespace {
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t start = 1;
+  if (path.empty() || path[0] != '/') return out;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> DecodeSegment(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+  Route route{std::move(method), pattern, {}, std::move(handler), options};
+  for (auto seg : Split(pattern)) route.segments.emplace_back(seg);
+  routes_.push_back(std::move(route));
+}
+
+const Route* Router::Match(Request& request, int* status, std::string* allow) const {
+  auto segments = Split(request.path);
+  allow->clear();
+  // Among the routes that match, the one with the most literal segments wins, so that
+  // "/v1/changes/statuschanges" beats "/v1/changes/{guid}".
+  const Route* best = nullptr;
+  int best_literals = -1;
+  std::map<std::string, std::string, std::less<>> best_params;
+  for (const Route& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::map<std::string, std::string, std::less<>> params;
+    bool matched = true;
+    int literals = 0;
+    for (size_t i = 0; i < segments.size() && matched; ++i) {
+      const std::string& want = route.segments[i];
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        auto decoded = DecodeSegment(segments[i]);
+        if (!decoded || decoded->empty()) {
+          matched = false;
+        } else {
+          params.emplace(want.substr(1, want.size() - 2), std::move(*decoded));
+        }
+      } else {
+        matched = want == segments[i];
+        ++literals;
+      }
+    }
+    if (!matched) continue;
+    if (route.method != request.method) {
+      if (allow->find(route.method) == std::string::npos) {
+        if (!allow->empty()) *allow += ", ";
+        *allow += route.method;
+      }
+      continue;
+    }
+    if (literals > best_literals) {
+      best = &route;
+      best_literals = literals;
+      best_params = std::move(params);
+    }
+  }
+  if (best) {
+    request.route = best->pattern;
+    request.params = std::move(best_params);
+    return best;
+  }
+  *status = allow->empty() ? 404 : 405;
+  return nullptr;
+}
+
+}  // namespace arenite::http

@@ -1,0 +1,44 @@
+// Maps method and path to a handler. Patterns are literal segments and `{name}` parameters
+// ("/v1/items/{guid}/bom"); a parameter matches one whole segment, percent-decoded. Routes are
+// added at start and only read afterwards, so matching is safe from any thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/request.h"
+
+namespace arenite::http {
+
+using Handler = std::function<Reply(Request&)>;
+
+struct RouteOptions {
+  // Runs on the I/O thread instead of the handler pool; only for handlers that never block
+  // (no store access, no disk, no network).
+  bool on_io_thread = false;
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  std::vector<std::string> segments;
+  Handler handler;
+  RouteOptions options;
+};
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+
+  // Finds the route for the request and fills request.route and request.params. On no match
+  // returns nullptr and sets *status to 404, or to 405 with *allow naming the methods.
+  const Route* Match(Request& request, int* status, std::string* allow) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace arenite::http

@@ -1,0 +1,527 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace arenite::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(use_awaitable);
+
+std::string HttpDate() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// Parses "bytes=START-END", "bytes=START-" or "bytes=-SUFFIX" against a file of `size` bytes.
+bool ParseRange(std::string_view header, uint64_t size, uint64_t* first, uint64_t* last) {
+  if (header.substr(0, 6) != "bytes=" || size == 0) return false;
+  std::string_view spec = header.substr(6);
+  if (spec.find(',') != std::string_view::npos) return false;
+  size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return false;
+  auto number = [](std::string_view s, uint64_t* out) {
+    if (s.empty() || s.size() > 19) return false;
+    uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    *out = v;
+    return true;
+  };
+  std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  uint64_t x = 0, y = 0;
+  if (a.empty()) {
+    if (!number(b, &y) || y == 0) return false;
+    *first = y >= size ? 0 : size - y;
+    *last = size - 1;
+    return true;
+  }
+  if (!number(a, &x) || x >= size) return false;
+  if (b.empty()) {
+    y = size - 1;
+  } else if (!number(b, &y) || y < x) {
+    return false;
+  }
+  *first = x;
+  *last = std::min(y, size - 1);
+  return true;
+}
+
+// A file that reports itself as ending at Limit(), so that a file body sends one byte range.
+class RangeFile : public beast::file {
+ public:
+  void Limit(uint64_t end) { end_ = end; }
+  uint64_t size(beast::error_code& ec) const {
+    uint64_t real = beast::file::size(ec);
+    return end_ ? std::min(real, end_) : real;
+  }
+
+ private:
+  uint64_t end_ = 0;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions opts, const Router& r)
+      : options(std::move(opts)),
+        router(r),
+        io(),
+        workers(static_cast<size_t>(std::max(1, options.worker_threads))),
+        acceptor(io),
+        guard(asio::make_work_guard(io)),
+        logger(log::Get("http")),
+        requests(prometheus::BuildCounter()
+                     .Name("arenite_http_requests_total")
+                     .Help("HTTP requests answered, by route, method and status")
+                     .Register(metrics::Registry())),
+        latency(prometheus::BuildHistogram()
+                    .Name("arenite_http_request_duration_seconds")
+                    .Help("Time from a request's last byte read to its reply written")
+                    .Register(metrics::Registry())),
+        open_gauge(prometheus::BuildGauge()
+                       .Name("arenite_http_open_connections")
+                       .Help("Connections currently open")
+                       .Register(metrics::Registry())
+                       .Add({})) {}
+
+  ServerOptions options;
+  const Router& router;
+  asio::io_context io;
+  asio::thread_pool workers;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor;
+  asio::executor_work_guard<asio::io_context::executor_type> guard;
+  std::vector<std::thread> threads;
+  std::atomic<int> connections{0};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  // Connections waiting for their next request; only touched on their own strand, except
+  // for the set itself, which the mutex guards.
+  struct IdleConnection {
+    beast::tcp_stream* stream;
+    bool waiting;
+  };
+  std::mutex idle_mu;
+  std::set<std::shared_ptr<IdleConnection>> idle;
+  std::shared_ptr<spdlog::logger> logger;
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& latency;
+  prometheus::Gauge& open_gauge;
+
+  Status SetUpTls() {
+    try {
+      tls.emplace(ssl::context::tls_server);
+      tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+      tls->use_certificate_chain_file(options.cert_file);
+      tls->use_private_key_file(options.key_file, ssl::context::pem);
+    } catch (const std::exception& e) {
+      return Internal(std::string("cannot load the TLS certificate or key: ") + e.what());
+    }
+    return OkStatus();
+  }
+
+  void Finish() {
+    if (stopped.exchange(true)) return;
+    guard.reset();
+    io.stop();
+  }
+
+  void ConnectionClosed() {
+    open_gauge.Decrement();
+    if (--connections == 0 && draining) asio::post(io, [this] { Finish(); });
+  }
+
+  Reply Invoke(const Route& route, Request& request) {
+    try {
+      return route.handler(request);
+    } catch (const std::exception& e) {
+      logger->error("req={} handler for {} threw: {}", request.request_id, route.pattern, e.what());
+      return ErrorReply(Internal());
+    }
+  }
+
+  // Parses, routes and runs one request; the reply is complete on return.
+  awaitable<Reply> Dispatch(bhttp::request<bhttp::string_body>& raw, Request& request) {
+    request.method = std::string(raw.method_string());
+    for (const auto& field : raw) {
+      request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(raw.body());
+    Status parsed = ParseTarget(std::string_view(raw.target().data(), raw.target().size()),
+                                request);
+    if (!parsed.ok()) co_return ErrorReply(parsed.error());
+
+    int status = 404;
+    std::string allow;
+    const Route* route = router.Match(request, &status, &allow);
+    if (!route) {
+      Reply reply = status == 405 ? ErrorReply(MakeError(405, kErrMethodNotAllowed,
+                                                         "method not allowed on this path"))
+                                  : ErrorReply(MakeError(404, kErrNotFoundPath, "no resource at this path"));
+      if (!allow.empty()) reply.headers.Set("Allow", allow);
+      co_return reply;
+    }
+    if (route->options.on_io_thread) co_return Invoke(*route, request);
+    co_return co_await asio::co_spawn(
+        workers, [&]() -> awaitable<Reply> { co_return Invoke(*route, request); }, use_awaitable);
+  }
+
+  template <typename Response>
+  void CommonHeaders(Response& res, const Request& request, const Reply& reply) {
+    res.set(bhttp::field::date, HttpDate());
+    res.set("X-Request-Id", request.request_id);
+    res.set("X-Content-Type-Options", "nosniff");
+    if (options.tls) res.set("Strict-Transport-Security", "max-age=31536000");
+    if (!reply.headers.Get("Cache-Control")) res.set(bhttp::field::cache_control, "no-store");
+    if (!reply.content_type.empty()) res.set(bhttp::field::content_type, reply.content_type);
+    for (const auto& [name, value] : reply.headers.All()) res.insert(name, value);
+  }
+
+  // Sends reply.file_path, or the part a Range header asks for. Returns nullopt, having turned
+  // `reply` into an error reply, when the file cannot be sent.
+  template <typename Stream>
+  awaitable<std::optional<beast::error_code>> WriteFile(Stream& stream, const Request& request,
+                                                        Reply& reply, unsigned version,
+                                                        bool keep_alive, bool head) {
+    bhttp::response<bhttp::basic_file_body<RangeFile>> res{bhttp::status::ok, version};
+    beast::error_code ec;
+    RangeFile file;
+    file.open(reply.file_path.c_str(), beast::file_mode::scan, ec);
+    uint64_t size = ec ? 0 : file.size(ec);
+    if (ec) {
+      reply = ErrorReply(NotFound("the file is no longer available"));
+      co_return std::nullopt;
+    }
+    uint64_t first = 0, last = size == 0 ? 0 : size - 1;
+    if (auto range = request.Header("Range")) {
+      if (!ParseRange(*range, size, &first, &last)) {
+        reply = ErrorReply(MakeError(416, kErrBadRequest, "the requested range is invalid"));
+        reply.headers.Set("Content-Range", "bytes */" + std::to_string(size));
+        co_return std::nullopt;
+      }
+      res.result(bhttp::status::partial_content);
+      res.set(bhttp::field::content_range, "bytes " + std::to_string(first) + "-" +
+                                               std::to_string(last) + "/" + std::to_string(size));
+      file.Limit(last + 1);
+      file.seek(first, ec);
+    }
+    res.body().reset(std::move(file), ec);
+    if (ec) {
+      reply = ErrorReply(Internal("cannot read the file"));
+      co_return std::nullopt;
+    }
+    res.set(bhttp::field::accept_ranges, "bytes");
+    CommonHeaders(res, request, reply);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    if (head) {
+      bhttp::response_serializer<bhttp::basic_file_body<RangeFile>> sr(res);
+      auto [wec, n] = co_await bhttp::async_write_header(stream, sr, kTuple);
+      co_return wec;
+    }
+    auto [wec, n] = co_await bhttp::async_write(stream, res, kTuple);
+    co_return wec;
+  }
+
+  template <typename Stream>
+  awaitable<beast::error_code> WriteReply(Stream& stream, const Request& request, Reply& reply,
+                                         unsigned version, bool keep_alive, bool head) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(std::chrono::seconds(options.body_timeout_seconds));
+    if (!reply.file_path.empty()) {
+      auto sent = co_await WriteFile(stream, request, reply, version, keep_alive, head);
+      if (sent) co_return *sent;
+    }
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), version};
+    res.body() = std::move(reply.body);
+    CommonHeaders(res, request, reply);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    if (head) res.body().clear();
+    auto [wec, n] = co_await bhttp::async_write(stream, res, kTuple);
+    co_return wec;
+  }
+
+  template <typename Stream>
+  awaitable<beast::error_code> WriteError(Stream& stream, const Error& error, unsigned version) {
+    Request request;
+    request.request_id = crypto::HexEncode(crypto::RandomBytes(8));
+    Reply reply = ErrorReply(error);
+    logger->info("req={} - - {} 0.0ms rejected before routing: {}", request.request_id,
+                 error.status, error.message);
+    co_return co_await WriteReply(stream, request, reply, version, false, false);
+  }
+
+  // Waits, up to the idle timeout, for the first bytes of the next request and keeps them in
+  // `buffer`. Returns false when the connection should close (timeout, EOF, or draining).
+  template <typename Stream>
+  awaitable<bool> WaitForRequest(Stream& stream, beast::flat_buffer& buffer) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    auto handle = std::make_shared<IdleConnection>(IdleConnection{&lowest, true});
+    {
+      std::lock_guard lock(idle_mu);
+      if (draining) co_return false;
+      idle.insert(handle);
+    }
+    lowest.expires_after(std::chrono::seconds(options.idle_timeout_seconds));
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+    handle->waiting = false;
+    {
+      std::lock_guard lock(idle_mu);
+      idle.erase(handle);
+    }
+    if (ec) co_return false;
+    buffer.commit(n);
+    co_return true;
+  }
+
+  template <typename Stream>
+  awaitable<void> ServeRequests(Stream& stream, const std::string& remote) {
+    beast::flat_buffer buffer;
+    auto& lowest = beast::get_lowest_layer(stream);
+    for (;;) {
+      if (buffer.size() == 0 && !co_await WaitForRequest(stream, buffer)) co_return;
+
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(options.max_body_bytes);
+      lowest.expires_after(std::chrono::seconds(options.header_timeout_seconds));
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      if (ec == bhttp::error::header_limit) {
+        co_await WriteError(stream, MakeError(431, kErrHeadersTooLarge, "request headers too large"),
+                            11);
+        co_return;
+      }
+      if (ec == bhttp::error::body_limit) {
+        co_await WriteError(stream, MakeError(413, kErrBodyTooLarge, "request body too large"), 11);
+        co_return;
+      }
+      if (ec) {
+        bool bad_input = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+        if (bad_input) co_await WriteError(stream, BadRequest("malformed HTTP request"), 11);
+        co_return;
+      }
+      auto& header = parser.get();
+      unsigned version = header.version();
+      if (version != 11 && version != 10) {
+        co_await WriteError(stream, MakeError(505, kErrBadRequest, "HTTP/1.1 only"), 11);
+        co_return;
+      }
+      if (!parser.is_done()) {
+        auto expect = header[bhttp::field::expect];
+        if (beast::iequals(expect, "100-continue")) {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
+          auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
+          if (cec) co_return;
+        }
+        lowest.expires_after(std::chrono::seconds(options.body_timeout_seconds));
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        if (bec == bhttp::error::body_limit) {
+          co_await WriteError(stream, MakeError(413, kErrBodyTooLarge, "request body too large"),
+                              version);
+          co_return;
+        }
+        if (bec) {
+          if (bec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+              bec != bhttp::error::partial_message) {
+            co_await WriteError(stream, BadRequest("malformed HTTP request body"), version);
+          }
+          co_return;
+        }
+      }
+      lowest.expires_never();
+
+      auto start = std::chrono::steady_clock::now();
+      auto raw = parser.release();
+      bool keep_alive = raw.keep_alive();
+      bool head = raw.method() == bhttp::verb::head;
+      Request request;
+      request.remote_address = remote;
+      request.secure = options.tls;
+      request.request_id = crypto::HexEncode(crypto::RandomBytes(8));
+      Reply reply = co_await Dispatch(raw, request);
+      keep_alive = keep_alive && !draining;
+      int status = reply.status;
+      auto wec = co_await WriteReply(stream, request, reply, version, keep_alive, head);
+      Record(request, status, start);
+      if (wec || !keep_alive) co_return;
+    }
+  }
+
+  void Record(const Request& request, int status, std::chrono::steady_clock::time_point start) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::string& route = request.route.empty() ? std::string("-") : request.route;
+    requests.Add({{"route", route}, {"method", request.method}, {"status", std::to_string(status)}})
+        .Increment();
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    latency.Add({{"route", route}}, kBuckets).Observe(seconds);
+    logger->info("req={} {} {} {} {:.1f}ms ws={} addr={}", request.request_id, request.method,
+                 route, status, seconds * 1000,
+                 request.workspace_id.empty() ? "-" : request.workspace_id,
+                 request.remote_address);
+  }
+
+  awaitable<void> Session(tcp::socket socket) {
+    struct Closer {
+      Impl* impl;
+      ~Closer() { impl->ConnectionClosed(); }
+    } closer{this};
+    beast::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    std::string remote = ec ? std::string("unknown") : endpoint.address().to_string();
+    socket.set_option(tcp::no_delay(true), ec);
+    beast::tcp_stream stream(std::move(socket));
+
+    if (!tls) {
+      co_await ServeRequests(stream, remote);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *tls);
+    beast::get_lowest_layer(tls_stream).expires_after(
+        std::chrono::seconds(options.header_timeout_seconds));
+    auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
+    if (hec) co_return;
+    co_await ServeRequests(tls_stream, remote);
+    beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(2));
+    co_await tls_stream.async_shutdown(kTuple);
+  }
+
+  awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kTuple);
+      if (ec) {
+        if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+        // Out of descriptors or similar: back off a little instead of spinning.
+        logger->warn("accept failed: {}", ec.message());
+        asio::steady_timer pause(io, std::chrono::milliseconds(50));
+        co_await pause.async_wait(kTuple);
+        continue;
+      }
+      if (connections >= options.max_connections || draining) {
+        beast::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      ++connections;
+      open_gauge.Increment();
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, Session(std::move(socket)), [](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log::Get("http")->error("connection ended by an exception: {}", ex.what());
+          }
+        }
+      });
+    }
+  }
+};
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() {
+  Stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->workers.join();
+}
+
+Result<uint16_t> Server::Start() {
+  Impl& s = *impl_;
+  if (s.options.tls) ARENITE_RETURN_IF_ERROR(s.SetUpTls());
+  beast::error_code ec;
+  auto address = asio::ip::make_address(s.options.host, ec);
+  if (ec) return BadRequest("the listen address is not an IP address: " + s.options.host);
+  tcp::endpoint endpoint(address, s.options.port);
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return MakeError(500, kErrInternal,
+                     "cannot listen on " + s.options.host + ":" +
+                         std::to_string(s.options.port) + ": " + ec.message());
+  }
+  asio::co_spawn(s.io, s.Accept(), asio::detached);
+  return s.acceptor.local_endpoint().port();
+}
+
+void Server::Run() {
+  Impl& s = *impl_;
+  int n = s.options.io_threads > 0 ? s.options.io_threads
+                                   : static_cast<int>(std::thread::hardware_concurrency());
+  for (int i = 1; i < std::max(1, n); ++i) s.threads.emplace_back([&s] { s.io.run(); });
+  s.io.run();
+  for (auto& t : s.threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void Server::Stop() {
+  Impl& s = *impl_;
+  if (s.draining.exchange(true)) return;
+  asio::post(s.io, [&s] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+    {
+      std::lock_guard lock(s.idle_mu);
+      for (const auto& handle : s.idle) {
+        asio::post(handle->stream->get_executor(), [handle] {
+          if (handle->waiting) handle->stream->cancel();
+        });
+      }
+    }
+    if (s.connections == 0) {
+      s.Finish();
+      return;
+    }
+    auto deadline = std::make_shared<asio::steady_timer>(
+        s.io, std::chrono::seconds(s.options.drain_timeout_seconds));
+    deadline->async_wait([&s, deadline](beast::error_code) {
+      if (s.connections > 0) {
+        s.logger->warn("drain timed out with {} connections open", s.connections.load());
+      }
+      s.Finish();
+    });
+  });
+}
+
+int Server::open_connections() const { return impl_->connections; }
+
+}  // namespace arenite::http

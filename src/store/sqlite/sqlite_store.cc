@@ -1,0 +1,358 @@
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/log.h"
+#include "store/store.h"
+
+namespace arenite::store {
+namespace {
+
+// One SQLite connection with its prepared statements, used by one thread at a time.
+class Connection {
+ public:
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    if (db_) sqlite3_close_v2(db_);
+  }
+
+  Status Open(const std::string& path, bool writer, bool synchronous_full) {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      return Internal("cannot open the database: " + std::string(sqlite3_errmsg(db_)));
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 10000);
+    std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+    if (writer) {
+      pragmas += "PRAGMA journal_mode=WAL;";
+      pragmas += synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+    } else {
+      pragmas += "PRAGMA query_only=ON;";
+    }
+    return ExecScript(pragmas);
+  }
+
+  Status ExecScript(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string message = err ? err : "unknown error";
+      sqlite3_free(err);
+      return Internal("database error: " + message);
+    }
+    return OkStatus();
+  }
+
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    std::string key(sql);
+    auto it = statements_.find(key);
+    if (it != statements_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return Internal("database error preparing a statement: " + std::string(sqlite3_errmsg(db_)));
+    }
+    statements_.emplace(std::move(key), stmt);
+    return stmt;
+  }
+
+  sqlite3* db() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+class SqliteRow : public Row {
+ public:
+  explicit SqliteRow(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  int Columns() const override { return sqlite3_column_count(stmt_); }
+  bool IsNull(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int64_t Int(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  double Real(int col) const override { return sqlite3_column_double(stmt_, col); }
+  std::string_view Text(int col) const override {
+    const void* data = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    if (!data) return {};
+    return std::string_view(static_cast<const char*>(data), static_cast<size_t>(n));
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+Error TranslateError(sqlite3* db, int rc) {
+  int extended = sqlite3_extended_errcode(db);
+  std::string message = sqlite3_errmsg(db);
+  if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return Conflict("an object with the same key already exists", kErrUniqueViolation);
+  }
+  if (extended == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return Conflict("the object is referenced by, or refers to, another object",
+                    kErrConflict);
+  }
+  if (rc == SQLITE_FULL) return MakeError(503, kErrUnavailable, "the disk is full");
+  log::Get("store")->error("sqlite error {}: {}", extended, message);
+  return Internal("database error");
+}
+
+class SqliteTx : public Tx {
+ public:
+  explicit SqliteTx(Connection& conn) : conn_(conn) {}
+
+  Result<int64_t> Exec(std::string_view sql, const Params& params) override {
+    ARENITE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Bind(sql, params));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_DONE) return TranslateError(conn_.db(), rc);
+    return static_cast<int64_t>(sqlite3_changes64(conn_.db()));
+  }
+
+  Status Query(std::string_view sql, const Params& params, const RowFn& on_row) override {
+    ARENITE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Bind(sql, params));
+    SqliteRow row(stmt);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (!on_row(row)) {
+        rc = SQLITE_DONE;
+        break;
+      }
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_DONE) return TranslateError(conn_.db(), rc);
+    return OkStatus();
+  }
+
+ private:
+  Result<sqlite3_stmt*> Bind(std::string_view sql, const Params& params) {
+    ARENITE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn_.Prepare(sql));
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
+      return Internal("statement parameter count mismatch");
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      if (std::holds_alternative<std::nullptr_t>(v)) {
+        sqlite3_bind_null(stmt, idx);
+      } else if (auto* n = std::get_if<int64_t>(&v)) {
+        sqlite3_bind_int64(stmt, idx, *n);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        sqlite3_bind_double(stmt, idx, *d);
+      } else if (auto* s = std::get_if<std::string>(&v)) {
+        sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else if (auto* b = std::get_if<Blob>(&v)) {
+        sqlite3_bind_blob64(stmt, idx, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
+      }
+    }
+    return stmt;
+  }
+
+  Connection& conn_;
+};
+
+// Runs fn, turning any exception a library threw inside it into an internal error.
+Status RunGuarded(const TxFn& fn, Tx& tx) {
+  try {
+    return fn(tx);
+  } catch (const std::exception& e) {
+    log::Get("store")->error("a transaction threw: {}", e.what());
+    return Internal();
+  }
+}
+
+class SqliteStore : public Store {
+ public:
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (writer_thread_.joinable()) writer_thread_.join();
+  }
+
+  Status Open(const SqliteOptions& options) {
+    ARENITE_RETURN_IF_ERROR(writer_.Open(options.path, true, options.synchronous_full));
+    for (int i = 0; i < std::max(1, options.readers); ++i) {
+      auto conn = std::make_unique<Connection>();
+      ARENITE_RETURN_IF_ERROR(conn->Open(options.path, false, options.synchronous_full));
+      idle_readers_.push_back(conn.get());
+      readers_.push_back(std::move(conn));
+    }
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+    return OkStatus();
+  }
+
+  Status Read(const TxFn& fn) override {
+    Connection* conn = AcquireReader();
+    Status status = conn->ExecScript("BEGIN");
+    if (status.ok()) {
+      SqliteTx tx(*conn);
+      status = RunGuarded(fn, tx);
+      Status end = conn->ExecScript("COMMIT");
+      if (!end.ok()) (void)conn->ExecScript("ROLLBACK");
+    }
+    ReleaseReader(conn);
+    return status;
+  }
+
+  Status Write(const TxFn& fn) override {
+    Job job{&fn, {}};
+    std::future<Status> done = job.done.get_future();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return MakeError(503, kErrUnavailable, "the store is shutting down");
+      queue_.push_back(&job);
+    }
+    cv_.notify_one();
+    return done.get();
+  }
+
+  Status Migrate(const std::vector<Migration>& migrations) override {
+    std::vector<Migration> sorted = migrations;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Migration& a, const Migration& b) { return a.version < b.version; });
+    return Write([&](Tx& tx) -> Status {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+      for (const Migration& m : sorted) {
+        ARENITE_ASSIGN_OR_RETURN(bool applied,
+                                 tx.Exists("SELECT 1 FROM schema_migrations WHERE version = ?",
+                                           {int64_t{m.version}}));
+        if (applied) continue;
+        // The writer connection runs the whole script; this write's savepoint covers it.
+        Status s = writer_.ExecScript(m.sql);
+        if (!s.ok()) {
+          log::Get("store")->error("migration {} ({}) failed", m.version, m.name);
+          return s;
+        }
+        ARENITE_RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
+            "CAST(strftime('%s','now') AS INTEGER))",
+            {int64_t{m.version}, m.name}));
+        log::Get("store")->info("applied migration {} ({})", m.version, m.name);
+      }
+      return OkStatus();
+    });
+  }
+
+  Status Ping() override {
+    return Read([](Tx& tx) -> Status { return tx.QueryInt("SELECT 1").ok() ? OkStatus() : Internal(); });
+  }
+
+  Result<int> SchemaVersion() override {
+    int version = 0;
+    ARENITE_RETURN_IF_ERROR(Read([&](Tx& tx) -> Status {
+      ARENITE_ASSIGN_OR_RETURN(auto v, tx.QueryInt("SELECT MAX(version) FROM schema_migrations"));
+      version = static_cast<int>(v.value_or(0));
+      return OkStatus();
+    }));
+    return version;
+  }
+
+ private:
+  struct Job {
+    const TxFn* fn;
+    std::promise<Status> done;
+  };
+
+  // Takes every write queued at the moment and commits them as one transaction, each inside its
+  // own savepoint: a durable commit costs one fsync however many writes it carries.
+  void WriterLoop() {
+    static constexpr size_t kMaxBatch = 512;
+    for (;;) {
+      std::vector<Job*> batch;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+    }
+  }
+
+  void RunBatch(const std::vector<Job*>& batch) {
+    std::vector<Status> results;
+    results.reserve(batch.size());
+    Status begun = writer_.ExecScript("BEGIN IMMEDIATE");
+    if (!begun.ok()) {
+      for (Job* job : batch) job->done.set_value(begun);
+      return;
+    }
+    SqliteTx tx(writer_);
+    for (Job* job : batch) {
+      Status sp = writer_.ExecScript("SAVEPOINT w");
+      if (!sp.ok()) {
+        results.push_back(sp);
+        continue;
+      }
+      Status s = RunGuarded(*job->fn, tx);
+      if (!s.ok()) (void)writer_.ExecScript("ROLLBACK TO w");
+      (void)writer_.ExecScript("RELEASE w");
+      results.push_back(std::move(s));
+    }
+    Status committed = writer_.ExecScript("COMMIT");
+    if (!committed.ok()) {
+      (void)writer_.ExecScript("ROLLBACK");
+      for (Job* job : batch) job->done.set_value(committed);
+      return;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
+  }
+
+  Connection* AcquireReader() {
+    std::unique_lock lock(readers_mu_);
+    readers_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
+    Connection* conn = idle_readers_.back();
+    idle_readers_.pop_back();
+    return conn;
+  }
+
+  void ReleaseReader(Connection* conn) {
+    {
+      std::lock_guard lock(readers_mu_);
+      idle_readers_.push_back(conn);
+    }
+    readers_cv_.notify_one();
+  }
+
+  Connection writer_;
+  std::thread writer_thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> idle_readers_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>();
+  ARENITE_RETURN_IF_ERROR(store->Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace arenite::store

@@ -1,0 +1,119 @@
+// The Store: transactions over the workspace database, with portable SQL so that a PostgreSQL
+// implementation can replace SQLite without touching domain code. Domain code writes SQL with
+// `?` placeholders and standard syntax (ON CONFLICT, RETURNING, no SQLite-only functions);
+// ids come from NewGuid and times from the Clock, never from the database.
+//
+// Threads: a Store is shared by all threads. Read() runs on a pooled connection inside one
+// snapshot; Write() queues the function for the single writer, which may commit it together
+// with other writes that arrived at the same time (each in its own savepoint, so one failing
+// function never affects another). Both block the caller until done; never call them from an
+// I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/result.h"
+
+namespace arenite::store {
+
+struct Blob {
+  std::string bytes;
+};
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
+
+// Builds a Value from an optional, as NULL when empty.
+template <typename T>
+Value Nullable(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return Value(*v);
+}
+
+// One row of a result, valid only during the callback that receives it.
+class Row {
+ public:
+  virtual ~Row() = default;
+  virtual int Columns() const = 0;
+  virtual bool IsNull(int col) const = 0;
+  virtual int64_t Int(int col) const = 0;
+  virtual double Real(int col) const = 0;
+  // Text and blob columns; the view dies with the row.
+  virtual std::string_view Text(int col) const = 0;
+
+  std::string String(int col) const { return std::string(Text(col)); }
+  std::optional<std::string> OptString(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return String(col);
+  }
+  std::optional<int64_t> OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+  }
+};
+
+using Params = std::vector<Value>;
+// Returns false to stop reading further rows.
+using RowFn = std::function<bool(const Row&)>;
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  // Runs a statement; returns the number of rows it changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+  virtual Status Query(std::string_view sql, const Params& params, const RowFn& on_row) = 0;
+
+  // The first row's first column as an integer, or nullopt when there is no row.
+  Result<std::optional<int64_t>> QueryInt(std::string_view sql, const Params& params = {});
+  Result<std::optional<std::string>> QueryString(std::string_view sql, const Params& params = {});
+  // Whether the query yields at least one row.
+  Result<bool> Exists(std::string_view sql, const Params& params = {});
+};
+
+using TxFn = std::function<Status(Tx&)>;
+
+// A numbered schema step. Versions are unique across the whole program; each component owns a
+// range (core 1-99, plm 100-199, oauth 200-299, extract 300-399, webhooks 400-499, web 500-599).
+struct Migration {
+  int version;
+  std::string name;
+  std::string sql;  // one or more statements
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Status Read(const TxFn& fn) = 0;
+  virtual Status Write(const TxFn& fn) = 0;
+  // Applies, in version order, every migration not yet recorded; each in its own transaction.
+  virtual Status Migrate(const std::vector<Migration>& migrations) = 0;
+  // A cheap check that the database answers, for /readyz.
+  virtual Status Ping() = 0;
+  // The highest applied migration.
+  virtual Result<int> SchemaVersion() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;
+  int readers = 4;
+  // FULL makes every commit durable against power loss; grouped commits keep that cheap.
+  bool synchronous_full = true;
+};
+
+Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);
+
+// Registry of all components' migrations, filled by each component's Register* call in main.
+std::vector<Migration>& AllMigrations();
+void AddMigrations(const std::vector<Migration>& migrations);
+
+// The ERRORS of a unique constraint are reported as this error code by every Store, so domain
+// code can turn them into 409 without knowing the database.
+inline constexpr int kErrUniqueViolation = kErrDuplicate;
+
+}  // namespace arenite::store

@@ -1,0 +1,174 @@
+#include "workspace/sessions.h"
+
+#include <fmt/format.h>
+
+#include "core/crypto.h"
+#include "core/guid.h"
+#include "workspace/passwords.h"
+
+namespace arenite::workspace {
+namespace {
+
+Error LoginFailed() {
+  return MakeError(400, kErrLoginFailed,
+                   "the email, password or workspace ID is not valid");
+}
+
+std::string TokenHash(std::string_view token) { return crypto::Sha256Hex(token); }
+
+}  // namespace
+
+int64_t Sessions::RetryAfterSeconds(const std::string& email, const std::string& address) {
+  auto normalized = NormalizeEmail(email);
+  return throttle_.RetryAfter(normalized.ok() ? normalized.value() : email, address);
+}
+
+Result<LoginResult> Sessions::Login(const LoginRequest& request) {
+  auto email = NormalizeEmail(request.email);
+  std::string account = email.ok() ? email.value() : request.email.substr(0, 256);
+  if (int64_t wait = throttle_.RetryAfter(account, request.remote_address); wait > 0) {
+    return MakeError(429, kErrLoginThrottled,
+                     fmt::format("too many failed sign-ins; try again in {} seconds", wait));
+  }
+  if (request.workspace_id && !IsGuid(*request.workspace_id)) {
+    throttle_.RecordFailure(account, request.remote_address);
+    return LoginFailed();
+  }
+
+  std::vector<Users::Account> accounts;
+  if (email.ok() && request.password.size() <= 1024) {
+    ARENITE_ASSIGN_OR_RETURN(accounts, users_.FindAccounts(email.value()));
+  }
+  // Verify against every candidate account (one hash each, the dummy when there is none), so the
+  // time taken does not tell whether the email exists.
+  std::vector<const Users::Account*> matches;
+  for (const auto& a : accounts) {
+    if (request.workspace_id && a.user.workspace_id != *request.workspace_id) continue;
+    if (VerifyPassword(a.password_hash, request.password) && a.user.active) matches.push_back(&a);
+  }
+  if (accounts.empty()) VerifyDummyPassword(request.password);
+  if (matches.empty()) {
+    throttle_.RecordFailure(account, request.remote_address);
+    return LoginFailed();
+  }
+  if (matches.size() > 1) {
+    return MakeError(400, kErrLoginFailed,
+                     "this account belongs to several workspaces; give workspaceId");
+  }
+  const Users::Account& chosen = *matches.front();
+  throttle_.RecordSuccess(account);
+
+  LoginResult result;
+  result.token = crypto::RandomToken();
+  result.user = chosen.user;
+  ARENITE_ASSIGN_OR_RETURN(result.workspace, users_.GetWorkspace(chosen.user.workspace_id));
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO sessions (token_hash, workspace_guid, user_guid, created_at, last_used_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        {TokenHash(result.token), chosen.user.workspace_id, chosen.user.guid, now, now}));
+    // Sessions idle past their expiry are removed as new ones open.
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE user_guid = ? AND last_used_at < ?",
+                                    {chosen.user.guid, now - kIdleSeconds}));
+    return OkStatus();
+  }));
+  return result;
+}
+
+Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
+  if (token.empty() || token.size() > 128) {
+    return Unauthorized("the session is missing or not valid");
+  }
+  std::string hash = TokenHash(token);
+  int64_t now = clock_.Now();
+  bool write_back = false;
+  Principal principal;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end()) {
+      if (now - it->second.last_used >= kIdleSeconds) {
+        cache_.erase(it);
+      } else {
+        it->second.last_used = now;
+        write_back = now - it->second.last_written >= kTouchEverySeconds;
+        if (write_back) it->second.last_written = now;
+        principal = it->second.principal;
+        principal.kind = kind;
+        if (!write_back) return principal;
+      }
+    }
+  }
+  if (write_back) {
+    int64_t changed = 0;
+    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      ARENITE_ASSIGN_OR_RETURN(
+          changed, tx.Exec("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?", {now, hash}));
+      return OkStatus();
+    }));
+    if (changed > 0) return principal;
+    // Ended elsewhere (a role change, another node's logout): forget it here too.
+    std::lock_guard lock(mu_);
+    cache_.erase(hash);
+    return Unauthorized("the session is missing, expired or not valid");
+  }
+
+  std::optional<Cached> found;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT s.workspace_guid, s.user_guid, s.last_used_at, u.role, u.active FROM sessions s "
+        "JOIN users u ON u.guid = s.user_guid WHERE s.token_hash = ?",
+        {hash}, [&](const store::Row& row) {
+          Cached c;
+          c.principal.workspace_id = row.String(0);
+          c.principal.user_id = row.String(1);
+          c.last_used = row.Int(2);
+          ParseRole(row.Text(3), &c.principal.role);
+          if (row.Int(4) == 0) return false;
+          c.principal.token_id = hash;
+          found = std::move(c);
+          return false;
+        });
+  }));
+  if (!found || now - found->last_used >= kIdleSeconds) {
+    if (found) (void)Logout(token);
+    return Unauthorized("the session is missing, expired or not valid", kErrUnauthenticated);
+  }
+  found->last_written = found->last_used;
+  found->last_used = now;
+  principal = found->principal;
+  principal.kind = kind;
+  {
+    std::lock_guard lock(mu_);
+    if (cache_.size() > 100000) cache_.clear();
+    cache_[hash] = *found;
+  }
+  return principal;
+}
+
+Status Sessions::Logout(std::string_view token) {
+  std::string hash = TokenHash(token);
+  {
+    std::lock_guard lock(mu_);
+    cache_.erase(hash);
+  }
+  return store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {hash}));
+    return OkStatus();
+  });
+}
+
+void Sessions::ForgetUser(const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = it->second.principal.user_id == user_id ? cache_.erase(it) : std::next(it);
+  }
+}
+
+std::string Sessions::CsrfToken(std::string_view session_token) {
+  return crypto::Base64UrlEncode(crypto::Sha256(std::string("arenite-csrf:") +
+                                                std::string(session_token)));
+}
+
+}  // namespace arenite::workspace

@@ -1,0 +1,70 @@
+// Sign-in sessions: 256-bit random tokens, kept only as SHA-256 digests, that expire 90 minutes
+// after their last use. The same sessions serve the `arena_session_id` header and the browser
+// cookie of the web pages and the OAuth sign-in. Validated sessions are cached in memory, and
+// last-use times are written back at most once a minute. Thread-safe.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "store/store.h"
+#include "workspace/principal.h"
+#include "workspace/throttle.h"
+#include "workspace/users.h"
+
+namespace arenite::workspace {
+
+struct LoginRequest {
+  std::string email;
+  std::string password;
+  std::optional<std::string> workspace_id;
+  std::string remote_address;
+};
+
+struct LoginResult {
+  std::string token;  // shown to the client once; never logged
+  Workspace workspace;
+  User user;
+};
+
+class Sessions {
+ public:
+  Sessions(store::Store& store, Users& users, const Clock& clock, LoginThrottle& throttle)
+      : store_(store), users_(users), clock_(clock), throttle_(throttle) {}
+
+  // Checks the password (Argon2id) and opens a session. Failures say nothing about which part
+  // was wrong; repeated failures are throttled (429 with the wait in Error::message and
+  // RetryAfterSeconds).
+  Result<LoginResult> Login(const LoginRequest& request);
+  Result<Principal> Validate(std::string_view token, AuthKind kind);
+  Status Logout(std::string_view token);
+  // Drops cached sessions of a user whose role, status or password changed.
+  void ForgetUser(const std::string& user_id);
+  // The CSRF token that a browser session must echo on state-changing requests.
+  static std::string CsrfToken(std::string_view session_token);
+  // The wait a throttled login was told, for the Retry-After header.
+  int64_t RetryAfterSeconds(const std::string& email, const std::string& address);
+
+  static constexpr int64_t kIdleSeconds = 90 * 60;
+  static constexpr int64_t kTouchEverySeconds = 60;
+
+ private:
+  struct Cached {
+    Principal principal;
+    int64_t last_used = 0;
+    int64_t last_written = 0;
+  };
+
+  store::Store& store_;
+  Users& users_;
+  const Clock& clock_;
+  LoginThrottle& throttle_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Cached> cache_;  // by token digest
+};
+
+}  // namespace arenite::workspace

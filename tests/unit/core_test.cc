@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/guid.h"
+#include "core/json.h"
+
+namespace arenite {
+namespace {
+
+TEST(Guid, HasTwentyCharactersOfDigitsAndCapitals) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string g = NewGuid();
+    ASSERT_TRUE(IsGuid(g)) << g;
+    seen.insert(g);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Guid, RejectsWrongLengthAndLowercase) {
+  EXPECT_FALSE(IsGuid("ABC"));
+  EXPECT_FALSE(IsGuid("abcdefghijklmnopqrst"));
+  EXPECT_FALSE(IsGuid("ABCDEFGHIJKLMNOPQRS/"));
+  EXPECT_TRUE(IsGuid("ABCDEFGHIJKLMNOPQRS0"));
+}
+
+TEST(Crypto, Sha256MatchesKnownVector) {
+  EXPECT_EQ(crypto::Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, HmacSha256MatchesRfc4231Case2) {
+  EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Crypto, Base64RoundTripsEveryLength) {
+  std::string data;
+  for (int n = 0; n < 40; ++n) {
+    auto decoded = crypto::Base64Decode(crypto::Base64Encode(data));
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_EQ(*decoded, data);
+    auto url = crypto::Base64UrlDecode(crypto::Base64UrlEncode(data));
+    ASSERT_TRUE(url.has_value());
+    EXPECT_EQ(*url, data);
+    data.push_back(static_cast<char>(n * 37 + 200));
+  }
+  EXPECT_FALSE(crypto::Base64Decode("abc").has_value());
+  EXPECT_FALSE(crypto::Base64UrlDecode("a+b/").has_value());
+}
+
+TEST(Crypto, RandomTokenCarries256Bits) {
+  std::string token = crypto::RandomToken();
+  EXPECT_EQ(token.size(), 43u);
+  EXPECT_EQ(crypto::Base64UrlDecode(token)->size(), 32u);
+  EXPECT_NE(token, crypto::RandomToken());
+}
+
+TEST(Crypto, ConstantTimeEqualsComparesContentAndLength) {
+  EXPECT_TRUE(crypto::ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(crypto::ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(crypto::ConstantTimeEquals("secret", "secret2"));
+}
+
+TEST(DateTime, FormatsAndParsesUtc) {
+  EXPECT_EQ(FormatDateTime(1796290875), "2026-12-03T09:41:15Z");
+  EXPECT_EQ(ParseDateTime("2026-12-03T09:41:15Z"), 1796290875);
+  EXPECT_EQ(ParseDateTime("2026-12-03T10:41:15+01:00"), 1796290875);
+  EXPECT_EQ(ParseDateTime("2026-12-03T09:41:15.250Z"), 1796290875);
+  EXPECT_FALSE(ParseDateTime("2026-02-30T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseDateTime("2026-12-03 09:41:15").has_value());
+  EXPECT_FALSE(ParseDateTime("").has_value());
+}
+
+TEST(AdjustableClock, MovesOnlyWhenAdvanced) {
+  AdjustableClock clock;
+  clock.SetMillis(1000000);
+  EXPECT_EQ(clock.NowMillis(), 1000000);
+  clock.Advance(5000);
+  EXPECT_EQ(clock.Now(), 1005);
+}
+
+TEST(Json, RefusesDeepNestingAndNonObjects) {
+  std::string deep(40, '[');
+  deep += std::string(40, ']');
+  EXPECT_FALSE(json::Parse(deep).ok());
+  EXPECT_EQ(json::Parse(deep).error().status, 400);
+  EXPECT_FALSE(json::ParseObject("[1,2]").ok());
+  EXPECT_FALSE(json::ParseObject("{\"a\":").ok());
+  EXPECT_FALSE(json::ParseObject("").ok());
+  EXPECT_FALSE(json::ParseObject("{\"a\":\"\xff\"}").ok());
+  EXPECT_TRUE(json::ParseObject("{\"a\":\"[[[[\"}").ok());
+}
+
+TEST(Json, FieldReadersNameTheFieldOnWrongTypes) {
+  auto obj = json::ParseObject(R"({"name":3,"count":"x","ok":true,"ref":{"guid":"bad"}})").value();
+  auto name = json::RequiredString(obj, "name");
+  ASSERT_FALSE(name.ok());
+  EXPECT_NE(name.error().message.find("name"), std::string::npos);
+  EXPECT_FALSE(json::OptionalInt(obj, "count", 0, 10).ok());
+  EXPECT_TRUE(json::OptionalBool(obj, "ok").value().value());
+  EXPECT_EQ(json::OptionalGuidRef(obj, "ref").error().code, kErrInvalidGuid);
+  EXPECT_FALSE(json::RequiredString(obj, "missing").ok());
+  EXPECT_EQ(json::RequiredString(obj, "missing").error().code, kErrMissingField);
+  EXPECT_FALSE(json::RejectUnknownFields(obj, {"name", "count"}).ok());
+}
+
+}  // namespace
+}  // namespace arenite
