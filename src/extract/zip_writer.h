@@ -1,0 +1,92 @@
+// Writes ZIP archives from parts compressed elsewhere, so that a package's files can be
+// compressed in parallel and streamed without holding them in memory. A DeflatePart streams
+// bytes through raw deflate (zlib) into a temporary file, keeping the CRC-32 and sizes; the
+// ZipWriter then lays the parts out as entries with their sizes known, switching to ZIP64 fields
+// for any size or offset over the threshold (4 GiB - 1 by default; lower in tests).
+// Neither class is thread-safe; use one DeflatePart per thread.
+#pragma once
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace arenite::extract {
+
+class DeflatePart {
+ public:
+  // Compresses into `temp_path` (created, and removed by the destructor).
+  static Result<std::unique_ptr<DeflatePart>> Create(const std::string& temp_path, int level = 6);
+  ~DeflatePart();
+  DeflatePart(const DeflatePart&) = delete;
+  DeflatePart& operator=(const DeflatePart&) = delete;
+
+  Status Write(std::string_view data);
+  Status Finish();
+
+  uint32_t crc32() const { return crc_; }
+  uint64_t size() const { return size_; }  // uncompressed bytes
+  uint64_t compressed_size() const { return compressed_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  DeflatePart() = default;
+  Status Pump(int flush);
+
+  std::string path_;
+  FILE* file_ = nullptr;
+  z_stream zs_{};
+  bool zs_open_ = false;
+  bool finished_ = false;
+  uint32_t crc_ = 0;
+  uint64_t size_ = 0;
+  uint64_t compressed_ = 0;
+  std::vector<unsigned char> out_;
+};
+
+class ZipWriter {
+ public:
+  static constexpr uint64_t kZip64Threshold = 0xFFFFFFFFull;
+
+  static Result<std::unique_ptr<ZipWriter>> Create(const std::string& path,
+                                                   uint64_t zip64_threshold = kZip64Threshold);
+  ~ZipWriter();
+  ZipWriter(const ZipWriter&) = delete;
+  ZipWriter& operator=(const ZipWriter&) = delete;
+
+  // Adds a finished part as entry `name`, modified at `unix_time`.
+  Status AddPart(const std::string& name, const DeflatePart& part, int64_t unix_time);
+  // Adds a small entry from memory (compressed here).
+  Status AddBytes(const std::string& name, std::string_view data, int64_t unix_time);
+  // Writes the central directory and closes the file; the archive is complete only after this.
+  Status Finish();
+  bool used_zip64() const { return used_zip64_; }
+
+ private:
+  struct Entry {
+    std::string name;
+    uint32_t crc;
+    uint64_t size, compressed, offset;
+    uint16_t dos_time, dos_date;
+  };
+  ZipWriter() = default;
+  Status WriteRaw(const std::string& bytes);
+  Status AddEntry(const std::string& name, uint32_t crc, uint64_t size, uint64_t compressed,
+                  int64_t unix_time, const std::string& data_path, std::string_view data);
+
+  std::string path_;
+  FILE* file_ = nullptr;
+  uint64_t offset_ = 0;
+  uint64_t threshold_ = kZip64Threshold;
+  bool used_zip64_ = false;
+  bool finished_ = false;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace arenite::extract
