@@ -35,8 +35,7 @@ void DosTime(int64_t unix_time, uint16_t* time, uint16_t* date) {
 
 }  // namespace
 
-Result<std::unique_ptr<DeflatePart>> DeflatePart::Create(const std::string& temp_path,
-                                                         int level) {
+Result<std::unique_ptr<DeflatePart>> DeflatePart::Create(const std::string& temp_path, int level) {
   std::unique_ptr<DeflatePart> part(new DeflatePart());
   part->path_ = temp_path;
   part->file_ = std::fopen(temp_path.c_str(), "wb");
@@ -198,8 +197,8 @@ Status ZipWriter::AddBytes(const std::string& name, std::string_view data, int64
   deflateEnd(&zs);
   if (rc != Z_STREAM_END) return Internal("deflate failed");
   out.resize(produced);
-  uint32_t crc = static_cast<uint32_t>(::crc32(
-      0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+  uint32_t crc = static_cast<uint32_t>(
+      ::crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
   return AddEntry(name, crc, data.size(), out.size(), unix_time, {}, out);
 }
 
@@ -246,8 +245,7 @@ Status ZipWriter::Finish() {
   ARENITE_RETURN_IF_ERROR(WriteRaw(cd));
   uint64_t cd_size = cd.size();
   uint64_t count = entries_.size();
-  bool zip64_end = count >= 0xFFFF || cd_offset > threshold_ || cd_size > threshold_ ||
-                   used_zip64_;
+  bool zip64_end = count >= 0xFFFF || cd_offset > threshold_ || cd_size > threshold_ || used_zip64_;
 
   std::string end;
   if (zip64_end) {

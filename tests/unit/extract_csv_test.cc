@@ -33,8 +33,7 @@ TEST(CsvDataExtract, EscapesWithBackslashesAndNeverQuotes) {
 TEST(Csv, NeutralisesFormulasOnlyWhenAsked) {
   EXPECT_EQ(Row({}, {"=SUM(A1)", "-3"}), "=SUM(A1),-3\r\n");
   CsvOptions o{CsvFormat::kRfc4180, 0, true};
-  EXPECT_EQ(Row(o, {"=SUM(A1)", "+1", "@x", "plain"}),
-            "\"'=SUM(A1)\",\"'+1\",\"'@x\",plain\r\n");
+  EXPECT_EQ(Row(o, {"=SUM(A1)", "+1", "@x", "plain"}), "\"'=SUM(A1)\",\"'+1\",\"'@x\",plain\r\n");
   CsvOptions d{CsvFormat::kDataExtract, 0, true};
   EXPECT_EQ(Row(d, {"=1"}), "'=1\r\n");
 }
@@ -53,9 +52,16 @@ TEST(Csv, TruncatesAtCharacterBoundariesAndCounts) {
 
 // Python's csv module, an independent reader, gives back exactly the values written.
 TEST(CsvRfc4180, HostileValuesRoundTripThroughPythonCsv) {
-  std::vector<std::string> values = {"quote \"inside\"", "comma, here", "cr\ronly", "lf\nonly",
-                                     "crlf\r\nboth", "back\\slash", "\ttab", "=1+2",
-                                     "multi-byte \xE2\x82\xAC \xF0\x9F\x94\xA9", "",
+  std::vector<std::string> values = {"quote \"inside\"",
+                                     "comma, here",
+                                     "cr\ronly",
+                                     "lf\nonly",
+                                     "crlf\r\nboth",
+                                     "back\\slash",
+                                     "\ttab",
+                                     "=1+2",
+                                     "multi-byte \xE2\x82\xAC \xF0\x9F\x94\xA9",
+                                     "",
                                      std::string(70000, 'x')};
   std::vector<std::string_view> views(values.begin(), values.end());
   CsvWriter writer({});
@@ -67,10 +73,11 @@ TEST(CsvRfc4180, HostileValuesRoundTripThroughPythonCsv) {
              ("arenite-csv-" + crypto::HexEncode(crypto::RandomBytes(6)));
   std::filesystem::create_directories(dir);
   std::ofstream((dir / "in.csv").string(), std::ios::binary) << csv;
-  std::string cmd = "python3 -c \"import csv,json,sys\ncsv.field_size_limit(10**7)\n"
-                    "rows=list(csv.reader(open(sys.argv[1],newline='',encoding='utf-8')))\n"
-                    "json.dump(rows,open(sys.argv[2],'w'))\" " +
-                    (dir / "in.csv").string() + " " + (dir / "out.json").string();
+  std::string cmd =
+      "python3 -c \"import csv,json,sys\ncsv.field_size_limit(10**7)\n"
+      "rows=list(csv.reader(open(sys.argv[1],newline='',encoding='utf-8')))\n"
+      "json.dump(rows,open(sys.argv[2],'w'))\" " +
+      (dir / "in.csv").string() + " " + (dir / "out.json").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream in((dir / "out.json").string());
   auto rows = nlohmann::json::parse(in);

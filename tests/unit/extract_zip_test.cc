@@ -41,10 +41,11 @@ class ZipWriterTest : public ::testing::Test {
   // Python's zipfile, an independent reader, checks CRCs and prints each entry's size.
   std::string PythonListing(const std::string& zip_path) {
     std::string out = (dir_ / "listing.txt").string();
-    std::string cmd = "python3 -c \"import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1])\n"
-                      "assert z.testzip() is None\nfor i in z.infolist(): "
-                      "print(i.filename, i.file_size, len(z.read(i.filename)))\" " +
-                      zip_path + " > " + out;
+    std::string cmd =
+        "python3 -c \"import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1])\n"
+        "assert z.testzip() is None\nfor i in z.infolist(): "
+        "print(i.filename, i.file_size, len(z.read(i.filename)))\" " +
+        zip_path + " > " + out;
     EXPECT_EQ(std::system(cmd.c_str()), 0);
     std::ifstream in(out);
     return std::string(std::istreambuf_iterator<char>(in), {});
