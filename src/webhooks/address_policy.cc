@@ -55,7 +55,8 @@ const char* Ipv6Reason(const ip::address_v6& v6) {
   if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return "a link-local address";
   if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return "a site-local address";
   if ((b[0] & 0xFE) == 0xFC) return "a unique-local (private) address";
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8) return "a documentation address";
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8)
+    return "a documentation address";
   if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B) {
     // NAT64 (64:ff9b::/96) carries an IPv4 address in its last four bytes.
     ip::address_v4::bytes_type v4{b[12], b[13], b[14], b[15]};
@@ -141,7 +142,8 @@ Status AddressPolicy::CheckUrl(std::string_view url) const {
   if (parsed->has_userinfo()) {
     return BadRequest("targetUrl must not carry a user name or password", kErrInvalidValue);
   }
-  if (parsed->has_fragment()) return BadRequest("targetUrl must not have a fragment", kErrInvalidValue);
+  if (parsed->has_fragment())
+    return BadRequest("targetUrl must not have a fragment", kErrInvalidValue);
   return OkStatus();
 }
 

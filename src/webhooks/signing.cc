@@ -56,8 +56,8 @@ Verdict Verify(std::string_view key, std::string_view id, std::string_view times
   while (!signature_header.empty()) {
     size_t space = signature_header.find(' ');
     std::string_view one = signature_header.substr(0, space);
-    signature_header = space == std::string_view::npos ? std::string_view()
-                                                       : signature_header.substr(space + 1);
+    signature_header =
+        space == std::string_view::npos ? std::string_view() : signature_header.substr(space + 1);
     // Compare every candidate, so the time does not reveal which one matched.
     match = crypto::ConstantTimeEquals(one, expected) || match;
   }

@@ -43,8 +43,8 @@ TEST(Signing, RejectsSecretsWithoutThePrefixOrBase64) {
 TEST(AddressPolicy, RefusesNonPublicAddressesByDefault) {
   auto policy = *AddressPolicy::Create({}, false);
   for (const char* ip : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-                         "0.0.0.0", "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "::",
-                         "::ffff:127.0.0.1", "::ffff:169.254.169.254", "fe80::1", "fc00::1",
+                         "0.0.0.0", "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1",
+                         "::", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "fe80::1", "fc00::1",
                          "ff02::1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::1", "::127.0.0.1"}) {
     EXPECT_FALSE(policy.CheckAddress(ip).ok()) << ip;
   }
