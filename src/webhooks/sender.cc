@@ -55,7 +55,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   size_t colon = line.find(':');
   if (colon != std::string_view::npos && c->headers.size() < 100) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.remove_suffix(1);
     c->headers.emplace_back(std::string(line.substr(0, colon)), std::string(value.substr(0, 1024)));
   }
@@ -82,7 +83,8 @@ Result<std::string> ResolveChecked(const AddressPolicy& policy, const std::strin
   Status verdict = OkStatus();
   for (addrinfo* a = result; a; a = a->ai_next) {
     char text[NI_MAXHOST];
-    if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) != 0) {
+    if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) !=
+        0) {
       continue;
     }
     // Every address must pass: a name that also resolves to a private address is refused.
@@ -194,8 +196,8 @@ AttemptResult Sender::Post(const OutboundRequest& request) const {
   }
   curl_easy_reset(curl);
   std::string pinned_ip = address->find(':') != std::string::npos ? "[" + *address + "]" : *address;
-  std::string bare_host = host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2)
-                                                                : host;
+  std::string bare_host =
+      host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
   std::string resolve_entry = bare_host + ":" + std::to_string(port) + ":" + pinned_ip;
   curl_slist* resolve = curl_slist_append(nullptr, resolve_entry.c_str());
   curl_slist* headers = nullptr;
@@ -243,8 +245,8 @@ AttemptResult Sender::Post(const OutboundRequest& request) const {
   }
   if (status == 401 || status == 403) {
     result.error_class = ErrorClass::kAuthRejected;
-    result.error = "the target refused the delivery's credentials (HTTP " +
-                   std::to_string(status) + ")";
+    result.error =
+        "the target refused the delivery's credentials (HTTP " + std::to_string(status) + ")";
   } else if (status < 200 || status > 299) {
     result.error_class = ErrorClass::kHttpStatus;
     result.error = "the target answered HTTP " + std::to_string(status);

@@ -16,7 +16,16 @@
 
 namespace arenite::webhooks {
 
-enum class ErrorClass { kNone, kPolicy, kDns, kConnect, kTls, kTimeout, kHttpStatus, kAuthRejected };
+enum class ErrorClass {
+  kNone,
+  kPolicy,
+  kDns,
+  kConnect,
+  kTls,
+  kTimeout,
+  kHttpStatus,
+  kAuthRejected
+};
 
 // "dns", "connect", "tls", "timeout", "http_status", "auth_rejected", "policy", or "" for none.
 const char* ErrorClassName(ErrorClass c);

@@ -23,12 +23,10 @@ class SenderTest : public ::testing::Test {
       reply.content_type.clear();
       return reply;
     });
-    router_.Add("POST", "/fail", [](http::Request&) {
-      return http::TextReply(500, "text/plain", "broken");
-    });
-    router_.Add("POST", "/auth", [](http::Request&) {
-      return http::TextReply(401, "text/plain", "who are you");
-    });
+    router_.Add("POST", "/fail",
+                [](http::Request&) { return http::TextReply(500, "text/plain", "broken"); });
+    router_.Add("POST", "/auth",
+                [](http::Request&) { return http::TextReply(401, "text/plain", "who are you"); });
     router_.Add("POST", "/busy", [](http::Request&) {
       http::Reply reply = http::TextReply(503, "text/plain", "later");
       reply.headers.Set("Retry-After", "7");
