@@ -25,7 +25,7 @@ bench: build
 	@bash bench/run.sh
 
 format:
-	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+	@git ls-files --cached --others --exclude-standard '*.cc' '*.h' | xargs clang-format -i
 
 format-check:
 	@bash scripts/format-check.sh

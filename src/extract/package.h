@@ -24,8 +24,8 @@ namespace arenite::extract {
 
 // Emits one row: its Trans Type and the values after it in header order, starting with the
 // row's Guid. Returns false when the build is being cancelled: stop reading then.
-using EmitRow = std::function<bool(std::string_view trans_type,
-                                   const std::vector<std::string_view>& values)>;
+using EmitRow =
+    std::function<bool(std::string_view trans_type, const std::vector<std::string_view>& values)>;
 
 struct ViewSource {
   std::string name;                  // "Items_Summary"; the file is <name>.csv

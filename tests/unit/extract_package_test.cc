@@ -23,10 +23,9 @@ class PackageTest : public ::testing::Test {
                       ARENITE_RETURN_IF_ERROR(
                           tx.Exec("CREATE TABLE parts (guid TEXT PRIMARY KEY, name TEXT)"));
                       for (int i = 0; i < 3000; ++i) {
-                        ARENITE_RETURN_IF_ERROR(
-                            tx.Exec("INSERT INTO parts VALUES (?, ?)",
-                                    {"G" + std::to_string(10000 + i), "Part, \"" +
-                                                                          std::to_string(i) + "\""}));
+                        ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO parts VALUES (?, ?)",
+                                                        {"G" + std::to_string(10000 + i),
+                                                         "Part, \"" + std::to_string(i) + "\""}));
                       }
                       return OkStatus();
                     })
