@@ -55,11 +55,14 @@ const Route* Router::Match(Request& request, int* status, std::string* allow) co
   int best_literals = -1;
   std::map<std::string, std::string, std::less<>> best_params;
   for (const Route& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
+    // A last segment "*" matches the rest of the path, however many segments it has.
+    bool rest = !route.segments.empty() && route.segments.back() == "*";
+    size_t fixed = route.segments.size() - (rest ? 1 : 0);
+    if (rest ? segments.size() < fixed : segments.size() != fixed) continue;
     std::map<std::string, std::string, std::less<>> params;
     bool matched = true;
     int literals = 0;
-    for (size_t i = 0; i < segments.size() && matched; ++i) {
+    for (size_t i = 0; i < fixed && matched; ++i) {
       const std::string& want = route.segments[i];
       if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
         auto decoded = DecodeSegment(segments[i]);

@@ -1,5 +1,6 @@
 // Maps method and path to a handler. Patterns are literal segments and `{name}` parameters
-// ("/v1/items/{guid}/bom"); a parameter matches one whole segment, percent-decoded. Routes are
+// ("/v1/items/{guid}/bom"); a parameter matches one whole segment, percent-decoded, and a last
+// segment "*" matches the rest of the path (any number of segments). Routes are
 // added at start and only read afterwards, so matching is safe from any thread.
 #pragma once
 

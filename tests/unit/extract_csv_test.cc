@@ -91,3 +91,31 @@ TEST(CsvRfc4180, HostileValuesRoundTripThroughPythonCsv) {
 
 }  // namespace
 }  // namespace arenite::extract
+
+#include "extract/csv_reader.h"
+
+namespace arenite::extract {
+namespace {
+
+TEST(CsvReader, InvertsTheWriterInBothFormats) {
+  std::vector<std::string> values = {"a,b",          "q\"q", "back\\slash", "l1\r\nl2", "",
+                                     "\xE2\x82\xAC", "x"};
+  std::vector<std::string_view> views(values.begin(), values.end());
+  for (CsvFormat format : {CsvFormat::kRfc4180, CsvFormat::kDataExtract}) {
+    CsvWriter writer({format});
+    std::string csv;
+    writer.AppendRow(csv, {"Trans Type", "Guid"});
+    writer.AppendRow(csv, views);
+    auto rows = ParseCsv(csv, format);
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_EQ((*rows)[0], (CsvRow{"Trans Type", "Guid"}));
+    EXPECT_EQ((*rows)[1], CsvRow(values.begin(), values.end()));
+  }
+  EXPECT_FALSE(ParseCsv("\"open", CsvFormat::kRfc4180).ok());
+  EXPECT_FALSE(ParseCsv("\"a\"b,c\r\n", CsvFormat::kRfc4180).ok());
+  EXPECT_FALSE(ParseCsv("a\\x\r\n", CsvFormat::kDataExtract).ok());
+}
+
+}  // namespace
+}  // namespace arenite::extract
