@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "plm/plm.h"
 #include "workspace/quota.h"
 #include "workspace/sessions.h"
 #include "workspace/throttle.h"
@@ -109,8 +110,8 @@ Status PrepareDemo(const std::string& data_dir, workspace::Users& users) {
     creds = *parsed;
   }
   std::cout << creds.dump() << std::endl;
-  std::cerr << "Demo workspace ready. Sign in as " << creds.value("email", "")
-            << " with password " << creds.value("password", "") << "\n";
+  std::cerr << "Demo workspace ready. Sign in as " << creds.value("email", "") << " with password "
+            << creds.value("password", "") << "\n";
   return OkStatus();
 }
 
@@ -176,12 +177,14 @@ int Serve(const ServeOptions& o) {
     logger->warn("--http: serving plain HTTP; use this only behind a TLS-terminating proxy");
   }
   if (!o.webhook_allow_networks.empty()) {
-    logger->warn("--webhook-allow-network: webhook targets in private networks are admitted; "
-                 "for development and tests only");
+    logger->warn(
+        "--webhook-allow-network: webhook targets in private networks are admitted; "
+        "for development and tests only");
   }
   if (o.webhook_allow_http) {
-    logger->warn("--webhook-allow-http: plain http:// webhook targets are admitted; for "
-                 "development and tests only");
+    logger->warn(
+        "--webhook-allow-http: plain http:// webhook targets are admitted; for "
+        "development and tests only");
   }
 
   SystemClock system_clock;
@@ -210,6 +213,9 @@ int Serve(const ServeOptions& o) {
   api::RegisterSystemRoutes(router, *store, o.unsafe_test_clock ? &test_clock : nullptr);
   api::RegisterSessionRoutes(router, auth, sessions, quota);
   api::RegisterUserRoutes(router, auth, users, sessions);
+  // Workspace data (items, BOMs, changes, suppliers) and the event outbox.
+  plm::Plm plm(*store, clock);
+  api::RegisterPlmRoutes(router, auth, plm, *store, clock);
 
   http::Server server(server_options, router);
   auto port = server.Start();
