@@ -87,7 +87,7 @@ struct ChangeFields {
 Status ReadChangeFields(const Json& body, bool setnull, ChangeFields* f) {
   ARENITE_ASSIGN_OR_RETURN(bool has_title, PatchString(body, "title", 500, false, &f->title));
   if (has_title && (!f->title || f->title->empty())) {
-    return BadRequest("The value for the attribute \"title\" cannot be empty.", 3020);
+    return BadRequest("The value for the attribute \"title\" cannot be empty.", kErrEmptyValue);
   }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "description", 8000, setnull, &f->description));
   ARENITE_ASSIGN_OR_RETURN(bool has_eff,
@@ -102,7 +102,7 @@ Status ReadChangeFields(const Json& body, bool setnull, ChangeFields* f) {
     return BadRequest(
         "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, "
         "NEEDS_ATTN, DONE, BLANK.",
-        4999);
+        kErrImplementationStatus);
   }
   ARENITE_RETURN_IF_ERROR(PatchTime(body, "approvalDeadlineDateTime", setnull, &f->deadline));
   ARENITE_RETURN_IF_ERROR(PatchTime(body, "effectivityPlannedDateTime", setnull, &f->planned));
@@ -335,18 +335,18 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
                                f.effectivity == old.effectivity && f.deadline == old.deadline &&
                                f.planned == old.planned && f.expiration == old.expiration;
     if (status != kOpenUnlocked && !only_implementation) {
-      return Conflict("The change cannot be updated at this lifecycle stage.", 4020);
+      return Conflict("The change cannot be updated at this lifecycle stage.", kErrChangeLocked);
     }
     if ((old.effectivity == "TEMPORARY") != (f.effectivity == "TEMPORARY")) {
       return BadRequest(
           "Effectivity cannot be modified because once created, a Change cannot "
           "move between permanent and temporary effectivity.",
-          4019);
+          kErrEffectivityKind);
     }
     if (!body.contains("number") || body["number"].is_null() ||
         body["number"] == before["number"]) {
     } else {
-      return BadRequest("The attribute \"number\" is not editable.", 3032);
+      return BadRequest("The attribute \"number\" is not editable.", kErrNotEditable);
     }
     ARENITE_RETURN_IF_ERROR(
         tx.Exec("UPDATE changes SET title = ?, description = ?, effectivity_type = ?, "
@@ -428,27 +428,28 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
   ARENITE_ASSIGN_OR_RETURN(auto rev_number, json::OptionalString(body, "newRevisionNumber", 20));
   if (rev_number && rev_number->empty()) {
     return BadRequest("Revision number must be non-empty and can't exceed 20 characters long.",
-                      4066);
+                      kErrRevisionNumberLength);
   }
   ARENITE_ASSIGN_OR_RETURN(auto phase, json::OptionalGuidRef(body, "newLifecyclePhase"));
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(Json change, LoadChange(tx, ctx.workspace, guid));
     if (change["lifecycleStatus"]["type"] != kOpenUnlocked) {
-      return Conflict("Can only be called if the change is Open and Unlocked.", 4063);
+      return Conflict("Can only be called if the change is Open and Unlocked.", kErrChangeNotOpen);
     }
     auto keys = ResolveItem(tx, ctx.workspace, *rev_ref);
     if (!keys.ok()) {
       return BadRequest("The item revision \"" + *rev_ref + "\" is not found.", kErrNotFound);
     }
     if (keys->shown_rev != keys->working_rev && *rev_ref != keys->item) {
-      return BadRequest("newItemRevision must be the working revision of the item.", 4025);
+      return BadRequest("newItemRevision must be the working revision of the item.",
+                        kErrNotWorkingRevisionForChange);
     }
     ARENITE_ASSIGN_OR_RETURN(bool in_this,
                              tx.Exists("SELECT 1 FROM change_items WHERE change_guid = ? AND "
                                        "item_guid = ?",
                                        {guid, keys->item}));
-    if (in_this) return Conflict("The item is already in the change.", 4005);
+    if (in_this) return Conflict("The item is already in the change.", kErrItemInChange);
     ARENITE_ASSIGN_OR_RETURN(
         bool elsewhere,
         tx.Exists("SELECT 1 FROM change_items ci JOIN changes ch ON ch.guid = ci.change_guid "
@@ -459,7 +460,7 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
       return Conflict(
           "The Items you selected cannot be added due to a conflict with an existing "
           "Change.",
-          4061);
+          kErrItemInOtherChange);
     }
     if (phase) {
       ARENITE_ASSIGN_OR_RETURN(bool ok, tx.Exists("SELECT 1 FROM lifecycle_phases WHERE guid = ? "
@@ -467,7 +468,7 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
                                                   {*phase, ctx.workspace}));
       if (!ok) {
         return BadRequest("The Item lifecycle phase with guid \"" + *phase + "\" is not active.",
-                          3284);
+                          kErrInactivePhase);
       }
     } else {
       // Keep the phase; an unreleased item goes to production.
@@ -493,7 +494,7 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
       rev_number = NextRevision(current);
       if (!rev_number) {
         return BadRequest("Revision number could not be auto-generated and must be set manually.",
-                          4065);
+                          kErrRevisionNotDerivable);
       }
     }
     std::string assoc = NewGuid();
@@ -523,7 +524,7 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
     return BadRequest(
         "The attribute \"status\" is required and the value must not be null in "
         "the payload.",
-        4051);
+        kErrStatusRequired);
   }
   ARENITE_ASSIGN_OR_RETURN(auto comment, json::OptionalString(body, "comment", 4000));
   std::optional<std::string> implementation;
@@ -534,7 +535,7 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
       return BadRequest(
           "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, "
           "NEEDS_ATTN, DONE, BLANK.",
-          4999);
+          kErrImplementationStatus);
     }
   }
   Json out;

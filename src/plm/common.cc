@@ -98,7 +98,8 @@ Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::
                  found = true;
                  return false;
                }));
-  if (!found) return BadRequest("The number format \"" + format + "\" is not valid.", 3216);
+  if (!found)
+    return BadRequest("The number format \"" + format + "\" is not valid.", kErrNumberFormat);
   for (int attempt = 0; attempt < 10000; ++attempt) {
     ARENITE_ASSIGN_OR_RETURN(
         auto seq, tx.QueryInt("INSERT INTO plm_counters (workspace_guid, name, next) VALUES "
@@ -154,12 +155,13 @@ Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view ob
     }
     auto g = entry.find("guid");
     if (g == entry.end() || !g->is_string()) {
-      return BadRequest("Additional attributes must specify a guid.", 2017);
+      return BadRequest("Additional attributes must specify a guid.", kErrAttributeNoGuid);
     }
     std::string guid = g->get<std::string>();
     if (!IsGuid(guid)) {
       return BadRequest(
-          "The additional attribute guid \"" + guid.substr(0, 40) + "\" is not valid.", 2016);
+          "The additional attribute guid \"" + guid.substr(0, 40) + "\" is not valid.",
+          kErrAttributeGuid);
     }
     std::optional<std::string> type;
     Json options;
@@ -172,7 +174,8 @@ Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view ob
                    return false;
                  }));
     if (!type) {
-      return BadRequest("The additional attribute \"" + guid + "\" is not recognized.", 2000);
+      return BadRequest("The additional attribute \"" + guid + "\" is not recognized.",
+                        kErrAttributeUnknown);
     }
     auto v = entry.find("value");
     if (v == entry.end() || v->is_null()) {
@@ -181,7 +184,7 @@ Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view ob
     }
     if (!ValidAttributeValue(*type, options, *v)) {
       return BadRequest("The value for the additional attribute \"" + guid + "\" is not valid.",
-                        2001);
+                        kErrAttributeValue);
     }
     (*values)[guid] = *v;
   }

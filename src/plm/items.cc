@@ -233,7 +233,7 @@ Result<Json> Plm::CreateAttribute(const Ctx& ctx, const Json& body) {
     return BadRequest("The value for the attribute \"objectType\" is not valid.", kErrInvalidValue);
   }
   if (name.empty())
-    return BadRequest("The value for the attribute \"name\" cannot be empty.", 3020);
+    return BadRequest("The value for the attribute \"name\" cannot be empty.", kErrEmptyValue);
   std::string guid = NewGuid();
   store::Value opts = nullptr;
   if (options) opts = Json(*options).dump();
@@ -443,7 +443,7 @@ Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bo
   ARENITE_RETURN_IF_ERROR(PatchString(body, "number", 100, setnull, &f->number));
   ARENITE_ASSIGN_OR_RETURN(bool has_name, PatchString(body, "name", 500, false, &f->name));
   if (has_name && f->name && f->name->empty()) {
-    return BadRequest("The value for the attribute \"name\" cannot be empty.", 3020);
+    return BadRequest("The value for the attribute \"name\" cannot be empty.", kErrEmptyValue);
   }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "description", 4000, setnull, &f->description));
   ARENITE_RETURN_IF_ERROR(PatchString(body, "revisionNumber", 20, setnull, &f->revision_number));
@@ -453,7 +453,7 @@ Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bo
   if (has_proc && f->procurement && *f->procurement != "OTS" && *f->procurement != "MTS") {
     return BadRequest("The specified value \"" + f->procurement->substr(0, 20) +
                           "\" is not a valid option for the attribute \"procurementType\".",
-                      3006);
+                      kErrInvalidOption);
   }
   ARENITE_ASSIGN_OR_RETURN(auto ots, json::OptionalBool(body, "offTheShelf"));
   if (ots && !has_proc) f->procurement = *ots ? "OTS" : "MTS";
@@ -483,10 +483,12 @@ Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bo
                    return false;
                  }));
     if (!structural) {
-      return BadRequest("The category guid \"" + *category + "\" is not valid.", 3002);
+      return BadRequest("The category guid \"" + *category + "\" is not valid.",
+                        kErrInvalidCategory);
     }
     if (*structural) {
-      return BadRequest("This category is structural; objects may not be assigned to it.", 3007);
+      return BadRequest("This category is structural; objects may not be assigned to it.",
+                        kErrStructuralCategory);
     }
     f->category = category;
   }
@@ -498,7 +500,7 @@ Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bo
                                        {*phase, ws}));
     if (!exists) {
       return BadRequest("The Item lifecycle phase with guid \"" + *phase + "\" is not active.",
-                        3284);
+                        kErrInactivePhase);
     }
     f->phase = phase;
   }
@@ -660,7 +662,8 @@ Result<Json> Plm::UpdateItem(const Ctx& ctx, const std::string& guid, const Json
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, guid));
     if (keys.shown_rev != keys.working_rev && guid != keys.item) {
-      return BadRequest("Updates can only be performed on the working revision of an item.", 3224);
+      return BadRequest("Updates can only be performed on the working revision of an item.",
+                        kErrNotWorkingRevision);
     }
     ARENITE_ASSIGN_OR_RETURN(Json before, LoadRevision(tx, ctx.workspace, keys.working_rev));
     ARENITE_ASSIGN_OR_RETURN(ItemFields f, LoadFields(tx, keys.working_rev));
@@ -844,8 +847,9 @@ Status ReadLineFields(const Json& body, bool setnull, LineFields* f) {
   }
   if (auto it = body.find("quantity"); it != body.end() && !it->is_null()) {
     ARENITE_ASSIGN_OR_RETURN(auto q, LooseNumber(body, "quantity"));
-    if (!q || *q <= 0) return BadRequest("Quantity must be positive.", 3227);
-    if (*q >= 1e9) return BadRequest("Quantity must be smaller than 1000000000.", 3228);
+    if (!q || *q <= 0) return BadRequest("Quantity must be positive.", kErrQuantityNotPositive);
+    if (*q >= 1e9)
+      return BadRequest("Quantity must be smaller than 1000000000.", kErrQuantityTooLarge);
     f->quantity = *q;
   }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "refDes", 4000, setnull, &f->ref_des));

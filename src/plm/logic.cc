@@ -80,7 +80,7 @@ TextMatch ParseTextMatch(std::string_view value) {
     if (c == '%' || c == '_' || c == '\\') m.pattern += '\\';
     m.pattern += c;
   }
-  m.pattern += '%';
+  if (m.pattern != "%") m.pattern += '%';
   return m;
 }
 

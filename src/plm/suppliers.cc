@@ -61,7 +61,7 @@ const std::vector<std::string_view> kSupplierFields = {
 Status ReadSupplierFields(const Json& body, bool setnull, SupplierFields* f) {
   ARENITE_ASSIGN_OR_RETURN(bool has_name, PatchString(body, "name", 500, false, &f->name));
   if (has_name && (!f->name || f->name->empty())) {
-    return BadRequest("The supplier name is not valid.", 3049);
+    return BadRequest("The supplier name is not valid.", kErrSupplierName);
   }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "supplierId", 200, setnull, &f->supplier_id));
   // accountNumber: Arena sends a string; accept a number too.
@@ -76,7 +76,7 @@ Status ReadSupplierFields(const Json& body, bool setnull, SupplierFields* f) {
                            PatchString(body, "approvalStatus", 20, false, &f->approval));
   if (has_approval && f->approval != "approved" && f->approval != "disapproved" &&
       f->approval != "unrated") {
-    return BadRequest("The approval status is not valid.", 3050);
+    return BadRequest("The approval status is not valid.", kErrApprovalStatus);
   }
   for (auto [key, target] :
        {std::pair{"addresses", &f->addresses}, std::pair{"phoneNumbers", &f->phones}}) {
@@ -94,7 +94,8 @@ Status ReadSupplierFields(const Json& body, bool setnull, SupplierFields* f) {
       if (!e.is_object()) return BadRequest(std::string("field '") + key + "' must hold objects");
       if (e.contains("primary") && e["primary"] == true) ++primaries;
     }
-    if (primaries > 1) return BadRequest("Only one primary address is allowed.", 3044);
+    if (primaries > 1)
+      return BadRequest("Only one primary address is allowed.", kErrPrimaryAddress);
     *target = *it;
   }
   return OkStatus();
@@ -106,7 +107,7 @@ Status WriteSupplierError(Result<int64_t>& r, const std::optional<std::string>& 
     return Conflict("The Supplier Identifier \"" + supplier_id.value_or("") +
                         "\" matches an existing Supplier Identifier in the workspace. Supplier "
                         "Identifiers must be unique for each Supplier.",
-                    4501);
+                    kErrDuplicateSupplierId);
   }
   return std::move(r).error();
 }
@@ -159,19 +160,20 @@ Status ReadSupplierItemFields(store::Tx& tx, const std::string& ws, const Json& 
     ARENITE_ASSIGN_OR_RETURN(bool ok, tx.Exists("SELECT 1 FROM suppliers WHERE guid = ? AND "
                                                 "workspace_guid = ?",
                                                 {*supplier, ws}));
-    if (!ok) return BadRequest("The supplier is not valid for the supplier item.", 3043);
+    if (!ok)
+      return BadRequest("The supplier is not valid for the supplier item.", kErrInvalidSupplier);
     f->supplier = supplier;
   }
   ARENITE_ASSIGN_OR_RETURN(bool has_number, PatchString(body, "number", 200, false, &f->number));
   if (has_number && (!f->number || f->number->empty())) {
-    return BadRequest("The value for the attribute \"number\" cannot be empty.", 3020);
+    return BadRequest("The value for the attribute \"number\" cannot be empty.", kErrEmptyValue);
   }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "name", 500, setnull, &f->name));
   ARENITE_RETURN_IF_ERROR(PatchString(body, "description", 4000, setnull, &f->description));
   ARENITE_ASSIGN_OR_RETURN(bool has_type, PatchString(body, "type", 20, false, &f->type));
   if (has_type && f->type != "PART" && f->type != "PROCESS" && f->type != "DOCUMENT") {
     return BadRequest("The specified value is not a valid option for the attribute \"type\".",
-                      3006);
+                      kErrInvalidOption);
   }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "uom", 40, false, &f->uom));
   ARENITE_ASSIGN_OR_RETURN(auto ots, json::OptionalBool(body, "offTheShelf"));
@@ -490,10 +492,10 @@ Status ReadSourcingFields(store::Tx& tx, const std::string& ws, const Json& body
                                                 "workspace_guid = ?",
                                                 {*guid, ws}));
     if (!ok) {
-      return BadRequest("The " +
-                            std::string(key == std::string("mfrItem") ? "manufacturer" : "vendor") +
-                            " item guid \"" + *guid + "\" must be a supplier item guid.",
-                        key == std::string("mfrItem") ? 3245 : 3246);
+      return BadRequest(
+          "The " + std::string(key == std::string("mfrItem") ? "manufacturer" : "vendor") +
+              " item guid \"" + *guid + "\" must be a supplier item guid.",
+          key == std::string("mfrItem") ? kErrSourcingMfrItem : kErrSourcingVendorItem);
     }
     *target = guid;
   }
@@ -511,22 +513,23 @@ Status ReadSourcingFields(store::Tx& tx, const std::string& ws, const Json& body
   }
   if (f->make && (f->mfr || f->vendor)) {
     return BadRequest("Make sourcing relationships can not specify manufacturer or vendor items.",
-                      3244);
+                      kErrSourcingMakeWithItems);
   }
   if (!f->make && !f->mfr && !f->vendor) {
     return BadRequest(
         "Non-make sourcing relationships must specify manufacturer and/or vendor "
         "item.",
-        3243);
+        kErrSourcingNoSupplierItem);
   }
   if ((f->make || !f->vendor) && f->factor) {
     return BadRequest(
         "If no vendor item is specified or if makeItem=true, "
         "vendorItemConversionFactor must be null.",
-        3247);
+        kErrSourcingFactor);
   }
   if (!f->approved && (f->rank || f->split)) {
-    return BadRequest("Only approved sourcing relationships can be ranked or split.", 3249);
+    return BadRequest("Only approved sourcing relationships can be ranked or split.",
+                      kErrSourcingRank);
   }
   return OkStatus();
 }
