@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "http/router.h"
+#include "plm/plm.h"
 #include "store/store.h"
 #include "workspace/quota.h"
 #include "workspace/sessions.h"
@@ -21,6 +22,11 @@ void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users
                         workspace::Sessions& sessions);
 // /healthz, /readyz, /metrics, /openapi.yaml; with a test clock also POST /_test/clock.
 void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableClock* test_clock);
+
+// /v1/items (with BOM, sourcing, revisions, where-used), /v1/changes, /v1/suppliers,
+// /v1/supplieritems, /v1/events and the item lookups under /v1/settings/items.
+void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, store::Store& store,
+                       const Clock& clock);
 
 json::Json UserJson(const workspace::User& user);
 

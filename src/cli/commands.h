@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "core/json.h"
 #include "core/result.h"
 #include "store/store.h"
 
@@ -14,6 +15,12 @@ namespace arenite::cli {
 
 void AddInitCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
+void AddDemoDataCommand(CLI::App& app, int& exit_code);
+
+// Fills a workspace with `items` demo items and their BOMs, suppliers and changes, created by
+// its first administrator; answers the counts of what was made.
+Result<json::Json> FillDemoWorkspace(store::Store& store, const std::string& workspace,
+                                     int64_t items, uint64_t seed);
 
 // Opens (creating when asked) DIR/arenite.db and applies every component's migrations.
 Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "plm/schema.h"
 #include "workspace/schema.h"
 
 namespace arenite::cli {
@@ -15,6 +16,7 @@ std::vector<store::Migration> AllMigrations() {
     all.insert(all.end(), more.begin(), more.end());
   };
   add(workspace::Migrations());
+  add(plm::Migrations());
   return all;
 }
 

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "plm/plm.h"
 #include "workspace/quota.h"
 #include "workspace/sessions.h"
 #include "workspace/throttle.h"
@@ -80,7 +81,7 @@ bool ValidCidr(const std::string& cidr) {
 
 // On an empty data dir: a demo workspace whose admin credentials are kept in
 // DIR/demo-credentials.json (mode 0600) and printed at every start with --demo.
-Status PrepareDemo(const std::string& data_dir, workspace::Users& users) {
+Status PrepareDemo(const std::string& data_dir, workspace::Users& users, store::Store& store) {
   std::string path = data_dir + "/demo-credentials.json";
   ARENITE_ASSIGN_OR_RETURN(auto existing, users.ListWorkspaces());
   json::Json creds;
@@ -89,6 +90,8 @@ Status PrepareDemo(const std::string& data_dir, workspace::Users& users) {
     workspace::NewUser admin{"admin@demo.arenite.test", "Demo Administrator",
                              workspace::Role::kAdmin, password};
     ARENITE_ASSIGN_OR_RETURN(auto created, users.CreateWorkspace("Demo Workspace", admin));
+    // Items, BOMs, suppliers and changes to explore.
+    ARENITE_RETURN_IF_ERROR(FillDemoWorkspace(store, created.first.guid, 2000, 1));
     creds = {{"event", "demo"},
              {"workspaceId", created.first.guid},
              {"email", admin.email},
@@ -204,7 +207,7 @@ int Serve(const ServeOptions& o) {
   api::Auth auth(sessions, quota, clock);
 
   if (o.demo) {
-    Status demo = PrepareDemo(o.data_dir, users);
+    Status demo = PrepareDemo(o.data_dir, users, *store);
     if (!demo.ok()) return fail(demo.error().message, 1);
   }
 
@@ -212,6 +215,9 @@ int Serve(const ServeOptions& o) {
   api::RegisterSystemRoutes(router, *store, o.unsafe_test_clock ? &test_clock : nullptr);
   api::RegisterSessionRoutes(router, auth, sessions, quota);
   api::RegisterUserRoutes(router, auth, users, sessions);
+  // Workspace data (items, BOMs, changes, suppliers) and the event outbox.
+  plm::Plm plm(*store, clock);
+  api::RegisterPlmRoutes(router, auth, plm, *store, clock);
 
   http::Server server(server_options, router);
   auto port = server.Start();

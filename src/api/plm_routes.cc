@@ -1,0 +1,385 @@
+// /v1/items, /v1/changes, /v1/suppliers, /v1/supplieritems, /v1/events and the item lookups
+// under /v1/settings/items: thin handlers over plm::Plm.
+#include "api/routes.h"
+#include "api/util.h"
+#include "core/clock.h"
+#include "core/guid.h"
+#include "plm/events.h"
+#include "plm/plm.h"
+
+namespace arenite::api {
+namespace {
+
+using plm::Ctx;
+using plm::Filters;
+
+enum class Shape { kObject, kList, kNone };
+
+using PlmFn = std::function<Result<json::Json>(http::Request&, const Ctx&)>;
+
+class PlmRoutes {
+ public:
+  PlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, const Clock& clock)
+      : router_(router), auth_(auth), plm_(plm), clock_(clock) {}
+
+  void Add(const char* method, const char* path, Access access, int status, Shape shape, PlmFn fn) {
+    plm::Plm* plm = &plm_;
+    const Clock* clock = &clock_;
+    router_.Add(
+        method, path,
+        auth_.Guard(std::move(access), [plm, clock, status, shape, fn = std::move(fn)](
+                                           http::Request& request, const Principal& principal) {
+          Status seeded = plm->EnsureSeeded(principal.workspace_id);
+          if (!seeded.ok()) return http::ErrorReply(seeded.error());
+          Ctx ctx{principal.workspace_id, principal.user_id, principal.Actor(), clock->Now()};
+          auto result = fn(request, ctx);
+          if (!result.ok()) return http::ErrorReply(result.error());
+          if (shape == Shape::kList) return ListReply(std::move(result).value());
+          if (shape == Shape::kNone) {
+            http::Reply reply;
+            reply.status = 204;
+            reply.content_type.clear();
+            return reply;
+          }
+          return http::JsonReply(status, result.value());
+        }));
+  }
+
+ private:
+  http::Router& router_;
+  const Auth& auth_;
+  plm::Plm& plm_;
+  const Clock& clock_;
+};
+
+bool SetNull(const http::Request& request) {
+  auto v = request.Query("setnull");
+  return v && *v == "true";
+}
+
+// Reads offset/limit and the search parameters named in `allowed` ("number", "name", ...).
+Result<Filters> ParseFilters(const http::Request& request,
+                             std::initializer_list<std::string_view> allowed) {
+  ARENITE_ASSIGN_OR_RETURN(Page page, ParsePage(request));
+  Filters f;
+  f.offset = page.offset;
+  f.limit = page.limit;
+  auto permitted = [&](std::string_view name) {
+    for (auto a : allowed) {
+      if (a == name) return true;
+    }
+    return false;
+  };
+  for (const auto& [name, value] : request.query) {
+    if (name == "offset" || name == "limit" || name == "responseview" ||
+        name == "includeEmptyAdditionalAttributes" || name == "includeAdditionalAttributes") {
+      continue;
+    }
+    std::string key = name;
+    if (key.size() > 5 && key.ends_with(".guid")) key = key.substr(0, key.size() - 5);
+    if (key == "lifecycleStatus.type") key = "lifecycleStatus";
+    if (!permitted(key)) {
+      return BadRequest("The attribute \"" + name.substr(0, 60) + "\" is not searchable.",
+                        kErrNotSearchable);
+    }
+    auto guid = [&]() -> Result<std::string> {
+      if (!IsGuid(value)) {
+        return BadRequest("The guid \"" + value.substr(0, 40) + "\" is not valid.",
+                          kErrInvalidGuid);
+      }
+      return value;
+    };
+    if (value.size() > 500) return BadRequest("The search value is too long.", kErrInvalidValue);
+    if (key == "number") {
+      f.number = value;
+    } else if (key == "name") {
+      f.name = value;
+    } else if (key == "title") {
+      f.title = value;
+    } else if (key == "supplierId") {
+      f.supplier_id = value;
+    } else if (key == "lifecycleStatus") {
+      f.status = value;
+    } else if (key == "category") {
+      ARENITE_ASSIGN_OR_RETURN(f.category, guid());
+    } else if (key == "lifecyclePhase") {
+      ARENITE_ASSIGN_OR_RETURN(f.phase, guid());
+    } else if (key == "supplier") {
+      ARENITE_ASSIGN_OR_RETURN(f.supplier, guid());
+    } else if (key == "modifiedSince") {
+      auto t = ParseDateTime(value);
+      if (!t) {
+        return BadRequest(
+            "The value for the attribute \"modifiedSince\" is not valid; use "
+            "2026-12-03T09:41:15Z.",
+            kErrInvalidValue);
+      }
+      f.modified_since = *t;
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, store::Store& store,
+                       const Clock& clock) {
+  PlmRoutes r(router, auth, plm, clock);
+  Access items_read{"items:read", Role::kViewer}, items_write{"items:write", Role::kEditor};
+  Access changes_read{"changes:read", Role::kViewer}, changes_write{"changes:write", Role::kEditor};
+  Access suppliers_read{"suppliers:read", Role::kViewer},
+      suppliers_write{"suppliers:write", Role::kEditor};
+  Access settings_write{"settings:write", Role::kAdmin};
+  using R = http::Request;
+  using Res = Result<json::Json>;
+  auto body = [](R& req) { return JsonBody(req); };
+
+  // Lookups.
+  r.Add("GET", "/v1/settings/items/categories", items_read, 200, Shape::kList,
+        [&plm](R&, const Ctx& c) { return plm.ListCategories(c.workspace); });
+  r.Add("GET", "/v1/settings/items/lifecyclephases", items_read, 200, Shape::kList,
+        [&plm](R&, const Ctx& c) { return plm.ListPhases(c.workspace); });
+  r.Add("GET", "/v1/settings/items/numberformats", items_read, 200, Shape::kList,
+        [&plm](R&, const Ctx& c) { return plm.ListNumberFormats(c.workspace); });
+  r.Add("GET", "/v1/settings/items/attributes", items_read, 200, Shape::kList,
+        [&plm](R&, const Ctx& c) { return plm.ListAttributes(c.workspace); });
+  r.Add("POST", "/v1/settings/items/attributes", settings_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.CreateAttribute(c, b);
+        });
+
+  // Items.
+  r.Add("GET", "/v1/items", items_read, 200, Shape::kList, [&plm](R& req, const Ctx& c) -> Res {
+    ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {"number", "name", "category",
+                                                           "lifecyclePhase", "modifiedSince"}));
+    return plm.ListItems(c.workspace, f);
+  });
+  r.Add("POST", "/v1/items", items_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.CreateItem(c, b);
+        });
+  r.Add("GET", "/v1/items/{guid}", items_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetItem(c.workspace, guid);
+        });
+  r.Add("PUT", "/v1/items/{guid}", items_write, 200, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.UpdateItem(c, guid, b, SetNull(req));
+        });
+  r.Add("DELETE", "/v1/items/{guid}", items_write, 204, Shape::kNone,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_RETURN_IF_ERROR(plm.DeleteItem(c, guid));
+          return json::Json();
+        });
+  r.Add("GET", "/v1/items/{guid}/revisions", items_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.ListRevisions(c.workspace, guid);
+        });
+
+  // BOM.
+  r.Add("GET", "/v1/items/{guid}/bom", items_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetBom(c.workspace, guid);
+        });
+  r.Add("POST", "/v1/items/{guid}/bom", items_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.AddBomLine(c, guid, b);
+        });
+  r.Add("GET", "/v1/items/{guid}/bom/{line}", items_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto line, GuidParam(req, "line"));
+          return plm.GetBomLine(c.workspace, guid, line);
+        });
+  r.Add("PUT", "/v1/items/{guid}/bom/{line}", items_write, 200, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto line, GuidParam(req, "line"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.UpdateBomLine(c, guid, line, b, SetNull(req));
+        });
+  r.Add("DELETE", "/v1/items/{guid}/bom/{line}", items_write, 204, Shape::kNone,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto line, GuidParam(req, "line"));
+          ARENITE_RETURN_IF_ERROR(plm.DeleteBomLine(c, guid, line));
+          return json::Json();
+        });
+  r.Add("GET", "/v1/items/{guid}/whereused", items_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.WhereUsed(c.workspace, guid);
+        });
+
+  // Sourcing.
+  r.Add("GET", "/v1/items/{guid}/sourcing", items_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {}));
+          return plm.ListSourcing(c.workspace, guid, f);
+        });
+  r.Add("POST", "/v1/items/{guid}/sourcing", items_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.AddSourcing(c, guid, b);
+        });
+  r.Add("GET", "/v1/items/{guid}/sourcing/{src}", items_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto src, GuidParam(req, "src"));
+          return plm.GetSourcing(c.workspace, guid, src);
+        });
+  r.Add("PUT", "/v1/items/{guid}/sourcing/{src}", items_write, 200, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto src, GuidParam(req, "src"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.UpdateSourcing(c, guid, src, b, SetNull(req));
+        });
+  r.Add("DELETE", "/v1/items/{guid}/sourcing/{src}", items_write, 204, Shape::kNone,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto src, GuidParam(req, "src"));
+          ARENITE_RETURN_IF_ERROR(plm.DeleteSourcing(c, guid, src));
+          return json::Json();
+        });
+
+  // Changes.
+  r.Add("GET", "/v1/changes", changes_read, 200, Shape::kList, [&plm](R& req, const Ctx& c) -> Res {
+    ARENITE_ASSIGN_OR_RETURN(
+        Filters f, ParseFilters(req, {"number", "title", "lifecycleStatus", "modifiedSince"}));
+    return plm.ListChanges(c.workspace, f);
+  });
+  r.Add("POST", "/v1/changes", changes_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.CreateChange(c, b);
+        });
+  r.Add("POST", "/v1/changes/statuschanges", changes_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.ChangeStatus(c, b);
+        });
+  r.Add("GET", "/v1/changes/{guid}", changes_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetChange(c.workspace, guid);
+        });
+  r.Add("PUT", "/v1/changes/{guid}", changes_write, 200, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.UpdateChange(c, guid, b, SetNull(req));
+        });
+  r.Add("GET", "/v1/changes/{guid}/items", changes_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.ListChangeItems(c.workspace, guid);
+        });
+  r.Add("POST", "/v1/changes/{guid}/items", changes_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.AddChangeItem(c, guid, b);
+        });
+
+  // Suppliers and supplier items.
+  r.Add("GET", "/v1/suppliers", suppliers_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(Filters f,
+                                   ParseFilters(req, {"name", "supplierId", "modifiedSince"}));
+          return plm.ListSuppliers(c.workspace, f);
+        });
+  r.Add("POST", "/v1/suppliers", suppliers_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.CreateSupplier(c, b);
+        });
+  r.Add("GET", "/v1/suppliers/{guid}", suppliers_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetSupplier(c.workspace, guid);
+        });
+  r.Add("PUT", "/v1/suppliers/{guid}", suppliers_write, 200, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.UpdateSupplier(c, guid, b, SetNull(req));
+        });
+  r.Add("DELETE", "/v1/suppliers/{guid}", suppliers_write, 204, Shape::kNone,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_RETURN_IF_ERROR(plm.DeleteSupplier(c, guid));
+          return json::Json();
+        });
+  r.Add("GET", "/v1/supplieritems", suppliers_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(
+              Filters f, ParseFilters(req, {"number", "name", "supplier", "modifiedSince"}));
+          return plm.ListSupplierItems(c.workspace, f);
+        });
+  r.Add("POST", "/v1/supplieritems", suppliers_write, 201, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.CreateSupplierItem(c, b);
+        });
+  r.Add("GET", "/v1/supplieritems/{guid}", suppliers_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetSupplierItem(c.workspace, guid);
+        });
+  r.Add("PUT", "/v1/supplieritems/{guid}", suppliers_write, 200, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.UpdateSupplierItem(c, guid, b, SetNull(req));
+        });
+  r.Add("DELETE", "/v1/supplieritems/{guid}", suppliers_write, 204, Shape::kNone,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_RETURN_IF_ERROR(plm.DeleteSupplierItem(c, guid));
+          return json::Json();
+        });
+
+  // Events.
+  // TODO: events of every object type are readable with items:read; a token limited to
+  // changes or suppliers cannot read them, and an items-only token sees supplier events.
+  r.Add("GET", "/v1/events", items_read, 200, Shape::kList, [&store](R& req, const Ctx& c) -> Res {
+    int64_t after = 0, limit = 100;
+    for (const auto& [name, value] : req.query) {
+      int64_t* target = name == "after" ? &after : name == "limit" ? &limit : nullptr;
+      if (!target) {
+        return BadRequest("The attribute \"" + name.substr(0, 60) + "\" is not searchable.",
+                          kErrNotSearchable);
+      }
+      char* end = nullptr;
+      long long v = value.empty() || value.size() > 18 ? -1 : std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || value.size() > 18 || *end != '\0' || v < 0) {
+        return BadRequest("after must be a sequence number >= 0 and limit 1-400.",
+                          kErrInvalidPagination);
+      }
+      *target = v;
+    }
+    if (limit < 1 || limit > kMaxPageSize) {
+      return BadRequest("Limit must be 1-400, offset must equal or bigger than 0.",
+                        kErrInvalidPagination);
+    }
+    ARENITE_ASSIGN_OR_RETURN(auto events, plm::ListEvents(store, c.workspace, after, limit));
+    json::Json out = json::Json::array();
+    for (const auto& e : events) out.push_back(plm::EventJson(e));
+    return out;
+  });
+}
+
+}  // namespace arenite::api

@@ -1,0 +1,570 @@
+// Changes, their affected items, and the lifecycle that releases items.
+#include "core/clock.h"
+#include "core/guid.h"
+#include "plm/events.h"
+#include "plm/internal.h"
+#include "plm/logic.h"
+#include "plm/plm.h"
+
+namespace arenite::plm {
+
+using namespace internal;  // NOLINT: the component's own helpers
+
+namespace {
+
+constexpr char kChangeSelect[] =
+    "SELECT ch.guid, ch.number, ch.title, ch.description, ch.effectivity_type, ch.status, "
+    "ch.implementation_status, ch.approval_deadline, ch.effectivity_planned, ch.expiration, "
+    "ch.creator_guid, u.email, u.full_name, ch.created_at, ch.updated_at, ch.lifecycle_at, "
+    "ch.submitted_at, ch.effective_at FROM changes ch LEFT JOIN users u ON u.guid = "
+    "ch.creator_guid ";
+
+Json ChangeRow(const store::Row& row) {
+  std::string effectivity = row.String(4);
+  Json c = {{"guid", row.String(0)},
+            {"number", row.String(1)},
+            {"title", row.String(2)},
+            {"description", Str(row, 3)},
+            {"effectivityType", effectivity},
+            {"lifecycleStatus", {{"type", row.String(5)}}},
+            {"implementationStatus", Str(row, 6)},
+            {"approvalDeadlineDateTime", Time(row, 7)},
+            {"creator", UserRef(row, 10)},
+            {"creationDateTime", FormatDateTime(row.Int(13))},
+            {"lastModifiedDateTime", FormatDateTime(row.Int(14))},
+            {"lifecycleDateTime", FormatDateTime(row.Int(15))},
+            {"submissionDateTime", Time(row, 16)},
+            {"effectiveDateTime", Time(row, 17)}};
+  if (effectivity == "PERMANENT_ON_DATE") c["effectivityPlannedDateTime"] = Time(row, 8);
+  if (effectivity == "TEMPORARY") c["expirationDateTime"] = Time(row, 9);
+  return c;
+}
+
+Result<Json> LoadChange(store::Tx& tx, const std::string& ws, const std::string& guid) {
+  static const std::string sql =
+      std::string(kChangeSelect) + "WHERE ch.guid = ? AND ch.workspace_guid = ?";
+  Json out;
+  ARENITE_RETURN_IF_ERROR(tx.Query(sql, {guid, ws}, [&](const store::Row& row) {
+    out = ChangeRow(row);
+    return false;
+  }));
+  if (out.is_null()) return NotFoundGuid(guid);
+  return out;
+}
+
+bool ValidImplementationStatus(const std::string& s) {
+  return s == "NOT_STARTED" || s == "IN_PROGRESS" || s == "NEEDS_ATTN" || s == "DONE" ||
+         s == "BLANK";
+}
+
+// A date-time field: absent false; null clears when setnull; else must parse.
+Result<bool> PatchTime(const Json& body, std::string_view key, bool setnull,
+                       std::optional<int64_t>* target) {
+  std::optional<std::string> text;
+  if (target->has_value()) text = "";
+  ARENITE_ASSIGN_OR_RETURN(bool touched, PatchString(body, key, 40, setnull, &text));
+  if (!touched) return false;
+  if (!text) {
+    target->reset();
+    return true;
+  }
+  auto t = ParseDateTime(*text);
+  if (!t) {
+    return BadRequest("field '" + std::string(key) +
+                          "' must be a date-time like "
+                          "2026-12-03T09:41:15Z",
+                      kErrInvalidValue);
+  }
+  *target = *t;
+  return true;
+}
+
+struct ChangeFields {
+  std::optional<std::string> title, description, effectivity, implementation;
+  std::optional<int64_t> deadline, planned, expiration;
+};
+
+Status ReadChangeFields(const Json& body, bool setnull, ChangeFields* f) {
+  ARENITE_ASSIGN_OR_RETURN(bool has_title, PatchString(body, "title", 500, false, &f->title));
+  if (has_title && (!f->title || f->title->empty())) {
+    return BadRequest("The value for the attribute \"title\" cannot be empty.", kErrEmptyValue);
+  }
+  ARENITE_RETURN_IF_ERROR(PatchString(body, "description", 8000, setnull, &f->description));
+  ARENITE_ASSIGN_OR_RETURN(bool has_eff,
+                           PatchString(body, "effectivityType", 40, false, &f->effectivity));
+  if (has_eff && !IsEffectivityType(f->effectivity.value_or(""))) {
+    return BadRequest("The value for the attribute \"effectivityType\" is not valid.",
+                      kErrInvalidValue);
+  }
+  ARENITE_ASSIGN_OR_RETURN(
+      bool has_impl, PatchString(body, "implementationStatus", 40, setnull, &f->implementation));
+  if (has_impl && f->implementation && !ValidImplementationStatus(*f->implementation)) {
+    return BadRequest(
+        "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, "
+        "NEEDS_ATTN, DONE, BLANK.",
+        kErrImplementationStatus);
+  }
+  ARENITE_RETURN_IF_ERROR(PatchTime(body, "approvalDeadlineDateTime", setnull, &f->deadline));
+  ARENITE_RETURN_IF_ERROR(PatchTime(body, "effectivityPlannedDateTime", setnull, &f->planned));
+  ARENITE_RETURN_IF_ERROR(PatchTime(body, "expirationDateTime", setnull, &f->expiration));
+  return OkStatus();
+}
+
+const std::vector<std::string_view> kChangeInputFields = {"number",
+                                                          "title",
+                                                          "description",
+                                                          "effectivityType",
+                                                          "implementationStatus",
+                                                          "approvalDeadlineDateTime",
+                                                          "effectivityPlannedDateTime",
+                                                          "expirationDateTime",
+                                                          "enforceApprovalDeadline"};
+
+// A revision reference: {guid, item{guid}, number, name, revisionNumber, revisionStatus}.
+Result<Json> RevisionRef(store::Tx& tx, const std::optional<std::string>& rev) {
+  if (!rev) return Json(nullptr);
+  Json ref;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT r.guid, i.guid, i.number, r.name, r.revision_number, r.status, r.effective_at "
+      "FROM item_revisions r JOIN items i ON i.guid = r.item_guid WHERE r.guid = ?",
+      {*rev}, [&](const store::Row& row) {
+        ref = {{"guid", row.String(0)},
+               {"item", {{"guid", row.String(1)}}},
+               {"number", Str(row, 2)},
+               {"name", row.String(3)},
+               {"revisionNumber", Str(row, 4)},
+               {"revisionStatus", std::string(RevisionStatusName(row.Int(5)))},
+               {"effectiveDateTime", Time(row, 6)}};
+        return false;
+      }));
+  return ref;
+}
+
+Result<Json> LoadChangeItem(store::Tx& tx, const std::string& assoc) {
+  std::optional<std::string> affected, new_rev, number, phase, phase_name, change;
+  bool found = false;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT ci.affected_rev, ci.new_rev, ci.new_revision_number, ci.new_phase_guid, p.name, "
+      "ci.change_guid FROM change_items ci LEFT JOIN lifecycle_phases p ON p.guid = "
+      "ci.new_phase_guid WHERE ci.guid = ?",
+      {assoc}, [&](const store::Row& row) {
+        found = true;
+        affected = row.OptString(0);
+        new_rev = row.OptString(1);
+        number = row.OptString(2);
+        phase = row.OptString(3);
+        phase_name = row.OptString(4);
+        change = row.OptString(5);
+        return false;
+      }));
+  if (!found) return NotFoundGuid(assoc);
+  Json out = {{"guid", assoc},
+              {"change", {{"guid", *change}}},
+              {"newRevisionNumber", number ? Json(*number) : Json()}};
+  ARENITE_ASSIGN_OR_RETURN(out["affectedItemRevision"], RevisionRef(tx, affected));
+  ARENITE_ASSIGN_OR_RETURN(out["newItemRevision"], RevisionRef(tx, new_rev));
+  out["newLifecyclePhase"] =
+      phase ? Json{{"guid", *phase}, {"name", phase_name ? Json(*phase_name) : Json()}} : Json();
+  return out;
+}
+
+// Makes each affected item's working revision effective (superseding the previous effective
+// one) and opens a new working revision with a copy of its BOM and sourcing.
+Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
+  struct Affected {
+    std::string item, new_rev;
+    std::optional<std::string> number, phase;
+  };
+  std::vector<Affected> affected;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT item_guid, new_rev, new_revision_number, new_phase_guid FROM change_items WHERE "
+      "change_guid = ? ORDER BY created_at, guid",
+      {change}, [&](const store::Row& row) {
+        affected.push_back({row.String(0), row.String(1), row.OptString(2), row.OptString(3)});
+        return true;
+      }));
+  for (const auto& a : affected) {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, a.item));
+    if (keys.working_rev != a.new_rev) {
+      return Conflict(
+          "The working revision of an affected item has changed; the change cannot "
+          "become effective.",
+          kErrConflict);
+    }
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadItem(tx, ctx.workspace, a.item));
+    if (keys.effective_rev) {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "UPDATE item_revisions SET status = 2, superseded_at = ?, updated_at = ? WHERE guid = ?",
+          {ctx.now, ctx.now, *keys.effective_rev}));
+    }
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE item_revisions SET status = 1, revision_number = ?, phase_guid = COALESCE(?, "
+        "phase_guid), effective_at = ?, change_guid = ?, updated_at = ? WHERE guid = ?",
+        {store::Nullable(a.number), store::Nullable(a.phase), ctx.now, change, ctx.now,
+         keys.working_rev}));
+    std::string working = NewGuid();
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO item_revisions (guid, item_guid, workspace_guid, status, revision_number, "
+        "name, description, category_guid, phase_guid, uom, procurement_type, owner_name, "
+        "production_cost, prototype_cost, standard_cost, target_cost, target_price, "
+        "attributes_json, created_at, updated_at) SELECT ?, item_guid, workspace_guid, 0, NULL, "
+        "name, description, category_guid, phase_guid, uom, procurement_type, owner_name, "
+        "production_cost, prototype_cost, standard_cost, target_cost, target_price, "
+        "attributes_json, ?, ? FROM item_revisions WHERE guid = ?",
+        {working, ctx.now, ctx.now, keys.working_rev}));
+    std::vector<std::string> lines, sources;
+    ARENITE_RETURN_IF_ERROR(tx.Query("SELECT guid FROM bom_lines WHERE parent_rev = ?",
+                                     {keys.working_rev}, [&](const store::Row& row) {
+                                       lines.push_back(row.String(0));
+                                       return true;
+                                     }));
+    for (const auto& line : lines) {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO bom_lines (guid, workspace_guid, parent_rev, parent_item, child_item, "
+          "line_number, quantity, ref_des, notes, created_at) SELECT ?, workspace_guid, ?, "
+          "parent_item, child_item, line_number, quantity, ref_des, notes, created_at FROM "
+          "bom_lines WHERE guid = ?",
+          {NewGuid(), working, line}));
+    }
+    ARENITE_RETURN_IF_ERROR(tx.Query("SELECT guid FROM sourcing WHERE rev_guid = ?",
+                                     {keys.working_rev}, [&](const store::Row& row) {
+                                       sources.push_back(row.String(0));
+                                       return true;
+                                     }));
+    for (const auto& src : sources) {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO sourcing (guid, workspace_guid, rev_guid, item_guid, mfr_item, "
+          "vendor_item, aml_rank, aml_split, approved, active_production, active_prototype, "
+          "make_item, conversion_factor, notes, created_at) SELECT ?, workspace_guid, ?, "
+          "item_guid, mfr_item, vendor_item, aml_rank, aml_split, approved, active_production, "
+          "active_prototype, make_item, conversion_factor, notes, created_at FROM sourcing "
+          "WHERE guid = ?",
+          {NewGuid(), working, src}));
+    }
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE items SET effective_rev = ?, working_rev = ?, updated_at = ? WHERE guid = ?",
+        {keys.working_rev, working, ctx.now, a.item}));
+    ARENITE_ASSIGN_OR_RETURN(Json after, LoadItem(tx, ctx.workspace, a.item));
+    bool phase_changed = before["lifecyclePhase"] != after["lifecyclePhase"];
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace,
+                                        phase_changed ? kItemLifecycleChanged : kItemUpdated,
+                                        "ITEM", a.item, ctx.actor, before, after, ctx.now));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, kChangeInputFields));
+  ChangeFields f;
+  ARENITE_RETURN_IF_ERROR(ReadChangeFields(body, false, &f));
+  if (!f.title) return BadRequest("The attribute \"title\" is required.", kErrMissingField);
+  ARENITE_ASSIGN_OR_RETURN(auto number, json::OptionalString(body, "number", 100));
+  ARENITE_RETURN_IF_ERROR(json::OptionalBool(body, "enforceApprovalDeadline"));
+  std::string effectivity = f.effectivity.value_or("PERMANENT_ON_APPROVAL");
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    if (!number || number->empty()) {
+      ARENITE_ASSIGN_OR_RETURN(std::string fmt, DefaultFormat(tx, ctx.workspace, "CHANGE"));
+      ARENITE_ASSIGN_OR_RETURN(number, NextNumber(tx, ctx.workspace, fmt, true));
+    }
+    std::string guid = NewGuid();
+    auto inserted = tx.Exec(
+        "INSERT INTO changes (guid, workspace_guid, number, title, description, "
+        "effectivity_type, status, implementation_status, approval_deadline, "
+        "effectivity_planned, expiration, creator_guid, created_at, updated_at, lifecycle_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {guid, ctx.workspace, *number, *f.title, store::Nullable(f.description), effectivity,
+         std::string(kOpenUnlocked), f.implementation.value_or("NOT_STARTED"),
+         store::Nullable(f.deadline), store::Nullable(f.planned), store::Nullable(f.expiration),
+         ctx.user, ctx.now, ctx.now, ctx.now});
+    if (!inserted.ok()) {
+      if (inserted.error().code == kErrDuplicate) {
+        return Conflict("A change with the number \"" + *number + "\" already exists.",
+                        kErrDuplicate);
+      }
+      return std::move(inserted).error();
+    }
+    ARENITE_ASSIGN_OR_RETURN(out, LoadChange(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeCreated, "CHANGE", guid,
+                                        ctx.actor, nullptr, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::GetChange(const std::string& ws, const std::string& guid) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(out, LoadChange(tx, ws, guid));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Json& body,
+                               bool setnull) {
+  std::vector<std::string_view> allowed = kChangeInputFields;
+  for (auto k : {"guid", "lifecycleStatus", "creator", "creationDateTime", "lastModifiedDateTime",
+                 "lifecycleDateTime", "submissionDateTime", "effectiveDateTime"}) {
+    allowed.push_back(k);
+  }
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, allowed));
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadChange(tx, ctx.workspace, guid));
+    ChangeFields f;
+    f.title = before["title"].get<std::string>();
+    if (before["description"].is_string()) f.description = before["description"].get<std::string>();
+    f.effectivity = before["effectivityType"].get<std::string>();
+    if (before["implementationStatus"].is_string()) {
+      f.implementation = before["implementationStatus"].get<std::string>();
+    }
+    auto time_of = [&](const char* key) -> std::optional<int64_t> {
+      if (!before.contains(key) || !before[key].is_string()) return std::nullopt;
+      return ParseDateTime(before[key].get<std::string>());
+    };
+    f.deadline = time_of("approvalDeadlineDateTime");
+    f.planned = time_of("effectivityPlannedDateTime");
+    f.expiration = time_of("expirationDateTime");
+    ChangeFields old = f;
+    ARENITE_RETURN_IF_ERROR(ReadChangeFields(body, setnull, &f));
+    std::string status = before["lifecycleStatus"]["type"].get<std::string>();
+    bool only_implementation = f.title == old.title && f.description == old.description &&
+                               f.effectivity == old.effectivity && f.deadline == old.deadline &&
+                               f.planned == old.planned && f.expiration == old.expiration;
+    if (status != kOpenUnlocked && !only_implementation) {
+      return Conflict("The change cannot be updated at this lifecycle stage.", kErrChangeLocked);
+    }
+    if ((old.effectivity == "TEMPORARY") != (f.effectivity == "TEMPORARY")) {
+      return BadRequest(
+          "Effectivity cannot be modified because once created, a Change cannot "
+          "move between permanent and temporary effectivity.",
+          kErrEffectivityKind);
+    }
+    if (!body.contains("number") || body["number"].is_null() ||
+        body["number"] == before["number"]) {
+    } else {
+      return BadRequest("The attribute \"number\" is not editable.", kErrNotEditable);
+    }
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE changes SET title = ?, description = ?, effectivity_type = ?, "
+                "implementation_status = ?, approval_deadline = ?, effectivity_planned = ?, "
+                "expiration = ?, updated_at = ? WHERE guid = ?",
+                {*f.title, store::Nullable(f.description), *f.effectivity,
+                 store::Nullable(f.implementation), store::Nullable(f.deadline),
+                 store::Nullable(f.planned), store::Nullable(f.expiration), ctx.now, guid}));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadChange(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeUpdated, "CHANGE", guid,
+                                        ctx.actor, before, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::ListChanges(const std::string& ws, const Filters& f) {
+  std::string sql = std::string(kChangeSelect) + "WHERE ch.workspace_guid = ?";
+  store::Params params = {ws};
+  auto text = [&](const std::optional<std::string>& v, const char* col) {
+    if (!v) return;
+    TextMatch m = ParseTextMatch(*v);
+    sql += std::string(" AND ") + col + (m.like ? " LIKE ? ESCAPE '\\'" : " = ?");
+    params.push_back(m.pattern);
+  };
+  text(f.number, "ch.number");
+  text(f.title, "ch.title");
+  if (f.status) {
+    std::string s = *f.status;
+    for (auto& c : s) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    sql += " AND ch.status = ?";
+    params.push_back(s);
+  }
+  if (f.modified_since) {
+    sql += " AND ch.updated_at >= ?";
+    params.push_back(*f.modified_since);
+  }
+  sql += " ORDER BY ch.created_at, ch.guid LIMIT ? OFFSET ?";
+  params.push_back(f.limit);
+  params.push_back(f.offset);
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(sql, params, [&](const store::Row& row) {
+      out.push_back(ChangeRow(row));
+      return true;
+    });
+  }));
+  return out;
+}
+
+Result<Json> Plm::ListChangeItems(const std::string& ws, const std::string& guid) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(LoadChange(tx, ws, guid));
+    std::vector<std::string> assocs;
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT guid FROM change_items WHERE change_guid = ? ORDER BY created_at, guid",
+                 {guid}, [&](const store::Row& row) {
+                   assocs.push_back(row.String(0));
+                   return true;
+                 }));
+    for (const auto& a : assocs) {
+      ARENITE_ASSIGN_OR_RETURN(Json item, LoadChangeItem(tx, a));
+      out.push_back(std::move(item));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const Json& body) {
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(
+      body, {"newItemRevision", "newRevisionNumber", "newLifecyclePhase", "specsView", "bomView",
+             "filesView", "sourcingView", "materialEffectivityDateTime", "dispositionAttributes"}));
+  ARENITE_ASSIGN_OR_RETURN(auto rev_ref, json::OptionalGuidRef(body, "newItemRevision"));
+  if (!rev_ref) {
+    return BadRequest("The attribute \"newItemRevision\" is required.", kErrMissingField);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto rev_number, json::OptionalString(body, "newRevisionNumber", 20));
+  if (rev_number && rev_number->empty()) {
+    return BadRequest("Revision number must be non-empty and can't exceed 20 characters long.",
+                      kErrRevisionNumberLength);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto phase, json::OptionalGuidRef(body, "newLifecyclePhase"));
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(Json change, LoadChange(tx, ctx.workspace, guid));
+    if (change["lifecycleStatus"]["type"] != kOpenUnlocked) {
+      return Conflict("Can only be called if the change is Open and Unlocked.", kErrChangeNotOpen);
+    }
+    auto keys = ResolveItem(tx, ctx.workspace, *rev_ref);
+    if (!keys.ok()) {
+      return BadRequest("The item revision \"" + *rev_ref + "\" is not found.", kErrNotFound);
+    }
+    if (keys->shown_rev != keys->working_rev && *rev_ref != keys->item) {
+      return BadRequest("newItemRevision must be the working revision of the item.",
+                        kErrNotWorkingRevisionForChange);
+    }
+    ARENITE_ASSIGN_OR_RETURN(bool in_this,
+                             tx.Exists("SELECT 1 FROM change_items WHERE change_guid = ? AND "
+                                       "item_guid = ?",
+                                       {guid, keys->item}));
+    if (in_this) return Conflict("The item is already in the change.", kErrItemInChange);
+    ARENITE_ASSIGN_OR_RETURN(
+        bool elsewhere,
+        tx.Exists("SELECT 1 FROM change_items ci JOIN changes ch ON ch.guid = ci.change_guid "
+                  "WHERE ci.item_guid = ? AND ch.status NOT IN ('CANCELED', 'REJECTED', "
+                  "'EFFECTIVE', 'COMPLETED')",
+                  {keys->item}));
+    if (elsewhere) {
+      return Conflict(
+          "The Items you selected cannot be added due to a conflict with an existing "
+          "Change.",
+          kErrItemInOtherChange);
+    }
+    if (phase) {
+      ARENITE_ASSIGN_OR_RETURN(bool ok, tx.Exists("SELECT 1 FROM lifecycle_phases WHERE guid = ? "
+                                                  "AND workspace_guid = ? AND active = 1",
+                                                  {*phase, ctx.workspace}));
+      if (!ok) {
+        return BadRequest("The Item lifecycle phase with guid \"" + *phase + "\" is not active.",
+                          kErrInactivePhase);
+      }
+    } else {
+      // Keep the phase; an unreleased item goes to production.
+      ARENITE_ASSIGN_OR_RETURN(
+          phase, tx.QueryString("SELECT CASE WHEN p.stage = 'UNRELEASED' THEN NULL ELSE p.guid "
+                                "END FROM item_revisions r JOIN lifecycle_phases p ON p.guid = "
+                                "r.phase_guid WHERE r.guid = ?",
+                                {keys->working_rev}));
+      if (!phase) {
+        ARENITE_ASSIGN_OR_RETURN(
+            phase, tx.QueryString("SELECT guid FROM lifecycle_phases WHERE workspace_guid = ? "
+                                  "AND stage = 'PRODUCTION' AND active = 1 ORDER BY position",
+                                  {ctx.workspace}));
+      }
+    }
+    if (!rev_number) {
+      std::optional<std::string> current;
+      if (keys->effective_rev) {
+        ARENITE_ASSIGN_OR_RETURN(
+            current, tx.QueryString("SELECT revision_number FROM item_revisions WHERE guid = ?",
+                                    {*keys->effective_rev}));
+      }
+      rev_number = NextRevision(current);
+      if (!rev_number) {
+        return BadRequest("Revision number could not be auto-generated and must be set manually.",
+                          kErrRevisionNotDerivable);
+      }
+    }
+    std::string assoc = NewGuid();
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO change_items (guid, workspace_guid, change_guid, item_guid, affected_rev, "
+        "new_rev, new_revision_number, new_phase_guid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?)",
+        {assoc, ctx.workspace, guid, keys->item, store::Nullable(keys->effective_rev),
+         keys->working_rev, *rev_number, store::Nullable(phase), ctx.now}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE changes SET updated_at = ? WHERE guid = ?", {ctx.now, guid}));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadChangeItem(tx, assoc));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeUpdated, "CHANGE_ITEM", guid,
+                                        ctx.actor, nullptr, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(
+      body, {"change", "status", "comment", "administrators", "implementationStatus"}));
+  ARENITE_ASSIGN_OR_RETURN(auto guid, json::OptionalGuidRef(body, "change"));
+  if (!guid) return BadRequest("The attribute \"change\" is required.", kErrMissingField);
+  ARENITE_ASSIGN_OR_RETURN(auto requested, json::OptionalString(body, "status", 40));
+  if (!requested) {
+    return BadRequest(
+        "The attribute \"status\" is required and the value must not be null in "
+        "the payload.",
+        kErrStatusRequired);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto comment, json::OptionalString(body, "comment", 4000));
+  std::optional<std::string> implementation;
+  if (auto it = body.find("implementationStatus"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) return BadRequest("field 'implementationStatus' must be {\"value\"}");
+    ARENITE_ASSIGN_OR_RETURN(implementation, json::OptionalString(*it, "value", 40));
+    if (implementation && !ValidImplementationStatus(*implementation)) {
+      return BadRequest(
+          "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, "
+          "NEEDS_ATTN, DONE, BLANK.",
+          kErrImplementationStatus);
+    }
+  }
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadChange(tx, ctx.workspace, *guid));
+    std::string from = before["lifecycleStatus"]["type"].get<std::string>();
+    std::string effectivity = before["effectivityType"].get<std::string>();
+    ARENITE_ASSIGN_OR_RETURN(std::string to, NextChangeStatus(from, *requested, effectivity));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE changes SET status = ?, lifecycle_at = ?, updated_at = ?, submitted_at = CASE "
+        "WHEN ? = 1 THEN ? ELSE submitted_at END, effective_at = CASE WHEN ? = 1 THEN ? ELSE "
+        "effective_at END, implementation_status = COALESCE(?, implementation_status) WHERE "
+        "guid = ?",
+        {to, ctx.now, ctx.now, int64_t{to == kSubmitted ? 1 : 0}, ctx.now,
+         int64_t{to == kEffective && from != kCompleted ? 1 : 0}, ctx.now,
+         store::Nullable(implementation), *guid}));
+    if (to == kEffective && from != kCompleted && effectivity != "TEMPORARY") {
+      ARENITE_RETURN_IF_ERROR(Release(tx, ctx, *guid));
+    }
+    ARENITE_ASSIGN_OR_RETURN(Json after, LoadChange(tx, ctx.workspace, *guid));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeStatusChanged, "CHANGE", *guid,
+                                        ctx.actor, before, after, ctx.now));
+    out = {{"change", {{"guid", *guid}, {"number", after["number"]}}},
+           {"status", to},
+           {"comment", comment ? Json(*comment) : Json()}};
+    if (implementation) out["implementationStatus"] = {{"value", *implementation}};
+    return OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace arenite::plm

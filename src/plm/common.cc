@@ -1,0 +1,214 @@
+#include <cmath>
+
+#include "core/clock.h"
+#include "core/guid.h"
+#include "plm/internal.h"
+#include "plm/logic.h"
+
+namespace arenite::plm::internal {
+
+Error NotFoundGuid(const std::string& guid) {
+  return MakeError(404, kErrNotFound,
+                   "The requested object with guid \"" + guid + "\" is not found.");
+}
+
+Json Str(const store::Row& row, int col) {
+  if (row.IsNull(col)) return nullptr;
+  return row.String(col);
+}
+
+Json Num(const store::Row& row, int col) {
+  if (row.IsNull(col)) return nullptr;
+  double v = row.Real(col);
+  if (std::floor(v) == v && std::fabs(v) < 9e15) return static_cast<int64_t>(v);
+  return v;
+}
+
+Json Time(const store::Row& row, int col) {
+  if (row.IsNull(col)) return nullptr;
+  return FormatDateTime(row.Int(col));
+}
+
+Json UserRef(const store::Row& row, int col) {
+  if (row.IsNull(col)) return nullptr;
+  return {{"guid", row.String(col)}, {"email", Str(row, col + 1)}, {"fullName", Str(row, col + 2)}};
+}
+
+Result<bool> PatchString(const Json& body, std::string_view key, size_t max_len, bool setnull,
+                         std::optional<std::string>* target) {
+  auto it = body.find(key);
+  if (it == body.end()) return false;
+  if (it->is_null()) {
+    if (!setnull) return false;
+    target->reset();
+    return true;
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto v, json::OptionalString(body, key, max_len));
+  *target = v;
+  return true;
+}
+
+Result<std::optional<double>> LooseNumber(const Json& body, std::string_view key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::optional<double>();
+  if (it->is_number()) return std::optional<double>(it->get<double>());
+  if (it->is_string()) {
+    const std::string& s = it->get_ref<const std::string&>();
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(v)) {
+      return std::optional<double>(v);
+    }
+  }
+  return BadRequest("field '" + std::string(key) + "' must be a number", kErrBadRequest);
+}
+
+Result<bool> PatchNumber(const Json& body, std::string_view key, bool setnull,
+                         std::optional<double>* target) {
+  auto it = body.find(key);
+  if (it == body.end()) return false;
+  if (it->is_null()) {
+    if (!setnull) return false;
+    target->reset();
+    return true;
+  }
+  ARENITE_ASSIGN_OR_RETURN(*target, LooseNumber(body, key));
+  return true;
+}
+
+Result<std::string> DefaultFormat(store::Tx& tx, const std::string& ws, std::string_view type) {
+  ARENITE_ASSIGN_OR_RETURN(
+      auto guid, tx.QueryString("SELECT guid FROM number_formats WHERE workspace_guid = ? AND "
+                                "object_type = ? AND is_default = 1",
+                                {ws, std::string(type)}));
+  if (!guid) return Internal("no default number format");
+  return *guid;
+}
+
+Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::string& format,
+                               bool for_change) {
+  std::string prefix;
+  int64_t digits = 6;
+  bool found = false;
+  ARENITE_RETURN_IF_ERROR(
+      tx.Query("SELECT prefix, digits FROM number_formats WHERE guid = ? AND workspace_guid = ?",
+               {format, ws}, [&](const store::Row& row) {
+                 prefix = row.String(0);
+                 digits = row.Int(1);
+                 found = true;
+                 return false;
+               }));
+  if (!found)
+    return BadRequest("The number format \"" + format + "\" is not valid.", kErrNumberFormat);
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    ARENITE_ASSIGN_OR_RETURN(
+        auto seq, tx.QueryInt("INSERT INTO plm_counters (workspace_guid, name, next) VALUES "
+                              "(?, ?, 2) ON CONFLICT (workspace_guid, name) DO UPDATE SET "
+                              "next = plm_counters.next + 1 RETURNING next - 1",
+                              {ws, "nf:" + format}));
+    std::string number = FormatNumber(prefix, static_cast<int>(digits), seq.value_or(1));
+    ARENITE_ASSIGN_OR_RETURN(
+        bool taken,
+        tx.Exists(for_change ? "SELECT 1 FROM changes WHERE workspace_guid = ? AND number = ?"
+                             : "SELECT 1 FROM items WHERE workspace_guid = ? AND number = ?",
+                  {ws, number}));
+    if (!taken) return number;
+  }
+  return Conflict("The number format has no free number left.", kErrDuplicate);
+}
+
+Status TouchItem(store::Tx& tx, const std::string& item, int64_t now) {
+  ARENITE_RETURN_IF_ERROR(tx.Exec("UPDATE items SET updated_at = ? WHERE guid = ?", {now, item}));
+  return OkStatus();
+}
+
+namespace {
+
+bool ValidAttributeValue(const std::string& type, const Json& options, const Json& v) {
+  if (type == "SINGLE_LINE_TEXT" || type == "MULTI_LINE_TEXT") {
+    return v.is_string() && v.get_ref<const std::string&>().size() <= 4000;
+  }
+  if (type == "NUMBER") return v.is_number();
+  if (type == "BOOLEAN") return v.is_boolean();
+  if (type == "DATE") return v.is_string() && ParseDateTime(v.get<std::string>()).has_value();
+  if (type == "FIXED_DROP_DOWN") {
+    if (!v.is_string() || !options.is_array()) return false;
+    for (const auto& o : options) {
+      if (o == v) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                       const Json& input, Json* values) {
+  if (!input.is_array() || input.size() > 200) {
+    return BadRequest("field 'additionalAttributes' must be an array of {guid, value}");
+  }
+  if (!values->is_object()) *values = Json::object();
+  for (const auto& entry : input) {
+    if (!entry.is_object()) {
+      return BadRequest("field 'additionalAttributes' must be an array of {guid, value}");
+    }
+    auto g = entry.find("guid");
+    if (g == entry.end() || !g->is_string()) {
+      return BadRequest("Additional attributes must specify a guid.", kErrAttributeNoGuid);
+    }
+    std::string guid = g->get<std::string>();
+    if (!IsGuid(guid)) {
+      return BadRequest(
+          "The additional attribute guid \"" + guid.substr(0, 40) + "\" is not valid.",
+          kErrAttributeGuid);
+    }
+    std::optional<std::string> type;
+    Json options;
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT field_type, options_json FROM attribute_defs WHERE guid = ? AND "
+                 "workspace_guid = ? AND object_type = ?",
+                 {guid, ws, std::string(object_type)}, [&](const store::Row& row) {
+                   type = row.String(0);
+                   if (!row.IsNull(1)) options = Json::parse(row.Text(1), nullptr, false);
+                   return false;
+                 }));
+    if (!type) {
+      return BadRequest("The additional attribute \"" + guid + "\" is not recognized.",
+                        kErrAttributeUnknown);
+    }
+    auto v = entry.find("value");
+    if (v == entry.end() || v->is_null()) {
+      values->erase(guid);
+      continue;
+    }
+    if (!ValidAttributeValue(*type, options, *v)) {
+      return BadRequest("The value for the additional attribute \"" + guid + "\" is not valid.",
+                        kErrAttributeValue);
+    }
+    (*values)[guid] = *v;
+  }
+  return OkStatus();
+}
+
+Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& values) {
+  Json out = Json::array();
+  if (!values.is_object() || values.empty()) return out;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT guid, name, field_type FROM attribute_defs WHERE workspace_guid = ? ORDER BY name",
+      {ws}, [&](const store::Row& row) {
+        std::string guid = row.String(0);
+        auto it = values.find(guid);
+        if (it != values.end()) {
+          out.push_back({{"guid", guid},
+                         {"apiName", guid},
+                         {"name", row.String(1)},
+                         {"fieldType", row.String(2)},
+                         {"value", *it}});
+        }
+        return true;
+      }));
+  return out;
+}
+
+}  // namespace arenite::plm::internal

@@ -1,0 +1,76 @@
+#include "plm/events.h"
+
+#include "core/clock.h"
+#include "core/guid.h"
+
+namespace arenite::plm {
+
+Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std::string_view type,
+                            std::string_view object_type, const std::string& object_guid,
+                            const std::string& actor, const json::Json& before,
+                            const json::Json& after, int64_t now) {
+  ARENITE_ASSIGN_OR_RETURN(
+      auto seq,
+      tx.QueryInt("INSERT INTO plm_counters (workspace_guid, name, next) VALUES (?, 'event', 2) "
+                  "ON CONFLICT (workspace_guid, name) DO UPDATE SET next = plm_counters.next + 1 "
+                  "RETURNING next - 1",
+                  {workspace_id}));
+  if (!seq) return Internal("event sequence not assigned");
+  store::Value before_v = before.is_null() ? store::Value(nullptr) : store::Value(before.dump());
+  store::Value after_v = after.is_null() ? store::Value(nullptr) : store::Value(after.dump());
+  ARENITE_RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO events (guid, workspace_guid, sequence, type, object_type, object_guid, actor, "
+      "before_json, after_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {NewGuid(), workspace_id, *seq, std::string(type), std::string(object_type), object_guid,
+       actor, before_v, after_v, now}));
+  return *seq;
+}
+
+Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspace_id,
+                                      int64_t after_seq, int64_t limit) {
+  std::vector<Event> out;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT guid, sequence, type, object_type, object_guid, actor, before_json, after_json, "
+      "created_at FROM events WHERE workspace_guid = ? AND sequence > ? ORDER BY sequence "
+      "LIMIT ?",
+      {workspace_id, after_seq, limit}, [&](const store::Row& row) {
+        Event e;
+        e.guid = row.String(0);
+        e.workspace_id = workspace_id;
+        e.sequence = row.Int(1);
+        e.type = row.String(2);
+        e.object_type = row.String(3);
+        e.object_guid = row.String(4);
+        e.actor = row.String(5);
+        if (!row.IsNull(6)) e.before = json::Json::parse(row.Text(6), nullptr, false);
+        if (!row.IsNull(7)) e.after = json::Json::parse(row.Text(7), nullptr, false);
+        e.created_at = row.Int(8);
+        out.push_back(std::move(e));
+        return true;
+      }));
+  return out;
+}
+
+Result<std::vector<Event>> ListEvents(store::Store& store, const std::string& workspace_id,
+                                      int64_t after_seq, int64_t limit) {
+  std::vector<Event> out;
+  ARENITE_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(out, ListEvents(tx, workspace_id, after_seq, limit));
+    return OkStatus();
+  }));
+  return out;
+}
+
+json::Json EventJson(const Event& e) {
+  return {{"guid", e.guid},
+          {"sequence", e.sequence},
+          {"type", e.type},
+          {"objectType", e.object_type},
+          {"objectGuid", e.object_guid},
+          {"actor", e.actor},
+          {"creationDateTime", FormatDateTime(e.created_at)},
+          {"before", e.before},
+          {"after", e.after}};
+}
+
+}  // namespace arenite::plm

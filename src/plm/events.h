@@ -1,0 +1,63 @@
+// The event outbox: every change to workspace data records one event, in the same store
+// transaction as the change, numbered by a per-workspace sequence (1, 2, 3, ... without gaps,
+// since only the single writer assigns them). Webhooks and extracts read events by sequence.
+// Free functions over a caller's transaction; thread-safe as the Store is.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace arenite::plm {
+
+// Event types (INTERFACE.md section 5) plus arenite's supplier-item events.
+inline constexpr char kItemCreated[] = "item.created";
+inline constexpr char kItemUpdated[] = "item.updated";
+inline constexpr char kItemDeleted[] = "item.deleted";
+inline constexpr char kItemLifecycleChanged[] = "item.lifecycle_changed";
+inline constexpr char kChangeCreated[] = "change.created";
+inline constexpr char kChangeUpdated[] = "change.updated";
+inline constexpr char kChangeStatusChanged[] = "change.status_changed";
+inline constexpr char kSupplierCreated[] = "supplier.created";
+inline constexpr char kSupplierUpdated[] = "supplier.updated";
+inline constexpr char kSupplierDeleted[] = "supplier.deleted";
+inline constexpr char kSupplierItemCreated[] = "supplieritem.created";
+inline constexpr char kSupplierItemUpdated[] = "supplieritem.updated";
+inline constexpr char kSupplierItemDeleted[] = "supplieritem.deleted";
+
+struct Event {
+  std::string guid;
+  std::string workspace_id;
+  int64_t sequence = 0;
+  std::string type;
+  std::string object_type;  // ITEM, CHANGE, SUPPLIER, SUPPLIER_ITEM
+  std::string object_guid;
+  std::string actor;  // "user:<guid>" or "app:<clientId>"
+  json::Json before;  // null when the object did not exist before
+  json::Json after;   // null when the object no longer exists
+  int64_t created_at = 0;
+};
+
+// Records an event in `tx` with the workspace's next sequence number; returns that number.
+Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std::string_view type,
+                            std::string_view object_type, const std::string& object_guid,
+                            const std::string& actor, const json::Json& before,
+                            const json::Json& after, int64_t now);
+
+// Events with sequence > after_seq, in order, at most `limit`.
+Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspace_id,
+                                      int64_t after_seq, int64_t limit);
+Result<std::vector<Event>> ListEvents(store::Store& store, const std::string& workspace_id,
+                                      int64_t after_seq, int64_t limit);
+
+// The API form: guid, sequence, type, objectType, objectGuid, actor, creationDateTime, before,
+// after.
+json::Json EventJson(const Event& event);
+
+}  // namespace arenite::plm

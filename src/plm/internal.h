@@ -1,0 +1,73 @@
+// Helpers shared by the plm/*.cc files: row rendering, field patches, numbering and item
+// loading. Internal to the plm component; stateless and thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+#include "core/result.h"
+#include "plm/plm.h"
+#include "store/store.h"
+
+namespace arenite::plm::internal {
+
+Error NotFoundGuid(const std::string& guid);
+
+// A JSON value from a nullable column.
+Json Str(const store::Row& row, int col);
+Json Num(const store::Row& row, int col);  // integral doubles render as integers
+Json Time(const store::Row& row, int col);
+// {guid, email, fullName} of a user, or null; the three columns start at `col`.
+Json UserRef(const store::Row& row, int col);
+
+// A PUT field: absent leaves `target` alone and returns false; a value sets it; null clears it
+// when `setnull` (Arena's ?setnull=true) and is ignored otherwise.
+Result<bool> PatchString(const Json& body, std::string_view key, size_t max_len, bool setnull,
+                         std::optional<std::string>* target);
+Result<bool> PatchNumber(const Json& body, std::string_view key, bool setnull,
+                         std::optional<double>* target);
+// A number that Arena also accepts as a quoted string ("5000").
+Result<std::optional<double>> LooseNumber(const Json& body, std::string_view key);
+
+// The next number of a number format, skipping numbers already taken by items or changes.
+Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::string& format,
+                               bool for_change);
+// The default number format of ITEM or CHANGE objects.
+Result<std::string> DefaultFormat(store::Tx& tx, const std::string& ws, std::string_view type);
+
+// SELECT ... FROM item_revisions r JOIN items i ... (ends with a space; add WHERE), and the
+// renderer of its rows; `attributes` (may be null) receives the raw custom attribute values.
+extern const char kItemSelect[];
+Json ItemRow(const store::Row& row, Json* attributes);
+
+// The item JSON of a revision; `guid` may be an item guid (its effective revision, else its
+// working one) or a revision guid. 404 when neither.
+Result<Json> LoadItem(store::Tx& tx, const std::string& ws, const std::string& guid);
+// The item JSON of a given revision guid.
+Result<Json> LoadRevision(store::Tx& tx, const std::string& ws, const std::string& rev);
+
+struct ItemKeys {
+  std::string item;
+  std::string working_rev;
+  std::optional<std::string> effective_rev;
+  std::string shown_rev;  // the revision `guid` designates
+};
+// Resolves an item or revision guid.
+Result<ItemKeys> ResolveItem(store::Tx& tx, const std::string& ws, const std::string& guid);
+
+// {guid, number, name, revisionNumber, revisionStatus} of an item's effective revision (or the
+// working one while unreleased).
+Result<Json> ItemRef(store::Tx& tx, const std::string& item_guid);
+
+// Typed custom attribute values: `input` is Arena's [{guid, value}], merged into `values`
+// ({defGuid: value}); `Render` gives Arena's additionalAttributes array.
+Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                       const Json& input, Json* values);
+Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& values);
+
+// Touches the item's lastModifiedDateTime.
+Status TouchItem(store::Tx& tx, const std::string& item, int64_t now);
+
+}  // namespace arenite::plm::internal

@@ -1,0 +1,1013 @@
+// Seeding, lookups, items, revisions, BOM lines and where-used.
+#include <map>
+#include "core/clock.h"
+#include "core/guid.h"
+#include "plm/events.h"
+#include "plm/internal.h"
+#include "plm/logic.h"
+#include "plm/plm.h"
+
+namespace arenite::plm {
+
+using namespace internal;  // NOLINT: the component's own helpers
+
+// ---------------------------------------------------------------------------------------------
+// Seeding and lookups
+
+Status Plm::SeedDefaults(store::Tx& tx, const std::string& ws, int64_t now) {
+  ARENITE_ASSIGN_OR_RETURN(
+      int64_t fresh, tx.Exec("INSERT INTO plm_seeded (workspace_guid, created_at) VALUES (?, ?) "
+                             "ON CONFLICT (workspace_guid) DO NOTHING",
+                             {ws, now}));
+  if (fresh == 0) return OkStatus();
+  struct Format {
+    const char* key;
+    const char* name;
+    const char* type;
+    const char* prefix;
+    int digits;
+    bool is_default;
+  };
+  static const Format kFormats[] = {
+      {"basic", "Basic Item Number", "ITEM", "ITM-", 6, true},
+      {"elec", "Electrical", "ITEM", "210-", 5, false},
+      {"mech", "Mechanical", "ITEM", "310-", 5, false},
+      {"asm", "Assembly", "ITEM", "800-", 5, false},
+      {"doc", "Document", "ITEM", "DOC-", 5, false},
+      {"eco", "Engineering Change Order", "CHANGE", "ECO-", 6, true},
+  };
+  std::map<std::string, std::string> format_guid;
+  for (const auto& f : kFormats) {
+    std::string guid = NewGuid();
+    format_guid[f.key] = guid;
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO number_formats (guid, workspace_guid, name, object_type, prefix, digits, "
+        "is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        {guid, ws, std::string(f.name), std::string(f.type), std::string(f.prefix),
+         int64_t{f.digits}, int64_t{f.is_default ? 1 : 0}, now}));
+  }
+  struct Category {
+    const char* path;
+    bool structural;
+    const char* format;
+  };
+  static const Category kCategories[] = {
+      {"Parts", true, ""},
+      {"Parts\\Electrical", true, "elec"},
+      {"Parts\\Electrical\\Resistor", false, "elec"},
+      {"Parts\\Electrical\\Capacitor", false, "elec"},
+      {"Parts\\Electrical\\Inductor", false, "elec"},
+      {"Parts\\Electrical\\Diode", false, "elec"},
+      {"Parts\\Electrical\\Integrated Circuit", false, "elec"},
+      {"Parts\\Electrical\\Connector", false, "elec"},
+      {"Parts\\Electrical\\Crystal", false, "elec"},
+      {"Parts\\Mechanical", true, "mech"},
+      {"Parts\\Mechanical\\Fastener", false, "mech"},
+      {"Parts\\Mechanical\\Enclosure", false, "mech"},
+      {"Parts\\Mechanical\\Bracket", false, "mech"},
+      {"Parts\\Mechanical\\Cable", false, "mech"},
+      {"Parts\\Mechanical\\Label", false, "mech"},
+      {"Assemblies", true, "asm"},
+      {"Assemblies\\PCBA", false, "asm"},
+      {"Assemblies\\Sub-Assembly", false, "asm"},
+      {"Assemblies\\Top-Level Assembly", false, "asm"},
+      {"Documents", true, "doc"},
+      {"Documents\\Specification", false, "doc"},
+      {"Documents\\Drawing", false, "doc"},
+      {"Documents\\Procedure", false, "doc"},
+  };
+  std::map<std::string, std::string> category_guid;
+  for (const auto& c : kCategories) {
+    std::string path = c.path;
+    size_t cut = path.rfind('\\');
+    std::string name = cut == std::string::npos ? path : path.substr(cut + 1);
+    store::Value parent = nullptr;
+    if (cut != std::string::npos) parent = category_guid[path.substr(0, cut)];
+    int64_t level = 1;
+    for (char ch : path) level += ch == '\\' ? 1 : 0;
+    std::string guid = NewGuid();
+    category_guid[path] = guid;
+    store::Value format = nullptr;
+    if (*c.format) format = format_guid[c.format];
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO item_categories (guid, workspace_guid, name, path, parent_guid, level, "
+        "structural, number_format_guid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {guid, ws, name, path, parent, level, int64_t{c.structural ? 1 : 0}, format, now}));
+  }
+  struct Phase {
+    const char* name;
+    const char* short_name;
+    const char* stage;
+    bool active;
+  };
+  static const Phase kPhases[] = {
+      {"Unreleased", "Unrel", "UNRELEASED", true},      {"In Design", "In Des", "DESIGN", true},
+      {"Prototype", "Proto", "DESIGN", true},           {"Abandoned", "Aban", "DESIGN", false},
+      {"In Production", "In Prod", "PRODUCTION", true}, {"Deprecated", "Depr", "PRODUCTION", true},
+      {"Obsolete", "Obs", "PRODUCTION", false},
+  };
+  int64_t position = 0;
+  for (const auto& p : kPhases) {
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO lifecycle_phases (guid, workspace_guid, name, short_name, stage, position, "
+        "active) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {NewGuid(), ws, std::string(p.name), std::string(p.short_name), std::string(p.stage),
+         ++position, int64_t{p.active ? 1 : 0}}));
+  }
+  return OkStatus();
+}
+
+Status Plm::EnsureSeeded(const std::string& ws) {
+  {
+    std::lock_guard<std::mutex> lock(seeded_mu_);
+    if (seeded_.count(ws)) return OkStatus();
+  }
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) { return SeedDefaults(tx, ws, now); }));
+  std::lock_guard<std::mutex> lock(seeded_mu_);
+  seeded_.insert(ws);
+  return OkStatus();
+}
+
+Result<Json> Plm::ListCategories(const std::string& ws) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT guid, name, path, parent_guid, level, structural, number_format_guid, "
+        "created_at FROM item_categories WHERE workspace_guid = ? ORDER BY path",
+        {ws}, [&](const store::Row& row) {
+          bool structural = row.Int(5) != 0;
+          Json c = {{"guid", row.String(0)},
+                    {"name", row.String(1)},
+                    {"path", row.String(2)},
+                    {"level", row.Int(4)},
+                    {"structural", structural},
+                    {"assignable", !structural},
+                    {"activated", true},
+                    {"systemDefined", false},
+                    {"creationDateTime", FormatDateTime(row.Int(7))}};
+          c["parentCategory"] = row.IsNull(3) ? Json(nullptr) : Json{{"guid", row.String(3)}};
+          c["numberFormat"] = row.IsNull(6) ? Json(nullptr) : Json{{"guid", row.String(6)}};
+          out.push_back(std::move(c));
+          return true;
+        });
+  }));
+  return out;
+}
+
+Result<Json> Plm::ListPhases(const std::string& ws) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT guid, name, short_name, stage, active FROM lifecycle_phases WHERE "
+        "workspace_guid = ? ORDER BY position",
+        {ws}, [&](const store::Row& row) {
+          out.push_back({{"guid", row.String(0)},
+                         {"name", row.String(1)},
+                         {"shortName", row.String(2)},
+                         {"stage", row.String(3)},
+                         {"active", row.Int(4) != 0},
+                         {"used", true}});
+          return true;
+        });
+  }));
+  return out;
+}
+
+Result<Json> Plm::ListNumberFormats(const std::string& ws) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT guid, name, object_type, prefix, digits, is_default, created_at FROM "
+        "number_formats WHERE workspace_guid = ? ORDER BY object_type DESC, name",
+        {ws}, [&](const store::Row& row) {
+          out.push_back(
+              {{"guid", row.String(0)},
+               {"name", row.String(1)},
+               {"objectType", row.String(2)},
+               {"prefix", row.String(3)},
+               {"default", row.Int(5) != 0},
+               {"exampleNumber", FormatNumber(row.Text(3), static_cast<int>(row.Int(4)), 1)},
+               {"creationDateTime", FormatDateTime(row.Int(6))}});
+          return true;
+        });
+  }));
+  return out;
+}
+
+Result<Json> Plm::ListAttributes(const std::string& ws) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT guid, name, field_type, options_json, object_type, created_at FROM "
+        "attribute_defs WHERE workspace_guid = ? ORDER BY object_type, name",
+        {ws}, [&](const store::Row& row) {
+          Json a = {
+              {"guid", row.String(0)},       {"apiName", row.String(0)},
+              {"name", row.String(1)},       {"fieldType", row.String(2)},
+              {"objectType", row.String(4)}, {"creationDateTime", FormatDateTime(row.Int(5))}};
+          if (!row.IsNull(3)) a["possibleValues"] = Json::parse(row.Text(3), nullptr, false);
+          out.push_back(std::move(a));
+          return true;
+        });
+  }));
+  return out;
+}
+
+Result<Json> Plm::CreateAttribute(const Ctx& ctx, const Json& body) {
+  ARENITE_RETURN_IF_ERROR(
+      json::RejectUnknownFields(body, {"name", "fieldType", "possibleValues", "objectType"}));
+  ARENITE_ASSIGN_OR_RETURN(std::string name, json::RequiredString(body, "name", 200));
+  ARENITE_ASSIGN_OR_RETURN(std::string type, json::RequiredString(body, "fieldType", 40));
+  ARENITE_ASSIGN_OR_RETURN(auto object_type, json::OptionalString(body, "objectType", 20));
+  ARENITE_ASSIGN_OR_RETURN(auto options, json::OptionalStringArray(body, "possibleValues"));
+  if (type != "SINGLE_LINE_TEXT" && type != "MULTI_LINE_TEXT" && type != "NUMBER" &&
+      type != "BOOLEAN" && type != "DATE" && type != "FIXED_DROP_DOWN") {
+    return BadRequest("The value for the attribute \"fieldType\" is not valid.", kErrInvalidValue);
+  }
+  if (type == "FIXED_DROP_DOWN" && (!options || options->empty())) {
+    return BadRequest("field 'possibleValues' is required for FIXED_DROP_DOWN", kErrMissingField);
+  }
+  std::string ot = object_type.value_or("ITEM");
+  if (ot != "ITEM" && ot != "CHANGE" && ot != "SUPPLIER" && ot != "SUPPLIER_ITEM") {
+    return BadRequest("The value for the attribute \"objectType\" is not valid.", kErrInvalidValue);
+  }
+  if (name.empty())
+    return BadRequest("The value for the attribute \"name\" cannot be empty.", kErrEmptyValue);
+  std::string guid = NewGuid();
+  store::Value opts = nullptr;
+  if (options) opts = Json(*options).dump();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO attribute_defs (guid, workspace_guid, object_type, name, "
+                "field_type, options_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                {guid, ctx.workspace, ot, name, type, opts, ctx.now}));
+    return OkStatus();
+  }));
+  Json a = {{"guid", guid},      {"apiName", guid},  {"name", name},
+            {"fieldType", type}, {"objectType", ot}, {"creationDateTime", FormatDateTime(ctx.now)}};
+  if (options) a["possibleValues"] = *options;
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item loading
+
+namespace internal {
+
+const char kItemSelect[] =
+    "SELECT r.guid, r.item_guid, i.number, r.status, r.revision_number, r.name, r.description, "
+    "r.category_guid, c.name, c.path, r.phase_guid, p.name, p.short_name, p.stage, r.uom, "
+    "r.procurement_type, r.owner_name, r.production_cost, r.prototype_cost, r.standard_cost, "
+    "r.target_cost, r.target_price, r.attributes_json, i.creator_guid, u.email, u.full_name, "
+    "i.created_at, r.effective_at, r.superseded_at, i.updated_at, i.working_rev, "
+    "i.effective_rev, r.change_guid, "
+    "EXISTS (SELECT 1 FROM bom_lines b WHERE b.parent_rev = r.guid), "
+    "EXISTS (SELECT 1 FROM bom_lines b2 WHERE b2.child_item = r.item_guid) "
+    "FROM item_revisions r JOIN items i ON i.guid = r.item_guid "
+    "LEFT JOIN item_categories c ON c.guid = r.category_guid "
+    "LEFT JOIN lifecycle_phases p ON p.guid = r.phase_guid "
+    "LEFT JOIN users u ON u.guid = i.creator_guid ";
+
+// Renders a kItemSelect row; `attributes` receives the raw custom attribute values.
+Json ItemRow(const store::Row& row, Json* attributes) {
+  int64_t status = row.Int(3);
+  bool is_assembly = row.Int(33) != 0, in_assembly = row.Int(34) != 0;
+  Json item = {
+      {"guid", row.String(1)},
+      {"revisionGuid", row.String(0)},
+      {"number", Str(row, 2)},
+      {"name", row.String(5)},
+      {"description", Str(row, 6)},
+      {"revisionNumber", Str(row, 4)},
+      {"revisionStatus", std::string(RevisionStatusName(status))},
+      {"status", status},
+      {"uom", Str(row, 14)},
+      {"procurementType", Str(row, 15)},
+      {"offTheShelf", !row.IsNull(15) && row.Text(15) == "OTS"},
+      {"productionCost", Num(row, 17)},
+      {"prototypeCost", Num(row, 18)},
+      {"standardCost", Num(row, 19)},
+      {"targetCost", Num(row, 20)},
+      {"targetPrice", Num(row, 21)},
+      {"creator", UserRef(row, 23)},
+      {"creationDateTime", FormatDateTime(row.Int(26))},
+      {"effectiveDateTime", Time(row, 27)},
+      {"supersededDateTime", Time(row, 28)},
+      {"lastModifiedDateTime", FormatDateTime(row.Int(29))},
+      {"isAssembly", is_assembly},
+      {"inAssembly", in_assembly},
+      {"assemblyType", !is_assembly  ? "NOT_AN_ASSEMBLY"
+                       : in_assembly ? "ASSEMBLY"
+                                     : "TOP_LEVEL_ASSEMBLY"},
+      {"workingRevision", {{"guid", row.String(30)}}},
+  };
+  item["owner"] = row.IsNull(16) ? Json(nullptr) : Json{{"fullName", row.String(16)}};
+  item["category"] =
+      row.IsNull(7) ? Json(nullptr)
+                    : Json{{"guid", row.String(7)}, {"name", Str(row, 8)}, {"path", Str(row, 9)}};
+  item["lifecyclePhase"] = row.IsNull(10) ? Json(nullptr)
+                                          : Json{{"guid", row.String(10)},
+                                                 {"name", Str(row, 11)},
+                                                 {"shortName", Str(row, 12)},
+                                                 {"stage", Str(row, 13)}};
+  item["effectiveRevision"] = row.IsNull(31) ? Json(nullptr) : Json{{"guid", row.String(31)}};
+  if (attributes && !row.IsNull(22)) *attributes = Json::parse(row.Text(22), nullptr, false);
+  return item;
+}
+
+namespace {
+
+Result<Json> LoadBy(store::Tx& tx, const std::string& ws, const std::string& guid,
+                    std::string_view sql) {
+  Json item, attrs;
+  ARENITE_RETURN_IF_ERROR(tx.Query(sql, {guid, ws}, [&](const store::Row& row) {
+    item = ItemRow(row, &attrs);
+    return false;
+  }));
+  if (item.is_null()) return NotFoundGuid(guid);
+  ARENITE_ASSIGN_OR_RETURN(item["additionalAttributes"], RenderAttributes(tx, ws, attrs));
+  return item;
+}
+
+const std::string kByItem = std::string(kItemSelect) +
+                            "WHERE i.guid = ? AND i.workspace_guid = ? AND "
+                            "r.guid = COALESCE(i.effective_rev, i.working_rev)";
+const std::string kByRevision =
+    std::string(kItemSelect) + "WHERE r.guid = ? AND r.workspace_guid = ?";
+
+}  // namespace
+
+Result<Json> LoadRevision(store::Tx& tx, const std::string& ws, const std::string& rev) {
+  return LoadBy(tx, ws, rev, kByRevision);
+}
+
+Result<Json> LoadItem(store::Tx& tx, const std::string& ws, const std::string& guid) {
+  auto item = LoadBy(tx, ws, guid, kByItem);
+  if (item.ok() || item.error().status != 404) return item;
+  return LoadBy(tx, ws, guid, kByRevision);
+}
+
+Result<ItemKeys> ResolveItem(store::Tx& tx, const std::string& ws, const std::string& guid) {
+  std::optional<ItemKeys> keys;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT guid, working_rev, effective_rev FROM items WHERE guid = ? AND workspace_guid = ?",
+      {guid, ws}, [&](const store::Row& row) {
+        keys = ItemKeys{row.String(0), row.String(1), row.OptString(2), ""};
+        keys->shown_rev = keys->effective_rev.value_or(keys->working_rev);
+        return false;
+      }));
+  if (keys) return *keys;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT i.guid, i.working_rev, i.effective_rev FROM item_revisions r JOIN items i ON "
+      "i.guid = r.item_guid WHERE r.guid = ? AND r.workspace_guid = ?",
+      {guid, ws}, [&](const store::Row& row) {
+        keys = ItemKeys{row.String(0), row.String(1), row.OptString(2), guid};
+        return false;
+      }));
+  if (keys) return *keys;
+  return NotFoundGuid(guid);
+}
+
+Result<Json> ItemRef(store::Tx& tx, const std::string& item_guid) {
+  Json ref;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT i.guid, i.number, r.name, r.revision_number, r.status, r.guid FROM items i JOIN "
+      "item_revisions r ON r.guid = COALESCE(i.effective_rev, i.working_rev) WHERE i.guid = ?",
+      {item_guid}, [&](const store::Row& row) {
+        ref = {{"guid", row.String(0)},
+               {"number", Str(row, 1)},
+               {"name", row.String(2)},
+               {"revisionNumber", Str(row, 3)},
+               {"revisionStatus", std::string(RevisionStatusName(row.Int(4)))},
+               {"revisionGuid", row.String(5)}};
+        return false;
+      }));
+  if (ref.is_null()) return NotFoundGuid(item_guid);
+  return ref;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------------------------
+// Items
+
+namespace {
+
+// The editable fields of a revision.
+struct ItemFields {
+  std::optional<std::string> number, name, description, category, phase, revision_number, uom,
+      procurement, owner;
+  std::optional<double> production_cost, prototype_cost, standard_cost, target_cost, target_price;
+  Json attributes = Json::object();
+};
+
+const std::vector<std::string_view> kItemInputFields = {"number",
+                                                        "name",
+                                                        "description",
+                                                        "category",
+                                                        "lifecyclePhase",
+                                                        "revisionNumber",
+                                                        "uom",
+                                                        "procurementType",
+                                                        "offTheShelf",
+                                                        "owner",
+                                                        "productionCost",
+                                                        "prototypeCost",
+                                                        "standardCost",
+                                                        "targetCost",
+                                                        "targetPrice",
+                                                        "additionalAttributes",
+                                                        "numberFormat"};
+
+// Fields of the item object that a client may send back unchanged on PUT; ignored.
+const std::vector<std::string_view> kItemReadOnly = {"guid",
+                                                     "revisionGuid",
+                                                     "revisionStatus",
+                                                     "status",
+                                                     "creator",
+                                                     "creationDateTime",
+                                                     "effectiveDateTime",
+                                                     "supersededDateTime",
+                                                     "lastModifiedDateTime",
+                                                     "isAssembly",
+                                                     "inAssembly",
+                                                     "assemblyType",
+                                                     "workingRevision",
+                                                     "effectiveRevision",
+                                                     "url"};
+
+// Reads item fields from `body` over `f` (PUT semantics; on create `f` starts empty).
+Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bool setnull,
+                      ItemFields* f) {
+  ARENITE_RETURN_IF_ERROR(PatchString(body, "number", 100, setnull, &f->number));
+  ARENITE_ASSIGN_OR_RETURN(bool has_name, PatchString(body, "name", 500, false, &f->name));
+  if (has_name && f->name && f->name->empty()) {
+    return BadRequest("The value for the attribute \"name\" cannot be empty.", kErrEmptyValue);
+  }
+  ARENITE_RETURN_IF_ERROR(PatchString(body, "description", 4000, setnull, &f->description));
+  ARENITE_RETURN_IF_ERROR(PatchString(body, "revisionNumber", 20, setnull, &f->revision_number));
+  ARENITE_RETURN_IF_ERROR(PatchString(body, "uom", 40, false, &f->uom));
+  ARENITE_ASSIGN_OR_RETURN(bool has_proc,
+                           PatchString(body, "procurementType", 10, setnull, &f->procurement));
+  if (has_proc && f->procurement && *f->procurement != "OTS" && *f->procurement != "MTS") {
+    return BadRequest("The specified value \"" + f->procurement->substr(0, 20) +
+                          "\" is not a valid option for the attribute \"procurementType\".",
+                      kErrInvalidOption);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto ots, json::OptionalBool(body, "offTheShelf"));
+  if (ots && !has_proc) f->procurement = *ots ? "OTS" : "MTS";
+  if (auto it = body.find("owner"); it != body.end()) {
+    if (it->is_null()) {
+      if (setnull) f->owner.reset();
+    } else if (it->is_object()) {
+      ARENITE_ASSIGN_OR_RETURN(auto name, json::OptionalString(*it, "fullName", 200));
+      f->owner = name;
+    } else {
+      return BadRequest("field 'owner' must be {\"fullName\": \"...\"}");
+    }
+  }
+  ARENITE_RETURN_IF_ERROR(PatchNumber(body, "productionCost", setnull, &f->production_cost));
+  ARENITE_RETURN_IF_ERROR(PatchNumber(body, "prototypeCost", setnull, &f->prototype_cost));
+  ARENITE_RETURN_IF_ERROR(PatchNumber(body, "standardCost", setnull, &f->standard_cost));
+  ARENITE_RETURN_IF_ERROR(PatchNumber(body, "targetCost", setnull, &f->target_cost));
+  ARENITE_RETURN_IF_ERROR(PatchNumber(body, "targetPrice", setnull, &f->target_price));
+
+  ARENITE_ASSIGN_OR_RETURN(auto category, json::OptionalGuidRef(body, "category"));
+  if (category) {
+    std::optional<int64_t> structural;
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT structural FROM item_categories WHERE guid = ? AND workspace_guid = ?",
+                 {*category, ws}, [&](const store::Row& row) {
+                   structural = row.Int(0);
+                   return false;
+                 }));
+    if (!structural) {
+      return BadRequest("The category guid \"" + *category + "\" is not valid.",
+                        kErrInvalidCategory);
+    }
+    if (*structural) {
+      return BadRequest("This category is structural; objects may not be assigned to it.",
+                        kErrStructuralCategory);
+    }
+    f->category = category;
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto phase, json::OptionalGuidRef(body, "lifecyclePhase"));
+  if (phase) {
+    ARENITE_ASSIGN_OR_RETURN(bool exists,
+                             tx.Exists("SELECT 1 FROM lifecycle_phases WHERE guid = ? AND "
+                                       "workspace_guid = ? AND active = 1",
+                                       {*phase, ws}));
+    if (!exists) {
+      return BadRequest("The Item lifecycle phase with guid \"" + *phase + "\" is not active.",
+                        kErrInactivePhase);
+    }
+    f->phase = phase;
+  }
+  if (auto it = body.find("additionalAttributes"); it != body.end() && !it->is_null()) {
+    ARENITE_RETURN_IF_ERROR(MergeAttributes(tx, ws, "ITEM", *it, &f->attributes));
+  }
+  return OkStatus();
+}
+
+store::Value V(const std::optional<std::string>& s) { return store::Nullable(s); }
+store::Value V(const std::optional<double>& d) { return store::Nullable(d); }
+
+Status InsertRevision(store::Tx& tx, const std::string& ws, const std::string& rev,
+                      const std::string& item, int64_t status, const ItemFields& f, int64_t now) {
+  ARENITE_RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO item_revisions (guid, item_guid, workspace_guid, status, revision_number, "
+      "name, description, category_guid, phase_guid, uom, procurement_type, owner_name, "
+      "production_cost, prototype_cost, standard_cost, target_cost, target_price, "
+      "attributes_json, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {rev,
+       item,
+       ws,
+       status,
+       V(f.revision_number),
+       f.name.value_or(""),
+       V(f.description),
+       V(f.category),
+       V(f.phase),
+       V(f.uom),
+       V(f.procurement),
+       V(f.owner),
+       V(f.production_cost),
+       V(f.prototype_cost),
+       V(f.standard_cost),
+       V(f.target_cost),
+       V(f.target_price),
+       f.attributes.empty() ? store::Value(nullptr) : store::Value(f.attributes.dump()),
+       now,
+       now}));
+  return OkStatus();
+}
+
+Result<ItemFields> LoadFields(store::Tx& tx, const std::string& rev) {
+  std::optional<ItemFields> f;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT r.revision_number, r.name, r.description, r.category_guid, r.phase_guid, r.uom, "
+      "r.procurement_type, r.owner_name, r.production_cost, r.prototype_cost, r.standard_cost, "
+      "r.target_cost, r.target_price, r.attributes_json, i.number FROM item_revisions r JOIN "
+      "items i ON i.guid = r.item_guid WHERE r.guid = ?",
+      {rev}, [&](const store::Row& row) {
+        f.emplace();
+        auto real = [&](int c) {
+          return row.IsNull(c) ? std::optional<double>() : std::optional<double>(row.Real(c));
+        };
+        f->revision_number = row.OptString(0);
+        f->name = row.String(1);
+        f->description = row.OptString(2);
+        f->category = row.OptString(3);
+        f->phase = row.OptString(4);
+        f->uom = row.OptString(5);
+        f->procurement = row.OptString(6);
+        f->owner = row.OptString(7);
+        f->production_cost = real(8);
+        f->prototype_cost = real(9);
+        f->standard_cost = real(10);
+        f->target_cost = real(11);
+        f->target_price = real(12);
+        if (!row.IsNull(13)) f->attributes = Json::parse(row.Text(13), nullptr, false);
+        if (!f->attributes.is_object()) f->attributes = Json::object();
+        f->number = row.OptString(14);
+        return false;
+      }));
+  if (!f) return NotFoundGuid(rev);
+  return *f;
+}
+
+Error DuplicateNumber() {
+  return Conflict(
+      "A revision of an Item already exists (or has been reserved by an integration) with the "
+      "item number you selected. Item numbers may not be duplicated in this workspace.",
+      kErrDuplicate);
+}
+
+}  // namespace
+
+Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body) {
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, kItemInputFields));
+  if (!body.contains("name")) {
+    return BadRequest("The attribute \"name\" is required.", kErrMissingField);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto format, json::OptionalGuidRef(body, "numberFormat"));
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ItemFields f;
+    ARENITE_RETURN_IF_ERROR(ReadItemFields(tx, ctx.workspace, body, false, &f));
+    if (!f.name) return BadRequest("The attribute \"name\" is required.", kErrMissingField);
+    if (!f.uom) f.uom = "each";
+    if (!f.phase) {
+      ARENITE_ASSIGN_OR_RETURN(
+          f.phase, tx.QueryString("SELECT guid FROM lifecycle_phases WHERE workspace_guid = ? "
+                                  "AND stage = 'UNRELEASED' ORDER BY position",
+                                  {ctx.workspace}));
+    }
+    if (f.number && f.number->empty()) f.number.reset();
+    if (f.number) {
+      ARENITE_ASSIGN_OR_RETURN(bool taken,
+                               tx.Exists("SELECT 1 FROM items WHERE workspace_guid = ? AND "
+                                         "number = ?",
+                                         {ctx.workspace, *f.number}));
+      if (taken) return DuplicateNumber();
+    } else {
+      std::optional<std::string> fmt = format;
+      if (!fmt && f.category) {
+        ARENITE_ASSIGN_OR_RETURN(
+            fmt, tx.QueryString("SELECT number_format_guid FROM item_categories WHERE guid = ?",
+                                {*f.category}));
+      }
+      if (!fmt) {
+        ARENITE_ASSIGN_OR_RETURN(std::string d, DefaultFormat(tx, ctx.workspace, "ITEM"));
+        fmt = d;
+      }
+      ARENITE_ASSIGN_OR_RETURN(std::string number, NextNumber(tx, ctx.workspace, *fmt, false));
+      f.number = number;
+    }
+    std::string item = NewGuid(), rev = NewGuid();
+    auto inserted = tx.Exec(
+        "INSERT INTO items (guid, workspace_guid, number, working_rev, creator_guid, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {item, ctx.workspace, V(f.number), rev, ctx.user, ctx.now, ctx.now});
+    if (!inserted.ok()) {
+      if (inserted.error().code == kErrDuplicate) return DuplicateNumber();
+      return std::move(inserted).error();
+    }
+    ARENITE_RETURN_IF_ERROR(InsertRevision(tx, ctx.workspace, rev, item, 0, f, ctx.now));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadRevision(tx, ctx.workspace, rev));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kItemCreated, "ITEM", item, ctx.actor,
+                                        nullptr, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::GetItem(const std::string& ws, const std::string& guid) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(out, LoadItem(tx, ws, guid));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::UpdateItem(const Ctx& ctx, const std::string& guid, const Json& body,
+                             bool setnull) {
+  std::vector<std::string_view> allowed = kItemInputFields;
+  allowed.insert(allowed.end(), kItemReadOnly.begin(), kItemReadOnly.end());
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, allowed));
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, guid));
+    if (keys.shown_rev != keys.working_rev && guid != keys.item) {
+      return BadRequest("Updates can only be performed on the working revision of an item.",
+                        kErrNotWorkingRevision);
+    }
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadRevision(tx, ctx.workspace, keys.working_rev));
+    ARENITE_ASSIGN_OR_RETURN(ItemFields f, LoadFields(tx, keys.working_rev));
+    std::optional<std::string> old_number = f.number, old_phase = f.phase;
+    ARENITE_RETURN_IF_ERROR(ReadItemFields(tx, ctx.workspace, body, setnull, &f));
+    if (f.number != old_number) {
+      if (f.number && f.number->empty()) f.number.reset();
+      auto changed =
+          tx.Exec("UPDATE items SET number = ? WHERE guid = ?", {V(f.number), keys.item});
+      if (!changed.ok()) {
+        if (changed.error().code == kErrDuplicate) return DuplicateNumber();
+        return std::move(changed).error();
+      }
+    }
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE item_revisions SET revision_number = ?, name = ?, description = ?, "
+                "category_guid = ?, phase_guid = ?, uom = ?, procurement_type = ?, owner_name = ?, "
+                "production_cost = ?, prototype_cost = ?, standard_cost = ?, target_cost = ?, "
+                "target_price = ?, attributes_json = ?, updated_at = ? WHERE guid = ?",
+                {V(f.revision_number), f.name.value_or(""), V(f.description), V(f.category),
+                 V(f.phase), V(f.uom), V(f.procurement), V(f.owner), V(f.production_cost),
+                 V(f.prototype_cost), V(f.standard_cost), V(f.target_cost), V(f.target_price),
+                 f.attributes.empty() ? store::Value(nullptr) : store::Value(f.attributes.dump()),
+                 ctx.now, keys.working_rev}));
+    ARENITE_RETURN_IF_ERROR(TouchItem(tx, keys.item, ctx.now));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadRevision(tx, ctx.workspace, keys.working_rev));
+    const char* type = f.phase != old_phase ? kItemLifecycleChanged : kItemUpdated;
+    ARENITE_RETURN_IF_ERROR(
+        RecordEvent(tx, ctx.workspace, type, "ITEM", keys.item, ctx.actor, before, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Status Plm::DeleteItem(const Ctx& ctx, const std::string& guid) {
+  return store_.Write([&](store::Tx& tx) -> Status {
+    std::optional<std::string> found;
+    ARENITE_ASSIGN_OR_RETURN(
+        found, tx.QueryString("SELECT guid FROM items WHERE guid = ? AND workspace_guid = ?",
+                              {guid, ctx.workspace}));
+    if (!found) return NotFoundGuid(guid);
+    ARENITE_ASSIGN_OR_RETURN(bool used,
+                             tx.Exists("SELECT 1 FROM bom_lines WHERE child_item = ?", {guid}));
+    if (used) {
+      return Conflict("The item is used on a BOM; remove it from its assemblies first.", kErrInUse);
+    }
+    ARENITE_ASSIGN_OR_RETURN(bool in_change,
+                             tx.Exists("SELECT 1 FROM change_items WHERE item_guid = ?", {guid}));
+    if (in_change) return Conflict("The item is on a change and cannot be deleted.", kErrInUse);
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM items WHERE guid = ?", {guid}));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kItemDeleted, "ITEM", guid, ctx.actor,
+                                        before, nullptr, ctx.now));
+    return OkStatus();
+  });
+}
+
+Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
+  std::string sql = std::string(kItemSelect) +
+                    "WHERE i.workspace_guid = ? AND r.guid = COALESCE(i.effective_rev, "
+                    "i.working_rev)";
+  store::Params params = {ws};
+  auto text = [&](const std::optional<std::string>& v, const char* col) {
+    if (!v) return;
+    TextMatch m = ParseTextMatch(*v);
+    sql += std::string(" AND ") + col + (m.like ? " LIKE ? ESCAPE '\\'" : " = ?");
+    params.push_back(m.pattern);
+  };
+  text(f.number, "i.number");
+  text(f.name, "r.name");
+  if (f.category) {
+    sql += " AND r.category_guid = ?";
+    params.push_back(*f.category);
+  }
+  if (f.phase) {
+    sql += " AND r.phase_guid = ?";
+    params.push_back(*f.phase);
+  }
+  if (f.modified_since) {
+    sql += " AND i.updated_at >= ?";
+    params.push_back(*f.modified_since);
+  }
+  sql += " ORDER BY i.created_at, i.guid LIMIT ? OFFSET ?";
+  params.push_back(f.limit);
+  params.push_back(f.offset);
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(sql, params, [&](const store::Row& row) {
+      out.push_back(ItemRow(row, nullptr));
+      return true;
+    });
+  }));
+  return out;
+}
+
+Result<Json> Plm::ListRevisions(const std::string& ws, const std::string& guid) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ws, guid));
+    return tx.Query(
+        "SELECT r.guid, r.status, r.revision_number, r.phase_guid, p.name, r.effective_at, "
+        "r.superseded_at, r.change_guid, ch.number, ch.created_at, r.created_at FROM "
+        "item_revisions r LEFT JOIN lifecycle_phases p ON p.guid = r.phase_guid LEFT JOIN "
+        "changes ch ON ch.guid = r.change_guid WHERE r.item_guid = ? ORDER BY "
+        "CASE r.status WHEN 0 THEN 0 WHEN 1 THEN 1 ELSE 2 END, r.effective_at DESC, "
+        "r.created_at DESC",
+        {keys.item}, [&](const store::Row& row) {
+          int64_t status = row.Int(1);
+          Json rev = {{"guid", row.String(0)},
+                      {"item", {{"guid", keys.item}}},
+                      {"number", Str(row, 2)},
+                      {"revisionNumber", Str(row, 2)},
+                      {"status", status},
+                      {"revisionStatus", std::string(RevisionStatusName(status))},
+                      {"effectiveDateTime", Time(row, 5)},
+                      {"supersededDateTime", Time(row, 6)},
+                      {"creationDateTime", FormatDateTime(row.Int(10))},
+                      {"notes", nullptr}};
+          rev["lifecyclePhase"] =
+              row.IsNull(3) ? Json(nullptr) : Json{{"guid", row.String(3)}, {"name", Str(row, 4)}};
+          rev["change"] = row.IsNull(7) ? Json(nullptr)
+                                        : Json{{"guid", row.String(7)},
+                                               {"number", Str(row, 8)},
+                                               {"creationDateTime", Time(row, 9)},
+                                               {"effectiveDateTime", Time(row, 5)},
+                                               {"deviated", false}};
+          out.push_back(std::move(rev));
+          return true;
+        });
+  }));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BOM
+
+namespace {
+
+constexpr char kBomSelect[] =
+    "SELECT b.guid, b.line_number, b.quantity, b.ref_des, b.notes, b.child_item, ci.number, "
+    "cr.name, cr.revision_number, cr.status, cr.guid, b.parent_item FROM bom_lines b JOIN items "
+    "ci ON ci.guid = b.child_item JOIN item_revisions cr ON cr.guid = "
+    "COALESCE(ci.effective_rev, ci.working_rev) ";
+
+Json BomRow(const store::Row& row) {
+  return {{"guid", row.String(0)},
+          {"lineNumber", row.IsNull(1) ? Json(nullptr) : Json(row.Int(1))},
+          {"quantity", Num(row, 2)},
+          {"refDes", Str(row, 3)},
+          {"notes", Str(row, 4)},
+          {"item",
+           {{"guid", row.String(5)},
+            {"number", Str(row, 6)},
+            {"name", row.String(7)},
+            {"revisionNumber", Str(row, 8)},
+            {"revisionStatus", std::string(RevisionStatusName(row.Int(9)))},
+            {"revisionGuid", row.String(10)}}},
+          {"parentItem", {{"guid", row.String(11)}}}};
+}
+
+Result<Json> LoadLine(store::Tx& tx, const std::string& rev, const std::string& line) {
+  static const std::string sql = std::string(kBomSelect) + "WHERE b.guid = ? AND b.parent_rev = ?";
+  Json out;
+  ARENITE_RETURN_IF_ERROR(tx.Query(sql, {line, rev}, [&](const store::Row& row) {
+    out = BomRow(row);
+    return false;
+  }));
+  if (out.is_null()) return NotFoundGuid(line);
+  return out;
+}
+
+struct LineFields {
+  std::optional<int64_t> line_number;
+  double quantity = 1;
+  std::optional<std::string> ref_des, notes;
+};
+
+Status ReadLineFields(const Json& body, bool setnull, LineFields* f) {
+  if (auto it = body.find("lineNumber"); it != body.end() && !(it->is_null() && !setnull)) {
+    ARENITE_ASSIGN_OR_RETURN(f->line_number, json::OptionalInt(body, "lineNumber", 1, 99999));
+  }
+  if (auto it = body.find("quantity"); it != body.end() && !it->is_null()) {
+    ARENITE_ASSIGN_OR_RETURN(auto q, LooseNumber(body, "quantity"));
+    if (!q || *q <= 0) return BadRequest("Quantity must be positive.", kErrQuantityNotPositive);
+    if (*q >= 1e9)
+      return BadRequest("Quantity must be smaller than 1000000000.", kErrQuantityTooLarge);
+    f->quantity = *q;
+  }
+  ARENITE_RETURN_IF_ERROR(PatchString(body, "refDes", 4000, setnull, &f->ref_des));
+  ARENITE_RETURN_IF_ERROR(PatchString(body, "notes", 4000, setnull, &f->notes));
+  return OkStatus();
+}
+
+Error Cycle(const std::string& number) {
+  return Conflict("The item \"" + number +
+                      "\" appears at a higher level in the fully indented BOM and cannot be "
+                      "added at this level.",
+                  kErrBomCycle);
+}
+
+}  // namespace
+
+Result<Json> Plm::GetBom(const std::string& ws, const std::string& guid) {
+  static const std::string sql =
+      std::string(kBomSelect) + "WHERE b.parent_rev = ? ORDER BY b.line_number, b.guid";
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ws, guid));
+    return tx.Query(sql, {keys.shown_rev}, [&](const store::Row& row) {
+      out.push_back(BomRow(row));
+      return true;
+    });
+  }));
+  return out;
+}
+
+Result<Json> Plm::AddBomLine(const Ctx& ctx, const std::string& guid, const Json& body) {
+  ARENITE_RETURN_IF_ERROR(
+      json::RejectUnknownFields(body, {"item", "quantity", "refDes", "notes", "lineNumber"}));
+  ARENITE_ASSIGN_OR_RETURN(auto child_ref, json::OptionalGuidRef(body, "item"));
+  if (!child_ref) return BadRequest("The attribute \"item\" is required.", kErrMissingField);
+  LineFields f;
+  ARENITE_RETURN_IF_ERROR(ReadLineFields(body, false, &f));
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
+    auto child = ResolveItem(tx, ctx.workspace, *child_ref);
+    if (!child.ok()) {
+      return BadRequest("The item \"" + *child_ref + "\" of the BOM line is not found.",
+                        kErrNotFound);
+    }
+    ARENITE_ASSIGN_OR_RETURN(Json child_item, ItemRef(tx, child->item));
+    std::string child_number =
+        child_item["number"].is_string() ? child_item["number"].get<std::string>() : child->item;
+    if (child->item == parent.item) return Cycle(child_number);
+    // Would the parent be reached from the child through working or effective BOMs?
+    ARENITE_ASSIGN_OR_RETURN(
+        bool cycle,
+        tx.Exists("WITH RECURSIVE reach(item) AS (SELECT ? UNION SELECT b.child_item FROM "
+                  "bom_lines b JOIN item_revisions r ON r.guid = b.parent_rev AND r.status < 2 "
+                  "JOIN reach ON b.parent_item = reach.item) SELECT 1 FROM reach WHERE item = ?",
+                  {child->item, parent.item}));
+    if (cycle) return Cycle(child_number);
+    if (!f.line_number) {
+      ARENITE_ASSIGN_OR_RETURN(
+          auto max, tx.QueryInt("SELECT MAX(line_number) FROM bom_lines WHERE parent_rev = ?",
+                                {parent.working_rev}));
+      f.line_number = max.value_or(0) + 1;
+    }
+    std::string line = NewGuid();
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO bom_lines (guid, workspace_guid, parent_rev, parent_item, child_item, "
+        "line_number, quantity, ref_des, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {line, ctx.workspace, parent.working_rev, parent.item, child->item, *f.line_number,
+         f.quantity, V(f.ref_des), V(f.notes), ctx.now}));
+    ARENITE_RETURN_IF_ERROR(TouchItem(tx, parent.item, ctx.now));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadLine(tx, parent.working_rev, line));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kItemUpdated, "BOM_LINE", parent.item,
+                                        ctx.actor, nullptr, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::GetBomLine(const std::string& ws, const std::string& guid,
+                             const std::string& line) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ws, guid));
+    auto found = LoadLine(tx, keys.shown_rev, line);
+    if (!found.ok()) found = LoadLine(tx, keys.working_rev, line);
+    ARENITE_ASSIGN_OR_RETURN(out, std::move(found));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::UpdateBomLine(const Ctx& ctx, const std::string& guid, const std::string& line,
+                                const Json& body, bool setnull) {
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(
+      body, {"item", "quantity", "refDes", "notes", "lineNumber", "guid", "parentItem"}));
+  if (body.contains("item") && !body["item"].is_null() && !body["item"].is_object()) {
+    return BadRequest("field 'item' must be {\"guid\": \"...\"}");
+  }
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadLine(tx, parent.working_rev, line));
+    LineFields f;
+    if (before["lineNumber"].is_number()) f.line_number = before["lineNumber"].get<int64_t>();
+    f.quantity = before["quantity"].get<double>();
+    if (before["refDes"].is_string()) f.ref_des = before["refDes"].get<std::string>();
+    if (before["notes"].is_string()) f.notes = before["notes"].get<std::string>();
+    ARENITE_RETURN_IF_ERROR(ReadLineFields(body, setnull, &f));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE bom_lines SET line_number = ?, quantity = ?, ref_des = ?, notes = ? WHERE guid = ?",
+        {store::Nullable(f.line_number), f.quantity, V(f.ref_des), V(f.notes), line}));
+    ARENITE_RETURN_IF_ERROR(TouchItem(tx, parent.item, ctx.now));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadLine(tx, parent.working_rev, line));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kItemUpdated, "BOM_LINE", parent.item,
+                                        ctx.actor, before, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Status Plm::DeleteBomLine(const Ctx& ctx, const std::string& guid, const std::string& line) {
+  return store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadLine(tx, parent.working_rev, line));
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM bom_lines WHERE guid = ?", {line}));
+    ARENITE_RETURN_IF_ERROR(TouchItem(tx, parent.item, ctx.now));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kItemUpdated, "BOM_LINE", parent.item,
+                                        ctx.actor, before, nullptr, ctx.now));
+    return OkStatus();
+  });
+}
+
+Result<Json> Plm::WhereUsed(const std::string& ws, const std::string& guid) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ws, guid));
+    return tx.Query(
+        "SELECT b.guid, b.line_number, b.quantity, b.ref_des, b.notes, pi.guid, pi.number, "
+        "pr.name, pr.revision_number, pr.status, pr.guid FROM bom_lines b JOIN item_revisions pr "
+        "ON pr.guid = b.parent_rev AND pr.status < 2 JOIN items pi ON pi.guid = pr.item_guid "
+        "WHERE b.child_item = ? ORDER BY pi.number, pr.status",
+        {keys.item}, [&](const store::Row& row) {
+          out.push_back({{"guid", row.String(0)},
+                         {"lineNumber", row.IsNull(1) ? Json(nullptr) : Json(row.Int(1))},
+                         {"quantity", Num(row, 2)},
+                         {"refDes", Str(row, 3)},
+                         {"notes", Str(row, 4)},
+                         {"item",
+                          {{"guid", row.String(5)},
+                           {"number", Str(row, 6)},
+                           {"name", row.String(7)},
+                           {"revisionNumber", Str(row, 8)},
+                           {"revisionStatus", std::string(RevisionStatusName(row.Int(9)))},
+                           {"revisionGuid", row.String(10)}}}});
+          return true;
+        });
+  }));
+  return out;
+}
+
+}  // namespace arenite::plm

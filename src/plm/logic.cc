@@ -1,0 +1,115 @@
+#include "plm/logic.h"
+
+#include <array>
+
+namespace arenite::plm {
+
+bool IsChangeStatus(std::string_view s) {
+  static constexpr std::array<std::string_view, 8> kAll = {kOpenUnlocked, kOpenLocked, kSubmitted,
+                                                           kApproved,     kRejected,   kCanceled,
+                                                           kEffective,    kCompleted};
+  for (auto v : kAll) {
+    if (v == s) return true;
+  }
+  return false;
+}
+
+bool IsEffectivityType(std::string_view t) {
+  return t == "PERMANENT_ON_APPROVAL" || t == "PERMANENT_ON_DATE" || t == "TEMPORARY";
+}
+
+Result<std::string> NextChangeStatus(std::string_view from, std::string_view requested,
+                                     std::string_view effectivity) {
+  std::string_view to = requested == "SUBMITTED" ? std::string_view(kSubmitted) : requested;
+  if (!IsChangeStatus(to)) {
+    return BadRequest("The status \"" + std::string(requested.substr(0, 40)) +
+                          "\" is not a change lifecycle status.",
+                      kErrInvalidValue);
+  }
+  struct Move {
+    std::string_view from, to;
+  };
+  static constexpr std::array<Move, 14> kMoves = {{
+      {kOpenUnlocked, kOpenLocked},
+      {kOpenLocked, kOpenUnlocked},
+      {kOpenUnlocked, kSubmitted},
+      {kOpenLocked, kSubmitted},
+      {kOpenUnlocked, kCanceled},
+      {kOpenLocked, kCanceled},
+      {kSubmitted, kOpenUnlocked},  // withdraw
+      {kSubmitted, kApproved},
+      {kSubmitted, kRejected},
+      {kRejected, kOpenUnlocked},  // reopen
+      {kRejected, kCanceled},
+      {kApproved, kEffective},  // a PERMANENT_ON_DATE change, released by hand
+      {kEffective, kCompleted},
+      {kCompleted, kEffective},  // uncomplete
+  }};
+  bool allowed = false;
+  for (const auto& m : kMoves) allowed = allowed || (m.from == from && m.to == to);
+  if (allowed && from == kApproved && effectivity != "PERMANENT_ON_DATE") allowed = false;
+  if (allowed && from == kCompleted && effectivity == "TEMPORARY") allowed = false;
+  if (!allowed) {
+    return Conflict(
+        "A change in status " + std::string(from) + " cannot move to " + std::string(to) + ".",
+        kErrIllegalTransition);
+  }
+  if (to == kApproved && effectivity != "PERMANENT_ON_DATE") return std::string(kEffective);
+  return std::string(to);
+}
+
+std::string FormatNumber(std::string_view prefix, int digits, int64_t sequence) {
+  std::string n = std::to_string(sequence);
+  if (static_cast<int>(n.size()) < digits) n.insert(0, digits - n.size(), '0');
+  return std::string(prefix) + n;
+}
+
+TextMatch ParseTextMatch(std::string_view value) {
+  TextMatch m;
+  bool lead = !value.empty() && value.front() == '*';
+  if (lead) value.remove_prefix(1);
+  bool trail = !value.empty() && value.back() == '*';
+  if (trail) value.remove_suffix(1);
+  if (!lead && !trail) {
+    m.pattern = std::string(value);
+    return m;
+  }
+  m.like = true;
+  if (lead) m.pattern += '%';
+  for (char c : value) {
+    if (c == '%' || c == '_' || c == '\\') m.pattern += '\\';
+    m.pattern += c;
+  }
+  if (m.pattern != "%") m.pattern += '%';
+  return m;
+}
+
+std::optional<std::string> NextRevision(const std::optional<std::string>& current) {
+  if (!current || current->empty()) return std::string("A");
+  std::string r = *current;
+  bool digits = r.find_first_not_of("0123456789") == std::string::npos;
+  bool letters = r.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos;
+  if (digits) {
+    if (r.size() > 15) return std::nullopt;
+    return std::to_string(std::stoll(r) + 1);
+  }
+  if (!letters) return std::nullopt;
+  int i = static_cast<int>(r.size()) - 1;
+  while (i >= 0 && r[i] == 'Z') r[i--] = 'A';
+  if (i < 0) return "A" + r;
+  ++r[i];
+  return r;
+}
+
+std::string_view RevisionStatusName(int64_t status) {
+  switch (status) {
+    case 0:
+      return "WORKING";
+    case 1:
+      return "EFFECTIVE";
+    default:
+      return "SUPERSEDED";
+  }
+}
+
+}  // namespace arenite::plm

@@ -1,0 +1,114 @@
+// Workspace data in the manner of Arena PLM: items with revisions, lifecycle phases and
+// categories, BOM lines, sourcing, changes with affected items, suppliers and supplier items.
+// Every method is one store transaction; every mutation records its event (plm/events.h) in
+// that same transaction, so a failed mutation leaves neither data nor event. Methods take and
+// return the Arena JSON forms, so that API handlers only parse the request and render the
+// result. Thread-safe: a Plm is shared by all handler threads.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace arenite::plm {
+
+using json::Json;
+
+// Who acts, where and when.
+struct Ctx {
+  std::string workspace;
+  std::string user;   // user guid, for creator
+  std::string actor;  // recorded on events
+  int64_t now = 0;
+};
+
+// Search parameters of a list; absent ones do not filter. Text filters take Arena's `*`.
+struct Filters {
+  std::optional<std::string> number, name, title, category, phase, status, supplier, supplier_id;
+  std::optional<int64_t> modified_since;
+  int64_t offset = 0;
+  int64_t limit = 20;
+};
+
+class Plm {
+ public:
+  Plm(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Seeds the workspace's default lookups once (idempotent; cached after the first call).
+  Status EnsureSeeded(const std::string& workspace);
+  // The seeding itself, inside a caller's transaction; does nothing when already seeded.
+  static Status SeedDefaults(store::Tx& tx, const std::string& workspace, int64_t now);
+
+  // Lookups.
+  Result<Json> ListCategories(const std::string& ws);
+  Result<Json> ListPhases(const std::string& ws);
+  Result<Json> ListNumberFormats(const std::string& ws);
+  Result<Json> ListAttributes(const std::string& ws);
+  Result<Json> CreateAttribute(const Ctx& ctx, const Json& body);
+
+  // Items.
+  Result<Json> CreateItem(const Ctx& ctx, const Json& body);
+  Result<Json> GetItem(const std::string& ws, const std::string& guid);
+  Result<Json> UpdateItem(const Ctx& ctx, const std::string& guid, const Json& body, bool setnull);
+  Status DeleteItem(const Ctx& ctx, const std::string& guid);
+  Result<Json> ListItems(const std::string& ws, const Filters& f);
+  Result<Json> ListRevisions(const std::string& ws, const std::string& guid);
+
+  // BOM of the working revision (GET of an item guid shows the effective revision's BOM when
+  // there is one, like GET /items/{guid}; a revision guid shows that revision's).
+  Result<Json> GetBom(const std::string& ws, const std::string& guid);
+  Result<Json> AddBomLine(const Ctx& ctx, const std::string& guid, const Json& body);
+  Result<Json> GetBomLine(const std::string& ws, const std::string& guid, const std::string& line);
+  Result<Json> UpdateBomLine(const Ctx& ctx, const std::string& guid, const std::string& line,
+                             const Json& body, bool setnull);
+  Status DeleteBomLine(const Ctx& ctx, const std::string& guid, const std::string& line);
+  Result<Json> WhereUsed(const std::string& ws, const std::string& guid);
+
+  // Sourcing (approved manufacturer list) of the working revision.
+  Result<Json> ListSourcing(const std::string& ws, const std::string& guid, const Filters& f);
+  Result<Json> AddSourcing(const Ctx& ctx, const std::string& guid, const Json& body);
+  Result<Json> GetSourcing(const std::string& ws, const std::string& guid, const std::string& src);
+  Result<Json> UpdateSourcing(const Ctx& ctx, const std::string& guid, const std::string& src,
+                              const Json& body, bool setnull);
+  Status DeleteSourcing(const Ctx& ctx, const std::string& guid, const std::string& src);
+
+  // Changes.
+  Result<Json> CreateChange(const Ctx& ctx, const Json& body);
+  Result<Json> GetChange(const std::string& ws, const std::string& guid);
+  Result<Json> UpdateChange(const Ctx& ctx, const std::string& guid, const Json& body,
+                            bool setnull);
+  Result<Json> ListChanges(const std::string& ws, const Filters& f);
+  Result<Json> ListChangeItems(const std::string& ws, const std::string& guid);
+  Result<Json> AddChangeItem(const Ctx& ctx, const std::string& guid, const Json& body);
+  Result<Json> ChangeStatus(const Ctx& ctx, const Json& body);
+
+  // Suppliers and supplier items.
+  Result<Json> CreateSupplier(const Ctx& ctx, const Json& body);
+  Result<Json> GetSupplier(const std::string& ws, const std::string& guid);
+  Result<Json> UpdateSupplier(const Ctx& ctx, const std::string& guid, const Json& body,
+                              bool setnull);
+  Status DeleteSupplier(const Ctx& ctx, const std::string& guid);
+  Result<Json> ListSuppliers(const std::string& ws, const Filters& f);
+  Result<Json> CreateSupplierItem(const Ctx& ctx, const Json& body);
+  Result<Json> GetSupplierItem(const std::string& ws, const std::string& guid);
+  Result<Json> UpdateSupplierItem(const Ctx& ctx, const std::string& guid, const Json& body,
+                                  bool setnull);
+  Status DeleteSupplierItem(const Ctx& ctx, const std::string& guid);
+  Result<Json> ListSupplierItems(const std::string& ws, const Filters& f);
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  std::mutex seeded_mu_;
+  std::set<std::string, std::less<>> seeded_;
+};
+
+}  // namespace arenite::plm

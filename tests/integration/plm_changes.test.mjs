@@ -1,0 +1,217 @@
+// Changes end to end: affected items, the lifecycle, revisions made effective and superseded,
+// and the events of every step.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, assertErrorBody } from '../lib/arenite.mjs';
+
+let server, session;
+const req = (method, path, body, opts = {}) =>
+  server.request(method, path, { body, session, ...opts });
+async function ok(method, path, body, status = 200) {
+  const res = await req(method, path, body);
+  assert.equal(res.status, status, `${method} ${path}: ${res.text}`);
+  return res.json;
+}
+async function lastSequence() {
+  const res = await req('GET', '/v1/events?after=0&limit=400');
+  let after = 0;
+  let page = res.json;
+  while (page.count > 0) {
+    after = page.results.at(-1).sequence;
+    page = (await req('GET', `/v1/events?after=${after}&limit=400`)).json;
+  }
+  return after;
+}
+const events = async (seq) => (await req('GET', `/v1/events?after=${seq}&limit=400`)).json.results;
+const status = (guid, s, extra = {}) =>
+  req('POST', '/v1/changes/statuschanges', { change: { guid }, status: s, ...extra });
+
+before(async () => {
+  server = await startServer();
+  session = await server.login();
+});
+after(async () => { await server?.stop(); });
+
+test('a change made effective releases, supersedes and opens new working revisions', async () => {
+  const phases = (await ok('GET', '/v1/settings/items/lifecyclephases')).results;
+  const prod = phases.find((p) => p.name === 'In Production');
+  const proto = phases.find((p) => p.name === 'Prototype');
+  const top = await ok('POST', '/v1/items', { name: 'Widget' }, 201);
+  const part = await ok('POST', '/v1/items', { name: 'Widget screw' }, 201);
+  await ok('POST', `/v1/items/${top.guid}/bom`, { item: { guid: part.guid }, quantity: 4 }, 201);
+
+  // First release: A, In Production.
+  const eco1 = await ok('POST', '/v1/changes', { title: 'Release widget', description: 'first' }, 201);
+  assert.match(eco1.number, /^ECO-\d{6}$/);
+  assert.equal(eco1.lifecycleStatus.type, 'OPEN_AND_UNLOCKED');
+  assert.equal(eco1.effectivityType, 'PERMANENT_ON_APPROVAL');
+  const ai = await ok('POST', `/v1/changes/${eco1.guid}/items`, {
+    newItemRevision: { guid: top.workingRevision.guid }, newRevisionNumber: 'A',
+    newLifecyclePhase: { guid: prod.guid } }, 201);
+  assert.equal(ai.newRevisionNumber, 'A');
+  assert.equal(ai.newItemRevision.guid, top.workingRevision.guid);
+  assert.equal(ai.newLifecyclePhase.guid, prod.guid);
+  assert.equal(ai.affectedItemRevision, null);
+  assertErrorBody(assert, await req('POST', `/v1/changes/${eco1.guid}/items`,
+    { newItemRevision: { guid: top.guid } }), 409, 4005);
+  const list = await ok('GET', `/v1/changes/${eco1.guid}/items`);
+  assert.equal(list.count, 1);
+
+  const seq = await lastSequence();
+  assertErrorBody(assert, await status(eco1.guid, 'APPROVED'), 409);
+  assert.equal(await lastSequence(), seq, 'an illegal move records nothing');
+  assert.equal((await status(eco1.guid, 'OPEN_AND_LOCKED')).json.status, 'OPEN_AND_LOCKED');
+  assertErrorBody(assert, await req('PUT', `/v1/changes/${eco1.guid}`, { title: 'x' }), 409, 4020);
+  assert.equal((await status(eco1.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
+  const sub = await status(eco1.guid, 'SUBMITTED', { comment: 'please' });
+  assert.equal(sub.status, 201);
+  assert.equal(sub.json.status, 'SUBMITTED_FOR_APPROVAL');
+  assert.equal(sub.json.comment, 'please');
+  const appr = await status(eco1.guid, 'APPROVED');
+  assert.equal(appr.json.status, 'EFFECTIVE');
+  const eff = await ok('GET', `/v1/changes/${eco1.guid}`);
+  assert.equal(eff.lifecycleStatus.type, 'EFFECTIVE');
+  assert.ok(eff.effectiveDateTime);
+  assert.ok(eff.submissionDateTime);
+
+  const released = await ok('GET', `/v1/items/${top.guid}`);
+  assert.equal(released.revisionStatus, 'EFFECTIVE');
+  assert.equal(released.revisionNumber, 'A');
+  assert.equal(released.lifecyclePhase.guid, prod.guid);
+  assert.ok(released.effectiveDateTime);
+  assert.notEqual(released.workingRevision.guid, top.workingRevision.guid);
+  const revs1 = (await ok('GET', `/v1/items/${top.guid}/revisions`)).results;
+  assert.deepEqual(revs1.map((r) => [r.revisionStatus, r.revisionNumber]),
+    [['WORKING', null], ['EFFECTIVE', 'A']]);
+  assert.equal(revs1[1].change.number, eco1.number);
+  // The new working revision carries a copy of the BOM.
+  const workingBom = await ok('GET', `/v1/items/${released.workingRevision.guid}/bom`);
+  assert.equal(workingBom.count, 1);
+  assert.equal(workingBom.results[0].quantity, 4);
+
+  const evs = await events(seq);
+  const types = evs.map((e) => e.type);
+  assert.deepEqual(types.filter((t) => t === 'change.status_changed').length, 4);
+  const lc = evs.find((e) => e.type === 'item.lifecycle_changed');
+  assert.ok(lc, types.join());
+  assert.equal(lc.objectGuid, top.guid);
+  assert.equal(lc.before.lifecyclePhase.name, 'Unreleased');
+  assert.equal(lc.after.lifecyclePhase.name, 'In Production');
+  assert.equal(lc.after.revisionNumber, 'A');
+  const last = evs.at(-1);
+  assert.equal(last.type, 'change.status_changed');
+  assert.equal(last.before.lifecycleStatus.type, 'SUBMITTED_FOR_APPROVAL');
+  assert.equal(last.after.lifecycleStatus.type, 'EFFECTIVE');
+
+  // Second release: B supersedes A; revision number derived.
+  await ok('PUT', `/v1/items/${top.guid}`, { description: 'rev B text' });
+  const eco2 = await ok('POST', '/v1/changes', { title: 'Rev B' }, 201);
+  const ai2 = await ok('POST', `/v1/changes/${eco2.guid}/items`,
+    { newItemRevision: { guid: released.workingRevision.guid },
+      newLifecyclePhase: { guid: proto.guid } }, 201);
+  assert.equal(ai2.newRevisionNumber, 'B');
+  assert.equal(ai2.affectedItemRevision.revisionNumber, 'A');
+  const eco3 = await ok('POST', '/v1/changes', { title: 'Conflicting' }, 201);
+  assertErrorBody(assert, await req('POST', `/v1/changes/${eco3.guid}/items`,
+    { newItemRevision: { guid: top.guid } }), 409, 4061);
+  assertErrorBody(assert, await req('POST', `/v1/changes/${eco3.guid}/items`,
+    { newItemRevision: { guid: released.revisionGuid } }), 400, 4025);
+  await status(eco2.guid, 'SUBMITTED');
+  assert.equal((await status(eco2.guid, 'APPROVED')).json.status, 'EFFECTIVE');
+  const revs2 = (await ok('GET', `/v1/items/${top.guid}/revisions`)).results;
+  assert.deepEqual(revs2.map((r) => [r.revisionStatus, r.revisionNumber]),
+    [['WORKING', null], ['EFFECTIVE', 'B'], ['SUPERSEDED', 'A']]);
+  assert.ok(revs2[2].supersededDateTime);
+  const b = await ok('GET', `/v1/items/${top.guid}`);
+  assert.equal(b.description, 'rev B text');
+  assert.equal(b.lifecyclePhase.guid, proto.guid);
+  const oldA = await ok('GET', `/v1/items/${revs2[2].guid}`);
+  assert.equal(oldA.revisionStatus, 'SUPERSEDED');
+  assert.equal(oldA.description, null);
+  const ci = (await ok('GET', `/v1/changes/${eco2.guid}/items`)).results[0];
+  assert.equal(ci.affectedItemRevision.revisionStatus, 'SUPERSEDED');
+  assert.equal(ci.newItemRevision.revisionStatus, 'EFFECTIVE');
+  // Completing and the terminal states.
+  assert.equal((await status(eco2.guid, 'COMPLETED')).json.status, 'COMPLETED');
+  assertErrorBody(assert, await status(eco2.guid, 'CANCELED'), 409, 3075);
+});
+
+test('reject, reopen, cancel; on-date changes wait in APPROVED', async () => {
+  const c = await ok('POST', '/v1/changes', { title: 'To reject' }, 201);
+  await status(c.guid, 'SUBMITTED');
+  assert.equal((await status(c.guid, 'REJECTED')).json.status, 'REJECTED');
+  assert.equal((await status(c.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
+  assert.equal((await status(c.guid, 'CANCELED')).json.status, 'CANCELED');
+  assertErrorBody(assert, await status(c.guid, 'OPEN_AND_UNLOCKED'), 409);
+  const d = await ok('POST', '/v1/changes', { title: 'On date', effectivityType: 'PERMANENT_ON_DATE',
+    effectivityPlannedDateTime: '2030-01-01T00:00:00Z' }, 201);
+  assert.equal(d.effectivityPlannedDateTime, '2030-01-01T00:00:00Z');
+  const item = await ok('POST', '/v1/items', { name: 'Dated' }, 201);
+  await ok('POST', `/v1/changes/${d.guid}/items`, { newItemRevision: { guid: item.guid } }, 201);
+  await status(d.guid, 'SUBMITTED');
+  assert.equal((await status(d.guid, 'APPROVED')).json.status, 'APPROVED');
+  assert.equal((await ok('GET', `/v1/items/${item.guid}`)).revisionStatus, 'WORKING');
+  assert.equal((await status(d.guid, 'EFFECTIVE')).json.status, 'EFFECTIVE');
+  assert.equal((await ok('GET', `/v1/items/${item.guid}`)).revisionStatus, 'EFFECTIVE');
+});
+
+test('change create, update, list, search and their events', async () => {
+  const seq = await lastSequence();
+  const c = await ok('POST', '/v1/changes', { title: 'Searchable change', number: 'DCO-000001' }, 201);
+  assert.equal(c.number, 'DCO-000001');
+  assertErrorBody(assert, await req('POST', '/v1/changes', { title: 'dup', number: 'DCO-000001' }),
+    409, 3025);
+  const u = await ok('PUT', `/v1/changes/${c.guid}`, { title: 'Searchable change 2',
+    implementationStatus: 'IN_PROGRESS' });
+  assert.equal(u.title, 'Searchable change 2');
+  assert.equal(u.implementationStatus, 'IN_PROGRESS');
+  const evs = await events(seq);
+  assert.deepEqual(evs.map((e) => e.type), ['change.created', 'change.updated']);
+  assert.equal(evs[1].before.title, 'Searchable change');
+  assert.equal(evs[1].after.title, 'Searchable change 2');
+  const found = await ok('GET', '/v1/changes?title=Searchable*');
+  assert.equal(found.count, 1);
+  const byNumber = await ok('GET', '/v1/changes?number=DCO-000001');
+  assert.equal(byNumber.results[0].guid, c.guid);
+  const open = await ok('GET', '/v1/changes?lifecycleStatus=open_and_unlocked&limit=400');
+  assert.ok(open.results.every((x) => x.lifecycleStatus.type === 'OPEN_AND_UNLOCKED'));
+  assertErrorBody(assert, await req('GET', '/v1/changes?limit=0'), 400, 3041);
+  assert.equal((await ok('GET', '/v1/changes?limit=400')).count >= 1, true);
+  assert.deepEqual(await ok('GET', '/v1/changes?offset=100000'), { count: 0, results: [] });
+});
+
+test('bad input on every change endpoint is a 4xx with an error body', async () => {
+  const c = await ok('POST', '/v1/changes', { title: 'Victim' }, 201);
+  const bad = [
+    ['POST', '/v1/changes', { raw: '[', headers: { 'content-type': 'application/json' } }],
+    ['POST', '/v1/changes', { body: {} }],
+    ['POST', '/v1/changes', { body: { title: 3 } }],
+    ['POST', '/v1/changes', { body: { title: 'x', effectivityType: 'SOMETIMES' } }],
+    ['POST', '/v1/changes', { body: { title: 'x', approvalDeadlineDateTime: 'soon' } }],
+    ['POST', '/v1/changes', { body: { title: 'x', bogus: 1 } }],
+    ['GET', '/v1/changes/bad', {}],
+    ['GET', '/v1/changes/AAAAAAAAAAAAAAAAAAAA', {}],
+    ['PUT', `/v1/changes/${c.guid}`, { body: { title: '' } }],
+    ['PUT', `/v1/changes/${c.guid}`, { body: { implementationStatus: 'MAYBE' } }],
+    ['PUT', `/v1/changes/${c.guid}`, { body: { effectivityType: 'TEMPORARY' } }],
+    ['GET', '/v1/changes/bad/items', {}],
+    ['POST', `/v1/changes/${c.guid}/items`, { body: {} }],
+    ['POST', `/v1/changes/${c.guid}/items`, { body: { newItemRevision: { guid: 'x' } } }],
+    ['POST', `/v1/changes/${c.guid}/items`,
+      { body: { newItemRevision: { guid: 'AAAAAAAAAAAAAAAAAAAA' } } }],
+    ['POST', '/v1/changes/statuschanges', { body: {} }],
+    ['POST', '/v1/changes/statuschanges', { body: { change: { guid: c.guid } } }],
+    ['POST', '/v1/changes/statuschanges', { body: { change: { guid: c.guid }, status: 'NOPE' } }],
+    ['POST', '/v1/changes/statuschanges', { body: { change: { guid: c.guid }, status: 5 } }],
+    ['POST', '/v1/changes/statuschanges',
+      { body: { change: { guid: 'AAAAAAAAAAAAAAAAAAAA' }, status: 'OPEN_AND_LOCKED' } }],
+    ['POST', '/v1/changes/statuschanges', { raw: 'x', headers: { 'content-type': 'application/json' } }],
+  ];
+  const seq = await lastSequence();
+  for (const [method, path, opts] of bad) {
+    const res = await server.request(method, path, { session, ...opts });
+    assert.ok(res.status >= 400 && res.status < 500, `${method} ${path}: ${res.status} ${res.text}`);
+    assertErrorBody(assert, res, res.status);
+  }
+  assert.equal(await lastSequence(), seq);
+});
