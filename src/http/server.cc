@@ -247,7 +247,7 @@ struct Server::Impl {
     res.set(bhttp::field::date, HttpDate());
     res.set("X-Request-Id", request.request_id);
     res.set("X-Content-Type-Options", "nosniff");
-    if (options.tls) res.set("Strict-Transport-Security", "max-age=31536000");
+    if (options.tls) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
     if (!reply.headers.Get("Cache-Control")) res.set(bhttp::field::cache_control, "no-store");
     if (!reply.content_type.empty()) res.set(bhttp::field::content_type, reply.content_type);
     for (const auto& [name, value] : reply.headers.All()) res.insert(name, value);
