@@ -57,6 +57,20 @@ describe('the HTTP layer', () => {
     ['a broken chunk size',
       request('POST /v1/login HTTP/1.1', { 'Transfer-Encoding': 'chunked',
         'Content-Type': 'application/json' }, 'zz\r\n{}\r\n0\r\n\r\n'), 400],
+    ['Content-Length and Transfer-Encoding together (request smuggling)',
+      request('POST /v1/login HTTP/1.1', { 'Content-Length': '4', 'Transfer-Encoding': 'chunked',
+        'Content-Type': 'application/json' }, '0\r\n\r\n'), 400],
+    ['Transfer-Encoding chunked twice',
+      'POST /v1/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n' +
+      'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+    ['a space before the colon of a header name',
+      'GET /healthz HTTP/1.1\r\nHost : localhost\r\n\r\n', 400],
+    ['bare LF line endings', 'GET /healthz HTTP/1.1\nHost: x\n\n', 400],
+    ['a Content-Length beyond 64 bits',
+      request('POST /v1/login HTTP/1.1', { 'Content-Length': '99999999999999999999999' }), 400],
+    ['a Content-Length in hex', request('POST /v1/login HTTP/1.1', { 'Content-Length': '0x10' }),
+      400],
+    ['an empty method', request(' /healthz HTTP/1.1'), 400],
     ['a broken percent escape in the path', request('GET /v1/settings/users/%ZZ HTTP/1.1'), 400],
     ['a truncated percent escape in the path', request('GET /healthz% HTTP/1.1'), 400],
     ['a broken percent escape in the query',
@@ -172,6 +186,26 @@ describe('the HTTP layer', () => {
     socket.destroy();
     await done;
     assert.ok(closed);
+  });
+
+  test('pipelined requests in one packet are answered in order', async () => {
+    const result = await exchange(server, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n' + request('GET /readyz HTTP/1.1'));
+    assert.deepEqual(result.raw.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 404',
+      'HTTP/1.1 200'], result.raw);
+  });
+
+  test('Expect: 100-continue with a body over the limit gets 413 without sending it', async () => {
+    const result = await exchange(server, request('POST /v1/login HTTP/1.1',
+      { 'Content-Length': '100000', Expect: '100-continue', 'Content-Type': 'application/json' }));
+    assertRawError(result, 413, 9008);
+    assert.doesNotMatch(result.raw, /100 Continue/);
+  });
+
+  test('HTTP/1.0 is answered and the connection closed', async () => {
+    const result = await exchange(server, 'GET /healthz HTTP/1.0\r\n\r\n');
+    assert.equal(result.response?.status, 200, result.raw);
+    assert.ok(result.closed);
   });
 
   test('a keep-alive connection serves several requests in a row', async () => {
