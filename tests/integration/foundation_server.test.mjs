@@ -78,6 +78,14 @@ describe('request ids', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 
+  test('JSON nested 200000 deep, within the default body limit, gets 400', async () => {
+    const raw = '{"a":' + '['.repeat(200000) + ']'.repeat(200000) + '}';
+    const res = await server.request('POST', '/v1/login',
+      { raw, headers: { 'content-type': 'application/json' } });
+    assertErrorBody(assert, res, 400);
+    assert.equal((await server.request('GET', '/healthz')).status, 200);
+  });
+
   test('the metrics count requests by route and status', async () => {
     await server.request('GET', '/healthz');
     const metrics = await server.request('GET', '/metrics');
