@@ -57,6 +57,16 @@ void Auth::AddQuotaHeaders(http::Reply& reply, const workspace::RequestQuota::De
   reply.headers.Set("X-Arena-Next-Request-Limit-Reset", FormatDateTime(d.reset_at));
 }
 
+http::Reply Auth::RequestLimitReply(const workspace::RequestQuota::Decision& d) const {
+  http::Reply reply = http::ErrorReply(
+      MakeError(429, kErrRequestLimit,
+                fmt::format("You have exceeded your maximum of \"{}\" requests during the last 24 "
+                            "hours. Additional requests can be made at \"{}\".",
+                            d.limit, FormatDateTime(d.reset_at))));
+  reply.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, d.reset_at - clock_.Now())));
+  return reply;
+}
+
 http::Handler Auth::Guard(Access access, ApiHandler handler) const {
   return [this, access = std::move(access), handler = std::move(handler)](http::Request& request) {
     // RFC 6750 allows tokens in the query string, but they end up in logs and histories.
@@ -76,13 +86,7 @@ http::Handler Auth::Guard(Access access, ApiHandler handler) const {
     auto decision = quota_.Take(principal->workspace_id);
     http::Reply reply;
     if (!decision.allowed) {
-      reply = http::ErrorReply(MakeError(
-          429, kErrRequestLimit,
-          fmt::format("You have exceeded your maximum of \"{}\" requests during the last 24 "
-                      "hours. Additional requests can be made at \"{}\".",
-                      decision.limit, FormatDateTime(decision.reset_at))));
-      reply.headers.Set("Retry-After",
-                        std::to_string(std::max<int64_t>(1, decision.reset_at - clock_.Now())));
+      reply = RequestLimitReply(decision);
     } else if (!access.scope.empty() && !principal->HasScope(access.scope)) {
       reply = BearerError(MakeError(403, kErrInsufficientScope,
                                     fmt::format("the token lacks the scope '{}'", access.scope)),

@@ -48,6 +48,9 @@ class Auth {
   // Adds the X-Arena-Requests-Remaining and X-Arena-Next-Request-Limit-Reset headers.
   void AddQuotaHeaders(http::Reply& reply, const workspace::RequestQuota::Decision& d) const;
 
+  // The 429 answer (code 4084, with Retry-After) for a workspace past its request limit.
+  http::Reply RequestLimitReply(const workspace::RequestQuota::Decision& d) const;
+
   workspace::RequestQuota& quota() const { return quota_; }
 
  private:

@@ -29,6 +29,13 @@ void RegisterSessionRoutes(http::Router& router, const Auth& auth, workspace::Se
     }
     request.workspace_id = result->workspace.guid;
     auto decision = quota.Take(result->workspace.guid);
+    if (!decision.allowed) {
+      // Past the workspace's request limit a login is refused like any other request.
+      (void)sessions.Logout(result->token);
+      http::Reply refused = auth.RequestLimitReply(decision);
+      auth.AddQuotaHeaders(refused, decision);
+      return refused;
+    }
     http::Reply reply = http::JsonReply(200, {{"arenaSessionId", result->token},
                                               {"workspaceId", result->workspace.guid},
                                               {"workspaceName", result->workspace.name},

@@ -77,7 +77,9 @@ const Route* Router::Match(Request& request, int* status, std::string* allow) co
       }
     }
     if (!matched) continue;
-    if (route.method != request.method) {
+    // HEAD is answered by the GET route, without the body (RFC 9110 section 9.3.2).
+    bool head_of_get = request.method == "HEAD" && route.method == "GET";
+    if (route.method != request.method && !head_of_get) {
       if (allow->find(route.method) == std::string::npos) {
         if (!allow->empty()) *allow += ", ";
         *allow += route.method;

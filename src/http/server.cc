@@ -6,11 +6,14 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "core/crypto.h"
 #include "core/log.h"
@@ -28,13 +31,48 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
 
-std::string HttpDate() {
+// The Date header, formatted at most once a second per thread.
+const std::string& HttpDate() {
+  thread_local std::time_t cached_at = 0;
+  thread_local std::string cached;
   std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
+  if (now != cached_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+    cached_at = now;
+  }
+  return cached;
+}
+
+// A request id: 16 hex digits from a per-thread generator seeded from the system's random
+// source. Ids only tell requests apart in logs; they guard nothing, so they need not come from
+// the cryptographic generator (which costs a system call per request).
+std::string NewRequestId() {
+  thread_local std::mt19937_64 generator([] {
+    std::string seed = crypto::RandomBytes(8);
+    uint64_t v = 0;
+    for (unsigned char c : seed) v = (v << 8) | c;
+    return v;
+  }());
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v = generator();
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<size_t>(i)] = kHex[v & 15];
+  return id;
+}
+
+// One io_context per I/O thread, each run by its thread alone, so that a connection needs no
+// strand and threads never contend for one scheduler.
+std::vector<std::unique_ptr<boost::asio::io_context>> MakeContexts(int threads) {
+  int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
+  for (int i = 0; i < std::max(1, n); ++i) {
+    contexts.push_back(std::make_unique<boost::asio::io_context>(1));
+  }
+  return contexts;
 }
 
 // Parses "bytes=START-END", "bytes=START-" or "bytes=-SUFFIX" against a file of `size` bytes.
@@ -92,10 +130,6 @@ struct Server::Impl {
   Impl(ServerOptions opts, const Router& r)
       : options(std::move(opts)),
         router(r),
-        io(),
-        workers(static_cast<size_t>(std::max(1, options.worker_threads))),
-        acceptor(io),
-        guard(asio::make_work_guard(io)),
         logger(log::Get("http")),
         requests(prometheus::BuildCounter()
                      .Name("arenite_http_requests_total")
@@ -109,23 +143,25 @@ struct Server::Impl {
                        .Name("arenite_http_open_connections")
                        .Help("Connections currently open")
                        .Register(metrics::Registry())
-                       .Add({})) {}
+                       .Add({})),
+        contexts(MakeContexts(options.io_threads)),
+        io(*contexts.front()),
+        workers(static_cast<size_t>(std::max(1, options.worker_threads))),
+        acceptor(io) {
+    for (auto& context : contexts) guards.push_back(asio::make_work_guard(*context));
+  }
 
   ServerOptions options;
   const Router& router;
-  asio::io_context io;
-  asio::thread_pool workers;
-  std::optional<ssl::context> tls;
-  tcp::acceptor acceptor;
-  asio::executor_work_guard<asio::io_context::executor_type> guard;
-  std::vector<std::thread> threads;
   std::atomic<int> connections{0};
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
-  // Connections waiting for their next request; only touched on their own strand, except
-  // for the set itself, which the mutex guards.
+  // Every open connection, so that Stop can end those waiting for their next request. A
+  // handle's fields are only touched on its connection's executor; the set itself is guarded
+  // by the mutex.
   struct IdleConnection {
     beast::tcp_stream* stream;
+    asio::any_io_executor executor;
     bool waiting;
   };
   std::mutex idle_mu;
@@ -134,6 +170,16 @@ struct Server::Impl {
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Histogram>& latency;
   prometheus::Gauge& open_gauge;
+  // Declared after everything a connection touches, so that connections still open after a
+  // timed-out drain are destroyed (with their contexts) while those members are alive.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  asio::io_context& io;  // the first context; it also runs the acceptor and the drain
+  asio::thread_pool workers;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  size_t next_context = 0;
+  std::vector<std::thread> threads;
 
   Status SetUpTls() {
     try {
@@ -151,13 +197,13 @@ struct Server::Impl {
 
   void Finish() {
     if (stopped.exchange(true)) return;
-    guard.reset();
-    io.stop();
+    for (auto& guard : guards) guard.reset();
+    for (auto& context : contexts) context->stop();
   }
 
   void ConnectionClosed() {
     open_gauge.Decrement();
-    if (--connections == 0 && draining) asio::post(io, [this] { Finish(); });
+    if (--connections == 0 && draining && !stopped) asio::post(io, [this] { Finish(); });
   }
 
   Reply Invoke(const Route& route, Request& request) {
@@ -201,7 +247,7 @@ struct Server::Impl {
     res.set(bhttp::field::date, HttpDate());
     res.set("X-Request-Id", request.request_id);
     res.set("X-Content-Type-Options", "nosniff");
-    if (options.tls) res.set("Strict-Transport-Security", "max-age=31536000");
+    if (options.tls) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
     if (!reply.headers.Get("Cache-Control")) res.set(bhttp::field::cache_control, "no-store");
     if (!reply.content_type.empty()) res.set(bhttp::field::content_type, reply.content_type);
     for (const auto& [name, value] : reply.headers.All()) res.insert(name, value);
@@ -275,7 +321,7 @@ struct Server::Impl {
   template <typename Stream>
   awaitable<beast::error_code> WriteError(Stream& stream, const Error& error, unsigned version) {
     Request request;
-    request.request_id = crypto::HexEncode(crypto::RandomBytes(8));
+    request.request_id = NewRequestId();
     Reply reply = ErrorReply(error);
     logger->info("req={} - - {} 0.0ms rejected before routing: {}", request.request_id,
                  error.status, error.message);
@@ -285,21 +331,16 @@ struct Server::Impl {
   // Waits, up to the idle timeout, for the first bytes of the next request and keeps them in
   // `buffer`. Returns false when the connection should close (timeout, EOF, or draining).
   template <typename Stream>
-  awaitable<bool> WaitForRequest(Stream& stream, beast::flat_buffer& buffer) {
+  awaitable<bool> WaitForRequest(Stream& stream, beast::flat_buffer& buffer,
+                                 IdleConnection& handle) {
     auto& lowest = beast::get_lowest_layer(stream);
-    auto handle = std::make_shared<IdleConnection>(IdleConnection{&lowest, true});
-    {
-      std::lock_guard lock(idle_mu);
-      if (draining) co_return false;
-      idle.insert(handle);
-    }
+    // Stop sets `draining` before it cancels the waiting connections on their executors, so
+    // either this sees it or the cancellation sees `waiting`.
+    if (draining) co_return false;
+    handle.waiting = true;
     lowest.expires_after(std::chrono::seconds(options.idle_timeout_seconds));
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-    handle->waiting = false;
-    {
-      std::lock_guard lock(idle_mu);
-      idle.erase(handle);
-    }
+    handle.waiting = false;
     if (ec) co_return false;
     buffer.commit(n);
     co_return true;
@@ -309,8 +350,23 @@ struct Server::Impl {
   awaitable<void> ServeRequests(Stream& stream, const std::string& remote) {
     beast::flat_buffer buffer;
     auto& lowest = beast::get_lowest_layer(stream);
+    auto handle =
+        std::make_shared<IdleConnection>(IdleConnection{&lowest, lowest.get_executor(), false});
+    {
+      std::lock_guard lock(idle_mu);
+      idle.insert(handle);
+    }
+    struct Unregister {
+      Impl* impl;
+      std::shared_ptr<IdleConnection> handle;
+      ~Unregister() {
+        handle->waiting = false;
+        std::lock_guard lock(impl->idle_mu);
+        impl->idle.erase(handle);
+      }
+    } unregister{this, handle};
     for (;;) {
-      if (buffer.size() == 0 && !co_await WaitForRequest(stream, buffer)) co_return;
+      if (buffer.size() == 0 && !co_await WaitForRequest(stream, buffer, *handle)) co_return;
 
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -370,7 +426,7 @@ struct Server::Impl {
       Request request;
       request.remote_address = remote;
       request.secure = options.tls;
-      request.request_id = crypto::HexEncode(crypto::RandomBytes(8));
+      request.request_id = NewRequestId();
       Reply reply = co_await Dispatch(raw, request);
       keep_alive = keep_alive && !draining;
       int status = reply.status;
@@ -380,15 +436,44 @@ struct Server::Impl {
     }
   }
 
+  // The counter for (route, method, status) and the histogram for the route. Family::Add takes
+  // a lock and hashes the labels, so each thread keeps what it found; the metrics themselves
+  // live as long as the registry.
+  std::pair<prometheus::Counter*, prometheus::Histogram*> RouteMetrics(const std::string& route,
+                                                                       const std::string& method,
+                                                                       int status) {
+    thread_local std::unordered_map<std::string,
+                                    std::pair<prometheus::Counter*, prometheus::Histogram*>>
+        cache;
+    thread_local std::string key;
+    key.assign(reinterpret_cast<const char*>(this), sizeof(this));
+    key.append(route).push_back('\n');
+    key.append(method).push_back('\n');
+    key.append(std::to_string(status));
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    // Unknown methods could make the label set unbounded; they share one label.
+    static const std::vector<std::string> kMethods = {"GET",    "HEAD",    "POST", "PUT",
+                                                      "DELETE", "OPTIONS", "PATCH"};
+    bool known = std::find(kMethods.begin(), kMethods.end(), method) != kMethods.end();
+    auto* counter = &requests.Add({{"route", route},
+                                   {"method", known ? method : "OTHER"},
+                                   {"status", std::to_string(status)}});
+    auto* histogram = &latency.Add({{"route", route}}, kBuckets);
+    if (cache.size() > 10000) cache.clear();
+    return cache.emplace(key, std::make_pair(counter, histogram)).first->second;
+  }
+
   void Record(const Request& request, int status, std::chrono::steady_clock::time_point start) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const std::string& route = request.route.empty() ? std::string("-") : request.route;
-    requests.Add({{"route", route}, {"method", request.method}, {"status", std::to_string(status)}})
-        .Increment();
-    static const prometheus::Histogram::BucketBoundaries kBuckets = {
-        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-    latency.Add({{"route", route}}, kBuckets).Observe(seconds);
+    static const std::string kNoRoute = "-";
+    const std::string& route = request.route.empty() ? kNoRoute : request.route;
+    auto [counter, histogram] = RouteMetrics(route, request.method, status);
+    counter->Increment();
+    histogram->Observe(seconds);
     logger->info("req={} {} {} {} {:.1f}ms ws={} addr={}", request.request_id, request.method,
                  route, status, seconds * 1000,
                  request.workspace_id.empty() ? "-" : request.workspace_id, request.remote_address);
@@ -422,7 +507,9 @@ struct Server::Impl {
 
   awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kTuple);
+      asio::io_context& target = *contexts[next_context];
+      next_context = (next_context + 1) % contexts.size();
+      auto [ec, socket] = co_await acceptor.async_accept(target, kTuple);
       if (ec) {
         if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
         // Out of descriptors or similar: back off a little instead of spinning.
@@ -485,9 +572,9 @@ Result<uint16_t> Server::Start() {
 
 void Server::Run() {
   Impl& s = *impl_;
-  int n = s.options.io_threads > 0 ? s.options.io_threads
-                                   : static_cast<int>(std::thread::hardware_concurrency());
-  for (int i = 1; i < std::max(1, n); ++i) s.threads.emplace_back([&s] { s.io.run(); });
+  for (size_t i = 1; i < s.contexts.size(); ++i) {
+    s.threads.emplace_back([&s, i] { s.contexts[i]->run(); });
+  }
   s.io.run();
   for (auto& t : s.threads) {
     if (t.joinable()) t.join();
@@ -503,7 +590,7 @@ void Server::Stop() {
     {
       std::lock_guard lock(s.idle_mu);
       for (const auto& handle : s.idle) {
-        asio::post(handle->stream->get_executor(), [handle] {
+        asio::post(handle->executor, [handle] {
           if (handle->waiting) handle->stream->cancel();
         });
       }

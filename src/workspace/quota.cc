@@ -32,7 +32,8 @@ RequestQuota::Decision RequestQuota::Decide(const std::string& workspace_id, boo
     w.limit = own.value_or(default_limit_);
     w.limit_checked_at = now;
   }
-  if (w.start == 0 || now - w.start >= kWindowSeconds) {
+  if (!w.started || now - w.start >= kWindowSeconds) {
+    w.started = true;
     w.start = now;
     w.used = 0;
   }

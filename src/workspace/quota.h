@@ -38,6 +38,7 @@ class RequestQuota {
 
  private:
   struct Window {
+    bool started = false;
     int64_t start = 0;
     int64_t used = 0;
     int64_t limit = 0;

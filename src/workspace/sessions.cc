@@ -114,6 +114,13 @@ Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
     return Unauthorized("the session is missing, expired or not valid");
   }
 
+  // A ForgetUser while the store is read below means the row may predate a role change or a
+  // deactivation: answer from it, but do not cache it.
+  uint64_t generation;
+  {
+    std::lock_guard lock(mu_);
+    generation = generation_;
+  }
   std::optional<Cached> found;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
     return tx.Query(
@@ -142,7 +149,7 @@ Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
   {
     std::lock_guard lock(mu_);
     if (cache_.size() > 100000) cache_.clear();
-    cache_[hash] = *found;
+    if (generation == generation_) cache_[hash] = *found;
   }
   return principal;
 }
@@ -161,6 +168,7 @@ Status Sessions::Logout(std::string_view token) {
 
 void Sessions::ForgetUser(const std::string& user_id) {
   std::lock_guard lock(mu_);
+  ++generation_;
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = it->second.principal.user_id == user_id ? cache_.erase(it) : std::next(it);
   }

@@ -65,6 +65,7 @@ class Sessions {
   LoginThrottle& throttle_;
   std::mutex mu_;
   std::unordered_map<std::string, Cached> cache_;  // by token digest
+  uint64_t generation_ = 0;                        // counts ForgetUser calls
 };
 
 }  // namespace arenite::workspace

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# `make bench`: runs every benchmark and prints its table. Needs what scripts/install-deps.sh
+# installs (wrk, nginx-light) and a built binary (make bench builds first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash bench/healthz.sh

@@ -1,0 +1,244 @@
+// The SQLite store: group commit from many threads, savepoint isolation between the writes of
+// one batch, snapshot reads, unique violations as 409, and migrations.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "core/guid.h"
+#include "store/store.h"
+
+namespace arenite::store {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("arenite-store-" + NewGuid());
+    std::filesystem::create_directories(dir_);
+    Open();
+    ASSERT_TRUE(store_->Migrate(kMigrations).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    store_.reset();
+    auto opened = OpenSqlite({.path = (dir_ / "test.db").string(), .synchronous_full = false});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+  }
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(store_
+                    ->Read([&](Tx& tx) -> Status {
+                      ARENITE_ASSIGN_OR_RETURN(auto v, tx.QueryInt(sql));
+                      n = v.value_or(-1);
+                      return OkStatus();
+                    })
+                    .ok());
+    return n;
+  }
+
+  const std::vector<Migration> kMigrations = {
+      {2, "counters", "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"},
+      {1, "things",
+       "CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, data BLOB);"},
+  };
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, MigrationsApplyOnceInVersionOrder) {
+  auto version = store_->SchemaVersion();
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 2);
+  // Applying the same list again, even after reopening, changes nothing.
+  ASSERT_TRUE(store_->Migrate(kMigrations).ok());
+  Open();
+  ASSERT_TRUE(store_->Migrate(kMigrations).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 2);
+  // A new migration is applied on top.
+  auto more = kMigrations;
+  more.push_back({3, "index", "CREATE INDEX things_by_data ON things (data);"});
+  ASSERT_TRUE(store_->Migrate(more).ok());
+  EXPECT_EQ(store_->SchemaVersion().value(), 3);
+}
+
+TEST_F(StoreTest, AFailingMigrationIsNotRecorded) {
+  auto bad = kMigrations;
+  bad.push_back({3, "broken", "CREATE TABLE things (id INTEGER);"});
+  EXPECT_FALSE(store_->Migrate(bad).ok());
+  EXPECT_EQ(store_->SchemaVersion().value(), 2);
+  EXPECT_TRUE(store_->Ping().ok());
+}
+
+TEST_F(StoreTest, ConcurrentWritesFromManyThreadsAllCommit) {
+  constexpr int kThreads = 8, kPerThread = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Status s = store_->Write([&](Tx& tx) -> Status {
+          ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name) VALUES (?)",
+                                          {"t" + std::to_string(t) + "-" + std::to_string(i)}));
+          return OkStatus();
+        });
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things"), kThreads * kPerThread);
+}
+
+TEST_F(StoreTest, AFailingWriteDoesNotAffectOthersInTheSameBatch) {
+  // Many writers at once so that they share batches; every third one fails half-way, after
+  // its first insert.
+  constexpr int kWriters = 60;
+  std::vector<std::thread> threads;
+  std::vector<int> ok(kWriters, -1);
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      Status s = store_->Write([&](Tx& tx) -> Status {
+        ARENITE_RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO things (name) VALUES (?)", {"w" + std::to_string(w)}));
+        if (w % 3 == 0) return Conflict("refused on purpose");
+        ARENITE_RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO things (name) VALUES (?)", {"w" + std::to_string(w) + "b"}));
+        return OkStatus();
+      });
+      ok[w] = s.ok() ? 1 : 0;
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int w = 0; w < kWriters; ++w) EXPECT_EQ(ok[w], w % 3 == 0 ? 0 : 1) << w;
+  // The failing writes left nothing behind, not even their first insert.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things"), (kWriters - kWriters / 3) * 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things WHERE name = 'w0'"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things WHERE name = 'w1b'"), 1);
+}
+
+TEST_F(StoreTest, AnExceptionInsideAWriteIsAnInternalErrorAndRollsBack) {
+  Status s = store_->Write([&](Tx& tx) -> Status {
+    (void)tx.Exec("INSERT INTO things (name) VALUES ('thrown')");
+    throw std::runtime_error("boom");
+  });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().status, 500);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things"), 0);
+  EXPECT_TRUE(store_
+                  ->Write([](Tx& tx) -> Status {
+                    ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name) VALUES ('x')"));
+                    return OkStatus();
+                  })
+                  .ok());
+}
+
+TEST_F(StoreTest, AUniqueViolationIsA409Duplicate) {
+  auto insert = [&](const std::string& name) {
+    return store_->Write([&](Tx& tx) -> Status {
+      ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name) VALUES (?)", {name}));
+      return OkStatus();
+    });
+  };
+  ASSERT_TRUE(insert("same").ok());
+  Status again = insert("same");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().status, 409);
+  EXPECT_EQ(again.error().code, kErrDuplicate);
+  EXPECT_EQ(again.error().code, kErrUniqueViolation);
+}
+
+TEST_F(StoreTest, AReadSeesOneSnapshotWhileWritesCommit) {
+  ASSERT_TRUE(store_
+                  ->Write([](Tx& tx) -> Status {
+                    ARENITE_RETURN_IF_ERROR(
+                        tx.Exec("INSERT INTO counters (name, value) VALUES ('a', 0), ('b', 0)"));
+                    return OkStatus();
+                  })
+                  .ok());
+  // A writer moves one unit from a to b, many times; a consistent reader always sees a+b == 0.
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 200 && !stop; ++i) {
+      (void)store_->Write([](Tx& tx) -> Status {
+        ARENITE_RETURN_IF_ERROR(tx.Exec("UPDATE counters SET value = value - 1 WHERE name = 'a'"));
+        ARENITE_RETURN_IF_ERROR(tx.Exec("UPDATE counters SET value = value + 1 WHERE name = 'b'"));
+        return OkStatus();
+      });
+    }
+  });
+  int inconsistent = 0;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(store_
+                    ->Read([&](Tx& tx) -> Status {
+                      ARENITE_ASSIGN_OR_RETURN(
+                          auto a, tx.QueryInt("SELECT value FROM counters WHERE name = 'a'"));
+                      std::this_thread::yield();
+                      ARENITE_ASSIGN_OR_RETURN(
+                          auto b, tx.QueryInt("SELECT value FROM counters WHERE name = 'b'"));
+                      if (a.value_or(0) + b.value_or(0) != 0) ++inconsistent;
+                      return OkStatus();
+                    })
+                    .ok());
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(inconsistent, 0);
+  EXPECT_EQ(Count("SELECT SUM(value) FROM counters"), 0);
+}
+
+TEST_F(StoreTest, ReadsCannotWrite) {
+  Status s = store_->Read([](Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name) VALUES ('r')"));
+    return OkStatus();
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things"), 0);
+}
+
+TEST_F(StoreTest, ValuesRoundTripIncludingNullsBlobsAndNulBytes) {
+  std::string bytes("a\0b\xff", 4);
+  ASSERT_TRUE(store_
+                  ->Write([&](Tx& tx) -> Status {
+                    ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name, data) VALUES (?, ?)",
+                                                    {std::string("n"), Blob{bytes}}));
+                    ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name, data) VALUES (?, ?)",
+                                                    {std::string("m"), nullptr}));
+                    return OkStatus();
+                  })
+                  .ok());
+  std::optional<std::string> n, m;
+  ASSERT_TRUE(store_
+                  ->Read([&](Tx& tx) -> Status {
+                    ARENITE_ASSIGN_OR_RETURN(n, tx.QueryString("SELECT data FROM things WHERE "
+                                                               "name = 'n'"));
+                    ARENITE_ASSIGN_OR_RETURN(m, tx.QueryString("SELECT data FROM things WHERE "
+                                                               "name = 'm'"));
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(n, bytes);
+  EXPECT_FALSE(m.has_value());
+}
+
+TEST_F(StoreTest, AWrongParameterCountIsAnErrorNotACrash) {
+  Status s = store_->Read([](Tx& tx) -> Status {
+    return tx.Query("SELECT * FROM things WHERE name = ?", {}, [](const Row&) { return true; });
+  });
+  EXPECT_FALSE(s.ok());
+  Status bad_sql = store_->Read([](Tx& tx) -> Status {
+    return tx.Query("SELEKT nonsense", {}, [](const Row&) { return true; });
+  });
+  EXPECT_FALSE(bad_sql.ok());
+}
+
+}  // namespace
+}  // namespace arenite::store
