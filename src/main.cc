@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   arenite::cli::AddInitCommand(app, exit_code);
   arenite::cli::AddServeCommand(app, exit_code);
+  arenite::cli::AddKeysCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,7 @@ namespace arenite::cli {
 
 void AddInitCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
+void AddKeysCommand(CLI::App& app, int& exit_code);
 
 // Opens (creating when asked) DIR/arenite.db and applies every component's migrations.
 Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create);

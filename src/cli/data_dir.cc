@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "oauth/schema.h"
 #include "workspace/schema.h"
 
 namespace arenite::cli {
@@ -15,6 +16,7 @@ std::vector<store::Migration> AllMigrations() {
     all.insert(all.end(), more.begin(), more.end());
   };
   add(workspace::Migrations());
+  add(oauth::Migrations());
   return all;
 }
 

@@ -6,8 +6,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace arenite::crypto {
 
