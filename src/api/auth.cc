@@ -38,8 +38,7 @@ Result<Principal> Auth::Authenticate(const http::Request& request) const {
     return sessions_.Validate(*session, workspace::AuthKind::kSession);
   }
   if (auto cookie = request.Cookie(kSessionCookie)) {
-    ARENITE_ASSIGN_OR_RETURN(Principal p,
-                             sessions_.Validate(*cookie, workspace::AuthKind::kCookie));
+    ARENITE_ASSIGN_OR_RETURN(Principal p, sessions_.Validate(*cookie, workspace::AuthKind::kCookie));
     if (!IsSafeMethod(request.method)) {
       auto sent = request.Header(kCsrfHeader);
       if (!sent || !crypto::ConstantTimeEquals(*sent, workspace::Sessions::CsrfToken(*cookie))) {
@@ -61,8 +60,8 @@ http::Handler Auth::Guard(Access access, ApiHandler handler) const {
   return [this, access = std::move(access), handler = std::move(handler)](http::Request& request) {
     // RFC 6750 allows tokens in the query string, but they end up in logs and histories.
     if (request.Query("access_token")) {
-      return http::ErrorReply(
-          BadRequest("access tokens are not accepted in the query string", kErrTokenInQuery));
+      return http::ErrorReply(BadRequest("access tokens are not accepted in the query string",
+                                         kErrTokenInQuery));
     }
     bool bearer = request.Header("Authorization").has_value();
     auto principal = Authenticate(request);

@@ -21,7 +21,7 @@ using workspace::Principal;
 using workspace::Role;
 
 struct Access {
-  std::string scope;              // e.g. "items:read"; required of bearer tokens
+  std::string scope;             // e.g. "items:read"; required of bearer tokens
   Role min_role = Role::kViewer;  // required of the acting user
 };
 

@@ -21,44 +21,44 @@ void RegisterSessionRoutes(http::Router& router, const Auth& auth, workspace::Se
     if (!result.ok()) {
       http::Reply reply = http::ErrorReply(result.error());
       if (result.error().status == 429) {
-        reply.headers.Set("Retry-After",
-                          std::to_string(std::max<int64_t>(
-                              1, sessions.RetryAfterSeconds(*email, request.remote_address))));
+        reply.headers.Set("Retry-After", std::to_string(std::max<int64_t>(
+                                             1, sessions.RetryAfterSeconds(
+                                                    *email, request.remote_address))));
       }
       return reply;
     }
     request.workspace_id = result->workspace.guid;
     auto decision = quota.Take(result->workspace.guid);
-    http::Reply reply = http::JsonReply(200, {{"arenaSessionId", result->token},
-                                              {"workspaceId", result->workspace.guid},
-                                              {"workspaceName", result->workspace.name},
-                                              {"workspaceRequestLimit", decision.limit},
-                                              {"user", UserJson(result->user)}});
+    http::Reply reply = http::JsonReply(
+        200, {{"arenaSessionId", result->token},
+              {"workspaceId", result->workspace.guid},
+              {"workspaceName", result->workspace.name},
+              {"workspaceRequestLimit", decision.limit},
+              {"user", UserJson(result->user)}});
     auth.AddQuotaHeaders(reply, decision);
     return reply;
   });
 
-  router.Add(
-      "PUT", "/v1/logout",
-      auth.Guard({}, [&sessions](http::Request& request, const Principal& principal) {
-        // A bearer token is ended by revocation (RFC 7009), not by logout.
-        auto token = request.Header("arena_session_id");
-        std::optional<std::string> cookie = request.Cookie(kSessionCookie);
-        if (!token && !cookie) {
-          return http::ErrorReply(BadRequest("logout ends a session; this request has none"));
-        }
-        Status ended = sessions.Logout(token ? std::string(*token) : *cookie);
-        if (!ended.ok()) return http::ErrorReply(ended.error());
-        http::Reply reply;
-        reply.status = 204;
-        reply.content_type.clear();
-        if (cookie && !token) {
-          reply.headers.Add("Set-Cookie", std::string(kSessionCookie) +
-                                              "=; Path=/; Max-Age=0; Secure; HttpOnly; "
-                                              "SameSite=Lax");
-        }
-        return reply;
-      }));
+  router.Add("PUT", "/v1/logout",
+             auth.Guard({}, [&sessions](http::Request& request, const Principal& principal) {
+               // A bearer token is ended by revocation (RFC 7009), not by logout.
+               auto token = request.Header("arena_session_id");
+               std::optional<std::string> cookie = request.Cookie(kSessionCookie);
+               if (!token && !cookie) {
+                 return http::ErrorReply(BadRequest("logout ends a session; this request has none"));
+               }
+               Status ended = sessions.Logout(token ? std::string(*token) : *cookie);
+               if (!ended.ok()) return http::ErrorReply(ended.error());
+               http::Reply reply;
+               reply.status = 204;
+               reply.content_type.clear();
+               if (cookie && !token) {
+                 reply.headers.Add("Set-Cookie", std::string(kSessionCookie) +
+                                                     "=; Path=/; Max-Age=0; Secure; HttpOnly; "
+                                                     "SameSite=Lax");
+               }
+               return reply;
+             }));
 }
 
 }  // namespace arenite::api

@@ -6,11 +6,10 @@
 namespace arenite::api {
 
 void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableClock* test_clock) {
-  router.Add("GET", "/healthz",
-             [](http::Request&) {
-               return http::JsonReply(200, {{"status", "ok"}});
-             },
-             {.on_io_thread = true});
+  router.Add(
+      "GET", "/healthz",
+      [](http::Request&) { return http::JsonReply(200, {{"status", "ok"}}); },
+      {.on_io_thread = true});
   router.Add("GET", "/readyz", [&store](http::Request&) {
     Status ping = store.Ping();
     if (!ping.ok()) {
@@ -21,15 +20,16 @@ void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableC
   router.Add("GET", "/metrics", [](http::Request&) {
     return http::TextReply(200, "text/plain; version=0.0.4", metrics::Render());
   });
-  router.Add("GET", "/openapi.yaml",
-             [](http::Request&) {
-               const embedded::File* doc = embedded::Find("docs/openapi.yaml");
-               if (!doc) return http::ErrorReply(NotFound("the API document is not built in"));
-               http::Reply reply = http::TextReply(200, "application/yaml", std::string(doc->data));
-               reply.headers.Set("Cache-Control", "public, max-age=300");
-               return reply;
-             },
-             {.on_io_thread = true});
+  router.Add(
+      "GET", "/openapi.yaml",
+      [](http::Request&) {
+        const embedded::File* doc = embedded::Find("docs/openapi.yaml");
+        if (!doc) return http::ErrorReply(NotFound("the API document is not built in"));
+        http::Reply reply = http::TextReply(200, "application/yaml", std::string(doc->data));
+        reply.headers.Set("Cache-Control", "public, max-age=300");
+        return reply;
+      },
+      {.on_io_thread = true});
 
   if (!test_clock) return;
   // Only with `serve --unsafe-test-clock`: lets integration tests move time forward.

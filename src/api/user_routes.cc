@@ -92,11 +92,12 @@ void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users
                  return UserJson(user);
                });
              }));
-  router.Add(
-      "PUT", "/v1/settings/users/{guid}",
-      auth.Guard(write, [&users, &sessions](http::Request& request, const Principal& principal) {
-        return Respond(200, [&] { return UpdateUser(users, sessions, request, principal); });
-      }));
+  router.Add("PUT", "/v1/settings/users/{guid}",
+             auth.Guard(write, [&users, &sessions](http::Request& request,
+                                                   const Principal& principal) {
+               return Respond(200,
+                              [&] { return UpdateUser(users, sessions, request, principal); });
+             }));
 }
 
 }  // namespace arenite::api

@@ -41,9 +41,10 @@ void AddInitCommand(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    std::cout
-        << json::Json{{"workspaceId", created->first.guid}, {"userId", created->second.guid}}.dump()
-        << std::endl;
+    std::cout << json::Json{{"workspaceId", created->first.guid},
+                            {"userId", created->second.guid}}
+                     .dump()
+              << std::endl;
     exit_code = 0;
   });
 }

@@ -116,8 +116,8 @@ Status PrepareDemo(const std::string& data_dir, workspace::Users& users) {
     creds = *parsed;
   }
   std::cout << creds.dump() << std::endl;
-  std::cerr << "Demo workspace ready. Sign in as " << creds.value("email", "") << " with password "
-            << creds.value("password", "") << "\n";
+  std::cerr << "Demo workspace ready. Sign in as " << creds.value("email", "")
+            << " with password " << creds.value("password", "") << "\n";
   return OkStatus();
 }
 
@@ -190,14 +190,12 @@ int Serve(const ServeOptions& o) {
     logger->warn("--http: serving plain HTTP; use this only behind a TLS-terminating proxy");
   }
   if (!o.webhook_allow_networks.empty()) {
-    logger->warn(
-        "--webhook-allow-network: webhook targets in private networks are admitted; "
-        "for development and tests only");
+    logger->warn("--webhook-allow-network: webhook targets in private networks are admitted; "
+                 "for development and tests only");
   }
   if (o.webhook_allow_http) {
-    logger->warn(
-        "--webhook-allow-http: plain http:// webhook targets are admitted; for "
-        "development and tests only");
+    logger->warn("--webhook-allow-http: plain http:// webhook targets are admitted; for "
+                 "development and tests only");
   }
 
   SystemClock system_clock;

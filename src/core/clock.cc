@@ -57,8 +57,8 @@ std::optional<int64_t> ParseDateTime(std::string_view s) {
     return std::nullopt;
   }
   static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 || minute > 59 ||
-      second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 ||
+      minute > 59 || second > 60) {
     return std::nullopt;
   }
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

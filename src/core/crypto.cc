@@ -6,8 +6,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include <cstdio>
 #include <cstdlib>
+#include <cstdio>
 
 namespace arenite::crypto {
 

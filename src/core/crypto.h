@@ -13,8 +13,8 @@ std::string RandomBytes(size_t n);
 // 256 random bits as unpadded base64url: session tokens, codes, secrets.
 std::string RandomToken();
 
-std::string Sha256(std::string_view data);                            // 32 raw bytes
-std::string Sha256Hex(std::string_view data);                         // 64 lowercase hex digits
+std::string Sha256(std::string_view data);     // 32 raw bytes
+std::string Sha256Hex(std::string_view data);  // 64 lowercase hex digits
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
 std::string HexEncode(std::string_view bytes);

@@ -49,18 +49,17 @@ const Json* Field(const Json& obj, std::string_view key) {
 Result<Json> Parse(std::string_view body) {
   if (body.empty()) return BadRequest("the request body is empty; JSON expected", kErrInvalidJson);
   if (Depth(body, kMaxDepth) > kMaxDepth) {
-    return BadRequest(fmt::format("JSON nested deeper than {} levels", kMaxDepth), kErrInvalidJson);
+    return BadRequest(fmt::format("JSON nested deeper than {} levels", kMaxDepth),
+                      kErrInvalidJson);
   }
   Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded())
-    return BadRequest("the request body is not valid JSON", kErrInvalidJson);
+  if (parsed.is_discarded()) return BadRequest("the request body is not valid JSON", kErrInvalidJson);
   return parsed;
 }
 
 Result<Json> ParseObject(std::string_view body) {
   ARENITE_ASSIGN_OR_RETURN(Json parsed, Parse(body));
-  if (!parsed.is_object())
-    return BadRequest("the request body must be a JSON object", kErrInvalidJson);
+  if (!parsed.is_object()) return BadRequest("the request body must be a JSON object", kErrInvalidJson);
   return parsed;
 }
 
@@ -90,14 +89,13 @@ Result<std::optional<int64_t>> OptionalInt(const Json& obj, std::string_view key
       return FieldError(key, fmt::format("must be between {} and {}", min, max));
     }
     v = f->get<int64_t>();
-  } else if (f->is_number_float() &&
-             f->get<double>() == static_cast<double>(static_cast<int64_t>(f->get<double>()))) {
+  } else if (f->is_number_float() && f->get<double>() == static_cast<double>(
+                                                            static_cast<int64_t>(f->get<double>()))) {
     v = static_cast<int64_t>(f->get<double>());
   } else {
     return FieldError(key, "must be an integer");
   }
-  if (v < min || v > max)
-    return FieldError(key, fmt::format("must be between {} and {}", min, max));
+  if (v < min || v > max) return FieldError(key, fmt::format("must be between {} and {}", min, max));
   return std::optional<int64_t>(v);
 }
 
@@ -156,9 +154,8 @@ Status RejectUnknownFields(const Json& obj, const std::vector<std::string_view>&
     bool known = false;
     for (auto a : allowed) known = known || a == key;
     if (!known) {
-      return BadRequest(
-          fmt::format("unknown field '{}'", key.size() > 64 ? key.substr(0, 64) : key),
-          kErrUnknownField);
+      return BadRequest(fmt::format("unknown field '{}'", key.size() > 64 ? key.substr(0, 64) : key),
+                        kErrUnknownField);
     }
   }
   return OkStatus();

@@ -12,8 +12,9 @@ namespace {
 class JsonFormatter : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      msg.time.time_since_epoch())
+                      .count();
     std::time_t secs = static_cast<std::time_t>(millis / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
@@ -22,11 +23,11 @@ class JsonFormatter : public spdlog::formatter {
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<int>(millis % 1000));
     auto level = spdlog::level::to_string_view(msg.level);
-    std::string line =
-        fmt::format(R"({{"time":"{}","level":"{}","logger":"{}","msg":"{}"}})", when,
-                    std::string_view(level.data(), level.size()),
-                    JsonEscape(std::string_view(msg.logger_name.data(), msg.logger_name.size())),
-                    JsonEscape(std::string_view(msg.payload.data(), msg.payload.size())));
+    std::string line = fmt::format(
+        R"({{"time":"{}","level":"{}","logger":"{}","msg":"{}"}})", when,
+        std::string_view(level.data(), level.size()),
+        JsonEscape(std::string_view(msg.logger_name.data(), msg.logger_name.size())),
+        JsonEscape(std::string_view(msg.payload.data(), msg.payload.size())));
     line.push_back('\n');
     dest.append(line.data(), line.data() + line.size());
   }
@@ -51,8 +52,9 @@ void Configure(spdlog::logger& logger, const State& state) {
   if (state.format == Format::kJson) {
     logger.set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger.set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v", spdlog::pattern_time_type::utc));
+    logger.set_formatter(
+        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v",
+                                                    spdlog::pattern_time_type::utc));
   }
   logger.set_level(state.level);
 }

@@ -6,7 +6,9 @@ Error MakeError(int status, int code, std::string message) {
   return Error{status, code, std::move(message), {}};
 }
 
-Error BadRequest(std::string message, int code) { return MakeError(400, code, std::move(message)); }
+Error BadRequest(std::string message, int code) {
+  return MakeError(400, code, std::move(message));
+}
 
 Error NotFound(std::string message) { return MakeError(404, kErrNotFound, std::move(message)); }
 

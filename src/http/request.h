@@ -30,9 +30,9 @@ class Headers {
 };
 
 struct Request {
-  std::string method;                                      // "GET", "POST", ...
-  std::string target;                                      // as sent: path and query
-  std::string path;                                        // the path part, still percent-encoded
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // the path part, still percent-encoded
   std::vector<std::pair<std::string, std::string>> query;  // decoded names and values
   Headers headers;
   std::string body;

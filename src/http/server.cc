@@ -139,8 +139,8 @@ struct Server::Impl {
     try {
       tls.emplace(ssl::context::tls_server);
       tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                       ssl::context::single_dh_use);
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
       tls->use_certificate_chain_file(options.cert_file);
       tls->use_private_key_file(options.key_file, ssl::context::pem);
     } catch (const std::exception& e) {
@@ -176,18 +176,17 @@ struct Server::Impl {
       request.headers.Add(std::string(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(raw.body());
-    Status parsed =
-        ParseTarget(std::string_view(raw.target().data(), raw.target().size()), request);
+    Status parsed = ParseTarget(std::string_view(raw.target().data(), raw.target().size()),
+                                request);
     if (!parsed.ok()) co_return ErrorReply(parsed.error());
 
     int status = 404;
     std::string allow;
     const Route* route = router.Match(request, &status, &allow);
     if (!route) {
-      Reply reply =
-          status == 405
-              ? ErrorReply(MakeError(405, kErrMethodNotAllowed, "method not allowed on this path"))
-              : ErrorReply(MakeError(404, kErrNotFoundPath, "no resource at this path"));
+      Reply reply = status == 405 ? ErrorReply(MakeError(405, kErrMethodNotAllowed,
+                                                         "method not allowed on this path"))
+                                  : ErrorReply(MakeError(404, kErrNotFoundPath, "no resource at this path"));
       if (!allow.empty()) reply.headers.Set("Allow", allow);
       co_return reply;
     }
@@ -255,7 +254,7 @@ struct Server::Impl {
 
   template <typename Stream>
   awaitable<beast::error_code> WriteReply(Stream& stream, const Request& request, Reply& reply,
-                                          unsigned version, bool keep_alive, bool head) {
+                                         unsigned version, bool keep_alive, bool head) {
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_after(std::chrono::seconds(options.body_timeout_seconds));
     if (!reply.file_path.empty()) {
@@ -318,8 +317,8 @@ struct Server::Impl {
       lowest.expires_after(std::chrono::seconds(options.header_timeout_seconds));
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (ec == bhttp::error::header_limit) {
-        co_await WriteError(stream,
-                            MakeError(431, kErrHeadersTooLarge, "request headers too large"), 11);
+        co_await WriteError(stream, MakeError(431, kErrHeadersTooLarge, "request headers too large"),
+                            11);
         co_return;
       }
       if (ec == bhttp::error::body_limit) {
@@ -327,9 +326,8 @@ struct Server::Impl {
         co_return;
       }
       if (ec) {
-        bool bad_input =
-            ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-            ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+        bool bad_input = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
         if (bad_input) co_await WriteError(stream, BadRequest("malformed HTTP request"), 11);
         co_return;
       }
@@ -391,7 +389,8 @@ struct Server::Impl {
     latency.Add({{"route", route}}, kBuckets).Observe(seconds);
     logger->info("req={} {} {} {} {:.1f}ms ws={} addr={}", request.request_id, request.method,
                  route, status, seconds * 1000,
-                 request.workspace_id.empty() ? "-" : request.workspace_id, request.remote_address);
+                 request.workspace_id.empty() ? "-" : request.workspace_id,
+                 request.remote_address);
   }
 
   awaitable<void> Session(tcp::socket socket) {
@@ -411,8 +410,8 @@ struct Server::Impl {
       co_return;
     }
     beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *tls);
-    beast::get_lowest_layer(tls_stream)
-        .expires_after(std::chrono::seconds(options.header_timeout_seconds));
+    beast::get_lowest_layer(tls_stream).expires_after(
+        std::chrono::seconds(options.header_timeout_seconds));
     auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
     if (hec) co_return;
     co_await ServeRequests(tls_stream, remote);
@@ -476,8 +475,8 @@ Result<uint16_t> Server::Start() {
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return MakeError(500, kErrInternal,
-                     "cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
-                         ": " + ec.message());
+                     "cannot listen on " + s.options.host + ":" +
+                         std::to_string(s.options.port) + ": " + ec.message());
   }
   asio::co_spawn(s.io, s.Accept(), asio::detached);
   return s.acceptor.local_endpoint().port();

@@ -64,8 +64,8 @@ Status EnsureSelfSignedCertificate(const std::string& dir) {
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("arenite self-signed"), -1, -1,
-                             0);
+                             reinterpret_cast<const unsigned char*>("arenite self-signed"), -1,
+                             -1, 0);
   X509_set_issuer_name(cert.get(), name);
 
   X509V3_CTX ctx;

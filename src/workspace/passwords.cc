@@ -25,10 +25,10 @@ bool Init() {
 }  // namespace
 
 Status CheckPasswordPolicy(std::string_view password) {
-  if (password.size() < 8)
-    return BadRequest("the password must be at least 8 characters long", kErrInvalidValue);
-  if (password.size() > 1024)
-    return BadRequest("the password is longer than 1024 bytes", kErrInvalidValue);
+  if (password.size() < 8) return BadRequest("the password must be at least 8 characters long",
+                                             kErrInvalidValue);
+  if (password.size() > 1024) return BadRequest("the password is longer than 1024 bytes",
+                                                kErrInvalidValue);
   return OkStatus();
 }
 
@@ -37,7 +37,8 @@ Result<std::string> HashPassword(std::string_view password) {
   Slot slot;
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(),
-                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                            crypto_pwhash_MEMLIMIT_INTERACTIVE,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Internal("out of memory while hashing a password");
   }

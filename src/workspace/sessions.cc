@@ -10,7 +10,8 @@ namespace arenite::workspace {
 namespace {
 
 Error LoginFailed() {
-  return MakeError(400, kErrLoginFailed, "the email, password or workspace ID is not valid");
+  return MakeError(400, kErrLoginFailed,
+                   "the email, password or workspace ID is not valid");
 }
 
 std::string TokenHash(std::string_view token) { return crypto::Sha256Hex(token); }
@@ -103,8 +104,7 @@ Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
     int64_t changed = 0;
     ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
       ARENITE_ASSIGN_OR_RETURN(
-          changed,
-          tx.Exec("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?", {now, hash}));
+          changed, tx.Exec("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?", {now, hash}));
       return OkStatus();
     }));
     if (changed > 0) return principal;
@@ -167,8 +167,8 @@ void Sessions::ForgetUser(const std::string& user_id) {
 }
 
 std::string Sessions::CsrfToken(std::string_view session_token) {
-  return crypto::Base64UrlEncode(
-      crypto::Sha256(std::string("arenite-csrf:") + std::string(session_token)));
+  return crypto::Base64UrlEncode(crypto::Sha256(std::string("arenite-csrf:") +
+                                                std::string(session_token)));
 }
 
 }  // namespace arenite::workspace

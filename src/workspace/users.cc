@@ -44,9 +44,9 @@ namespace {
 
 Status ValidateName(std::string_view name, std::string_view field) {
   if (name.empty() || name.size() > 200) {
-    return BadRequest(
-        "the value for the attribute \"" + std::string(field) + "\" must be 1 to 200 characters",
-        kErrInvalidValue);
+    return BadRequest("the value for the attribute \"" + std::string(field) +
+                          "\" must be 1 to 200 characters",
+                      kErrInvalidValue);
   }
   return OkStatus();
 }
@@ -133,13 +133,12 @@ Result<Workspace> Users::GetWorkspace(const std::string& guid) {
 Result<std::vector<Workspace>> Users::ListWorkspaces() {
   std::vector<Workspace> out;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
-    return tx.Query(
-        "SELECT guid, name, request_limit, created_at FROM workspaces ORDER BY "
-        "created_at, guid",
-        {}, [&](const store::Row& row) {
-          out.push_back({row.String(0), row.String(1), row.OptInt(2), row.Int(3)});
-          return true;
-        });
+    return tx.Query("SELECT guid, name, request_limit, created_at FROM workspaces ORDER BY "
+                    "created_at, guid",
+                    {}, [&](const store::Row& row) {
+                      out.push_back({row.String(0), row.String(1), row.OptInt(2), row.Int(3)});
+                      return true;
+                    });
   }));
   return out;
 }
@@ -165,12 +164,12 @@ Result<User> Users::CreateMachineUser(store::Tx& tx, const std::string& workspac
 Result<User> Users::Get(const std::string& workspace_id, const std::string& guid) {
   std::optional<User> found;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
-    return tx.Query(
-        std::string("SELECT ") + kUserColumns + " FROM users WHERE workspace_guid = ? AND guid = ?",
-        {workspace_id, guid}, [&](const store::Row& row) {
-          found = ReadUser(row);
-          return false;
-        });
+    return tx.Query(std::string("SELECT ") + kUserColumns +
+                        " FROM users WHERE workspace_guid = ? AND guid = ?",
+                    {workspace_id, guid}, [&](const store::Row& row) {
+                      found = ReadUser(row);
+                      return false;
+                    });
   }));
   if (!found) return NotFound("the requested user is not found");
   return *found;
@@ -221,11 +220,11 @@ Result<User> Users::Update(const std::string& workspace_id, const std::string& g
       if (last) return Conflict("the workspace must keep at least one active administrator");
     }
     next.updated_at = clock_.Now();
-    ARENITE_RETURN_IF_ERROR(
-        tx.Exec("UPDATE users SET full_name = ?, role = ?, active = ?, updated_at = ?, "
-                "password_hash = COALESCE(?, password_hash) WHERE guid = ?",
-                {next.full_name, std::string(RoleName(next.role)), int64_t{next.active ? 1 : 0},
-                 next.updated_at, store::Nullable(hash), guid}));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE users SET full_name = ?, role = ?, active = ?, updated_at = ?, "
+        "password_hash = COALESCE(?, password_hash) WHERE guid = ?",
+        {next.full_name, std::string(RoleName(next.role)), int64_t{next.active ? 1 : 0},
+         next.updated_at, store::Nullable(hash), guid}));
     // A role change or deactivation ends the user's sessions, so it takes effect at once.
     if (next.role != current->role || !next.active || hash) {
       ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE user_guid = ?", {guid}));

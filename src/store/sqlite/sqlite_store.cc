@@ -57,8 +57,8 @@ class Connection {
     auto it = statements_.find(key);
     if (it != statements_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                           &stmt, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
       return Internal("database error preparing a statement: " + std::string(sqlite3_errmsg(db_)));
     }
     statements_.emplace(std::move(key), stmt);
@@ -97,7 +97,8 @@ Error TranslateError(sqlite3* db, int rc) {
     return Conflict("an object with the same key already exists", kErrUniqueViolation);
   }
   if (extended == SQLITE_CONSTRAINT_FOREIGNKEY) {
-    return Conflict("the object is referenced by, or refers to, another object", kErrConflict);
+    return Conflict("the object is referenced by, or refers to, another object",
+                    kErrConflict);
   }
   if (rc == SQLITE_FULL) return MakeError(503, kErrUnavailable, "the disk is full");
   log::Get("store")->error("sqlite error {}: {}", extended, message);
@@ -225,13 +226,13 @@ class SqliteStore : public Store {
     std::sort(sorted.begin(), sorted.end(),
               [](const Migration& a, const Migration& b) { return a.version < b.version; });
     return Write([&](Tx& tx) -> Status {
-      ARENITE_RETURN_IF_ERROR(
-          tx.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                  "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
       for (const Migration& m : sorted) {
-        ARENITE_ASSIGN_OR_RETURN(
-            bool applied,
-            tx.Exists("SELECT 1 FROM schema_migrations WHERE version = ?", {int64_t{m.version}}));
+        ARENITE_ASSIGN_OR_RETURN(bool applied,
+                                 tx.Exists("SELECT 1 FROM schema_migrations WHERE version = ?",
+                                           {int64_t{m.version}}));
         if (applied) continue;
         // The writer connection runs the whole script; this write's savepoint covers it.
         Status s = writer_.ExecScript(m.sql);
@@ -239,10 +240,10 @@ class SqliteStore : public Store {
           log::Get("store")->error("migration {} ({}) failed", m.version, m.name);
           return s;
         }
-        ARENITE_RETURN_IF_ERROR(
-            tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
-                    "CAST(strftime('%s','now') AS INTEGER))",
-                    {int64_t{m.version}, m.name}));
+        ARENITE_RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
+            "CAST(strftime('%s','now') AS INTEGER))",
+            {int64_t{m.version}, m.name}));
         log::Get("store")->info("applied migration {} ({})", m.version, m.name);
       }
       return OkStatus();
@@ -250,8 +251,7 @@ class SqliteStore : public Store {
   }
 
   Status Ping() override {
-    return Read(
-        [](Tx& tx) -> Status { return tx.QueryInt("SELECT 1").ok() ? OkStatus() : Internal(); });
+    return Read([](Tx& tx) -> Status { return tx.QueryInt("SELECT 1").ok() ? OkStatus() : Internal(); });
   }
 
   Result<int> SchemaVersion() override {
