@@ -59,7 +59,8 @@ bool SplitAuthority(std::string_view authority, std::string_view* host, std::str
   if (!p.empty()) {
     if (p.front() != ':') return false;
     p.remove_prefix(1);
-    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string_view::npos) {
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoi(std::string(p)) > 65535) {
       return false;
     }
   }
