@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/crypto.h"
 #include "core/guid.h"
 #include "core/json.h"
@@ -130,10 +132,6 @@ Status Apply(const AppInput& in, App& app, bool creating) {
   if (app.is_public && app.AllowsGrant(kGrantClientCredentials)) {
     return BadRequest("A public app cannot use client_credentials: it holds no secret.",
                       kErrInvalidValue);
-  }
-  if (app.AllowsGrant(kGrantAuthorizationCode) && app.redirect_uris.empty()) {
-    return BadRequest("The authorization_code grant needs at least one redirect URI.",
-                      kErrMissingField);
   }
   return OkStatus();
 }
