@@ -46,8 +46,8 @@ json::Json AuditJson(const oauth::AuditEntry& e) {
 
 Result<oauth::AppInput> ReadAppInput(const http::Request& request, bool creating) {
   ARENITE_ASSIGN_OR_RETURN(json::Json body, JsonBody(request));
-  std::vector<std::string_view> allowed = {"name",   "description", "redirectUris",
-                                           "grantTypes", "scopes",  "public"};
+  std::vector<std::string_view> allowed = {"name",       "description", "redirectUris",
+                                           "grantTypes", "scopes",      "public"};
   if (!creating) {
     // A client may send back what it read.
     for (std::string_view f : {"guid", "clientId", "machineUser", "creationDateTime",
@@ -92,9 +92,8 @@ void RegisterOAuthAppRoutes(http::Router& router, const Auth& auth, oauth::Apps&
              auth.Guard(write, [&apps](http::Request& request, const Principal& principal) {
                return Respond(201, [&]() -> Result<json::Json> {
                  ARENITE_ASSIGN_OR_RETURN(oauth::AppInput in, ReadAppInput(request, true));
-                 ARENITE_ASSIGN_OR_RETURN(
-                     auto created,
-                     apps.Create(principal.workspace_id, in, AuditOf(request, principal)));
+                 ARENITE_ASSIGN_OR_RETURN(auto created, apps.Create(principal.workspace_id, in,
+                                                                    AuditOf(request, principal)));
                  json::Json out = AppJson(created.app, apps.clock());
                  if (!created.app.is_public) out["clientSecret"] = created.client_secret;
                  return out;
@@ -113,9 +112,8 @@ void RegisterOAuthAppRoutes(http::Router& router, const Auth& auth, oauth::Apps&
                return Respond(200, [&]() -> Result<json::Json> {
                  ARENITE_ASSIGN_OR_RETURN(std::string guid, GuidParam(request, "guid"));
                  ARENITE_ASSIGN_OR_RETURN(oauth::AppInput in, ReadAppInput(request, false));
-                 ARENITE_ASSIGN_OR_RETURN(
-                     auto app,
-                     apps.Update(principal.workspace_id, guid, in, AuditOf(request, principal)));
+                 ARENITE_ASSIGN_OR_RETURN(auto app, apps.Update(principal.workspace_id, guid, in,
+                                                                AuditOf(request, principal)));
                  return AppJson(app, apps.clock());
                });
              }));
@@ -144,10 +142,9 @@ void RegisterOAuthAppRoutes(http::Router& router, const Auth& auth, oauth::Apps&
                 grace, json::OptionalInt(body, "graceSeconds", 0, oauth::Apps::kMaxGraceSeconds));
           }
           ARENITE_ASSIGN_OR_RETURN(
-              auto rotated,
-              apps.RotateSecret(principal.workspace_id, guid,
-                                grace.value_or(oauth::Apps::kDefaultGraceSeconds),
-                                AuditOf(request, principal)));
+              auto rotated, apps.RotateSecret(principal.workspace_id, guid,
+                                              grace.value_or(oauth::Apps::kDefaultGraceSeconds),
+                                              AuditOf(request, principal)));
           json::Json out = AppJson(rotated.app, apps.clock());
           out["clientSecret"] = rotated.client_secret;
           out["previousSecretExpiresDateTime"] =
@@ -165,18 +162,18 @@ void RegisterOAuthAppRoutes(http::Router& router, const Auth& auth, oauth::Apps&
                  return json::Json{{"maxSecretAgeDays", days ? json::Json(*days) : nullptr}};
                });
              }));
-  router.Add("PUT", "/v1/settings/oauth",
-             auth.Guard(write, [&apps](http::Request& request, const Principal& principal) {
-               return Respond(200, [&]() -> Result<json::Json> {
-                 ARENITE_ASSIGN_OR_RETURN(json::Json body, JsonBody(request));
-                 ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, {"maxSecretAgeDays"}));
-                 ARENITE_ASSIGN_OR_RETURN(auto days,
-                                          json::OptionalInt(body, "maxSecretAgeDays", 1, 3650));
-                 ARENITE_RETURN_IF_ERROR(apps.SetMaxSecretAgeDays(principal.workspace_id, days,
-                                                                  AuditOf(request, principal)));
-                 return json::Json{{"maxSecretAgeDays", days ? json::Json(*days) : nullptr}};
-               });
-             }));
+  router.Add(
+      "PUT", "/v1/settings/oauth",
+      auth.Guard(write, [&apps](http::Request& request, const Principal& principal) {
+        return Respond(200, [&]() -> Result<json::Json> {
+          ARENITE_ASSIGN_OR_RETURN(json::Json body, JsonBody(request));
+          ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, {"maxSecretAgeDays"}));
+          ARENITE_ASSIGN_OR_RETURN(auto days, json::OptionalInt(body, "maxSecretAgeDays", 1, 3650));
+          ARENITE_RETURN_IF_ERROR(
+              apps.SetMaxSecretAgeDays(principal.workspace_id, days, AuditOf(request, principal)));
+          return json::Json{{"maxSecretAgeDays", days ? json::Json(*days) : nullptr}};
+        });
+      }));
 
   router.Add("GET", "/v1/settings/auditlog",
              auth.Guard(read, [&apps](http::Request& request, const Principal& principal) {

@@ -25,9 +25,8 @@ struct OAuthServerLimits {
 
 // /.well-known/oauth-authorization-server, /.well-known/jwks.json, /oauth/token,
 // /oauth/introspect, /oauth/revoke, /oauth/authorize (and its form posts).
-void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens,
-                               oauth::Apps& apps, oauth::SigningKeys& keys,
-                               workspace::Sessions& sessions, const Clock& clock,
-                               const OAuthServerLimits& limits);
+void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens, oauth::Apps& apps,
+                               oauth::SigningKeys& keys, workspace::Sessions& sessions,
+                               const Clock& clock, const OAuthServerLimits& limits);
 
 }  // namespace arenite::api

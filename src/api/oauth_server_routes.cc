@@ -29,8 +29,7 @@ http::Reply OAuthErrorReply(const Error& e) {
   std::string error = e.oauth_error.empty() ? (e.status >= 500 ? "server_error" : "invalid_request")
                                             : e.oauth_error;
   int status = e.status >= 500 ? 500 : e.status;
-  http::Reply reply =
-      http::JsonReply(status, {{"error", error}, {"error_description", e.message}});
+  http::Reply reply = http::JsonReply(status, {{"error", error}, {"error_description", e.message}});
   if (status == 401) reply.headers.Set("WWW-Authenticate", "Basic realm=\"arenite\"");
   return NoStore(std::move(reply));
 }
@@ -40,7 +39,8 @@ bool IsFormBody(const http::Request& request) {
   std::string_view media = type ? *type : std::string_view();
   media = media.substr(0, media.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return media.size() == 33 && strncasecmp(media.data(), "application/x-www-form-urlencoded", 33) == 0;
+  return media.size() == 33 &&
+         strncasecmp(media.data(), "application/x-www-form-urlencoded", 33) == 0;
 }
 
 // The form parameters; invalid_request for a wrong media type or a repeated parameter.
@@ -54,9 +54,9 @@ Result<Params> ReadForm(const http::Request& request) {
   for (size_t i = 0; i < form->size(); ++i) {
     for (size_t j = i + 1; j < form->size(); ++j) {
       if ((*form)[i].first == (*form)[j].first) {
-        return oauth::OAuthError("invalid_request",
-                                 "the parameter '" + (*form)[i].first.substr(0, 40) +
-                                     "' is repeated");
+        return oauth::OAuthError(
+            "invalid_request",
+            "the parameter '" + (*form)[i].first.substr(0, 40) + "' is repeated");
       }
     }
   }
@@ -91,12 +91,23 @@ std::string Html(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -124,9 +135,9 @@ http::Reply ErrorPage(int status, std::string_view message) {
 }
 
 // The authorization request's parameters, carried through the forms as hidden fields.
-constexpr const char* kAuthorizeParams[] = {"response_type",  "client_id", "redirect_uri",
-                                            "scope",          "state",     "code_challenge",
-                                            "code_challenge_method"};
+constexpr const char* kAuthorizeParams[] = {
+    "response_type", "client_id",      "redirect_uri",         "scope",
+    "state",         "code_challenge", "code_challenge_method"};
 
 std::string HiddenFields(const Params& params) {
   std::string out;
@@ -194,8 +205,7 @@ class AuthorizationPages {
     auto cookie = request.Cookie(kCsrfCookie);
     auto sent = Get(*form, "csrf");
     if (!cookie || !sent || cookie->empty() || !crypto::ConstantTimeEquals(*cookie, *sent)) {
-      return SignInPage(request, *form, *c.ok, "Your sign-in form expired. Please try again.",
-                        403);
+      return SignInPage(request, *form, *c.ok, "Your sign-in form expired. Please try again.", 403);
     }
     workspace::LoginRequest login;
     login.email = Get(*form, "email").value_or("");
@@ -207,8 +217,8 @@ class AuthorizationPages {
     auto result = sessions_.Login(login);
     if (!result.ok()) {
       int status = result.error().status == 429 ? 429 : 400;
-      std::string message = status == 429 ? result.error().message
-                                          : "The email or password is not valid.";
+      std::string message =
+          status == 429 ? result.error().message : "The email or password is not valid.";
       return SignInPage(request, *form, *c.ok, message, status);
     }
     if (result->workspace.guid != c.ok->app.workspace_id) {
@@ -241,13 +251,12 @@ class AuthorizationPages {
     std::string decision = Get(*form, "decision").value_or("");
     if (decision == "deny") {
       return Redirect(c.ok->redirect_uri,
-                      {{"error", "access_denied"},
-                       {"error_description", "the user denied access"}},
+                      {{"error", "access_denied"}, {"error_description", "the user denied access"}},
                       c.ok->state);
     }
     if (decision != "allow") return ErrorPage(400, "The consent form is not valid.");
-    auto code = tokens_.IssueCode(c.ok->app, session->user_id, c.ok->redirect_uri,
-                                  c.ok->challenge, c.ok->scopes);
+    auto code = tokens_.IssueCode(c.ok->app, session->user_id, c.ok->redirect_uri, c.ok->challenge,
+                                  c.ok->scopes);
     if (!code.ok()) {
       return Redirect(c.ok->redirect_uri,
                       {{"error", "server_error"}, {"error_description", "cannot issue a code"}},
@@ -376,8 +385,8 @@ class AuthorizationPages {
     return NoStore(std::move(reply));
   }
 
-  http::Reply SignInPage(const http::Request& request, const Params& params,
-                         const Authorization& a, std::string_view message, int status) {
+  http::Reply SignInPage(const http::Request& request, const Params& params, const Authorization& a,
+                         std::string_view message, int status) {
     std::string csrf = request.Cookie(kCsrfCookie).value_or("");
     bool fresh = csrf.size() != 43;
     if (fresh) csrf = crypto::RandomToken();
@@ -428,15 +437,14 @@ class AuthorizationPages {
 
 }  // namespace
 
-void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens,
-                               oauth::Apps& apps, oauth::SigningKeys& keys,
-                               workspace::Sessions& sessions, const Clock& clock,
-                               const OAuthServerLimits& limits) {
+void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens, oauth::Apps& apps,
+                               oauth::SigningKeys& keys, workspace::Sessions& sessions,
+                               const Clock& clock, const OAuthServerLimits& limits) {
   const std::string issuer = tokens.issuer();
-  auto per_client = std::make_shared<oauth::RateLimiter>(
-      clock, limits.token_requests_per_client_per_minute, 60);
-  auto per_address = std::make_shared<oauth::RateLimiter>(
-      clock, limits.token_requests_per_address_per_minute, 60);
+  auto per_client =
+      std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_client_per_minute, 60);
+  auto per_address =
+      std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_address_per_minute, 60);
   static prometheus::Counter& limited = prometheus::BuildCounter()
                                             .Name("arenite_oauth_rate_limited_total")
                                             .Help("OAuth endpoint requests refused with 429")
@@ -509,7 +517,8 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     request.workspace_id = app->workspace_id;
 
     auto grant = Get(*form, "grant_type");
-    Result<oauth::TokenResponse> answer = oauth::OAuthError("invalid_request", "grant_type is required");
+    Result<oauth::TokenResponse> answer =
+        oauth::OAuthError("invalid_request", "grant_type is required");
     std::optional<std::string> resource = Get(*form, "resource");
     if (!resource) resource = Get(*form, "audience");
     if (!grant) {
@@ -536,20 +545,22 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     return NoStore(http::JsonReply(200, answer->ToJson()));
   });
 
-  router.Add("POST", "/oauth/introspect", [&tokens, authenticate, too_many](http::Request& request) {
-    auto form = ReadForm(request);
-    if (!form.ok()) return OAuthErrorReply(form.error());
-    auto [app, wait] = authenticate(request, *form);
-    if (wait > 0) return too_many(wait);
-    if (!app.ok()) return OAuthErrorReply(app.error());
-    if (app->is_public) {
-      return OAuthErrorReply(
-          oauth::OAuthError("invalid_client", "introspection needs a confidential client", 401));
-    }
-    auto token = Get(*form, "token");
-    if (!token) return OAuthErrorReply(oauth::OAuthError("invalid_request", "token is required"));
-    return NoStore(http::JsonReply(200, tokens.Introspect(*app, *token)));
-  });
+  router.Add("POST", "/oauth/introspect",
+             [&tokens, authenticate, too_many](http::Request& request) {
+               auto form = ReadForm(request);
+               if (!form.ok()) return OAuthErrorReply(form.error());
+               auto [app, wait] = authenticate(request, *form);
+               if (wait > 0) return too_many(wait);
+               if (!app.ok()) return OAuthErrorReply(app.error());
+               if (app->is_public) {
+                 return OAuthErrorReply(oauth::OAuthError(
+                     "invalid_client", "introspection needs a confidential client", 401));
+               }
+               auto token = Get(*form, "token");
+               if (!token)
+                 return OAuthErrorReply(oauth::OAuthError("invalid_request", "token is required"));
+               return NoStore(http::JsonReply(200, tokens.Introspect(*app, *token)));
+             });
 
   router.Add("POST", "/oauth/revoke", [&tokens, authenticate, too_many](http::Request& request) {
     auto form = ReadForm(request);

@@ -138,11 +138,11 @@ Status Apply(const AppInput& in, App& app, bool creating) {
 
 Status InsertSecret(store::Tx& tx, const std::string& app_guid, const std::string& secret,
                     int64_t now) {
-  return tx
-      .Exec("INSERT INTO oauth_app_secrets (guid, app_guid, secret_hash, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            {NewGuid(), app_guid, SecretHash(secret), now})
-      .ok()
+  return tx.Exec(
+               "INSERT INTO oauth_app_secrets (guid, app_guid, secret_hash, created_at) "
+               "VALUES (?, ?, ?, ?)",
+               {NewGuid(), app_guid, SecretHash(secret), now})
+                 .ok()
              ? OkStatus()
              : Internal("cannot store the client secret");
 }
@@ -155,25 +155,25 @@ bool App::AllowsGrant(std::string_view grant) const {
 
 Result<App> Apps::Load(store::Tx& tx, std::string_view where, const store::Params& params) {
   std::optional<App> found;
-  ARENITE_RETURN_IF_ERROR(tx.Query(
-      fmt::format("SELECT {} FROM oauth_apps WHERE {}", kAppColumns, where), params,
-      [&](const store::Row& row) {
-        found = ReadApp(row);
-        return false;
-      }));
+  ARENITE_RETURN_IF_ERROR(
+      tx.Query(fmt::format("SELECT {} FROM oauth_apps WHERE {}", kAppColumns, where), params,
+               [&](const store::Row& row) {
+                 found = ReadApp(row);
+                 return false;
+               }));
   if (!found) return NotFound("the requested OAuth app is not found");
   int64_t now = clock_.Now();
-  ARENITE_RETURN_IF_ERROR(tx.Query(
-      "SELECT created_at, expires_at FROM oauth_app_secrets WHERE app_guid = ? AND "
-      "(expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
-      {found->guid, now}, [&](const store::Row& row) {
-        if (row.IsNull(1)) {
-          found->secret_created_at = row.Int(0);
-        } else {
-          found->previous_secret_expires_at = row.Int(1);
-        }
-        return true;
-      }));
+  ARENITE_RETURN_IF_ERROR(
+      tx.Query("SELECT created_at, expires_at FROM oauth_app_secrets WHERE app_guid = ? AND "
+               "(expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
+               {found->guid, now}, [&](const store::Row& row) {
+                 if (row.IsNull(1)) {
+                   found->secret_created_at = row.Int(0);
+                 } else {
+                   found->previous_secret_expires_at = row.Int(1);
+                 }
+                 return true;
+               }));
   ARENITE_ASSIGN_OR_RETURN(
       auto max_days,
       tx.QueryInt("SELECT max_secret_age_days FROM oauth_settings WHERE workspace_guid = ?",
@@ -213,13 +213,13 @@ Result<CreatedApp> Apps::Create(const std::string& workspace_id, const AppInput&
         users_.CreateMachineUser(tx, workspace_id, "OAuth app " + app.name.substr(0, 180),
                                  RoleForScopes(app.scopes)));
     app.machine_user_id = machine.guid;
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO oauth_apps (guid, workspace_guid, client_id, name, description, "
-        "redirect_uris, grant_types, scopes, public_client, machine_user_guid, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {app.guid, workspace_id, app.client_id, app.name, app.description, uris.dump(),
-         JoinWords(app.grant_types), JoinScopes(app.scopes), int64_t{app.is_public ? 1 : 0},
-         app.machine_user_id, app.created_at, app.updated_at}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO oauth_apps (guid, workspace_guid, client_id, name, description, "
+                "redirect_uris, grant_types, scopes, public_client, machine_user_guid, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                {app.guid, workspace_id, app.client_id, app.name, app.description, uris.dump(),
+                 JoinWords(app.grant_types), JoinScopes(app.scopes), int64_t{app.is_public ? 1 : 0},
+                 app.machine_user_id, app.created_at, app.updated_at}));
     if (!app.is_public) {
       ARENITE_RETURN_IF_ERROR(InsertSecret(tx, app.guid, out.client_secret, app.created_at));
       app.secret_created_at = app.created_at;
@@ -237,13 +237,13 @@ Result<std::vector<App>> Apps::List(const std::string& workspace_id, int64_t off
   std::vector<std::string> guids;
   std::vector<App> out;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-    ARENITE_RETURN_IF_ERROR(tx.Query(
-        "SELECT guid FROM oauth_apps WHERE workspace_guid = ? ORDER BY created_at, guid "
-        "LIMIT ? OFFSET ?",
-        {workspace_id, limit, offset}, [&](const store::Row& row) {
-          guids.push_back(row.String(0));
-          return true;
-        }));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT guid FROM oauth_apps WHERE workspace_guid = ? ORDER BY created_at, guid "
+                 "LIMIT ? OFFSET ?",
+                 {workspace_id, limit, offset}, [&](const store::Row& row) {
+                   guids.push_back(row.String(0));
+                   return true;
+                 }));
     for (const auto& guid : guids) {
       ARENITE_ASSIGN_OR_RETURN(App app, Load(tx, "guid = ?", {guid}));
       out.push_back(std::move(app));
@@ -256,7 +256,8 @@ Result<std::vector<App>> Apps::List(const std::string& workspace_id, int64_t off
 Result<App> Apps::Get(const std::string& workspace_id, const std::string& guid) {
   std::optional<App> app;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-    ARENITE_ASSIGN_OR_RETURN(app, Load(tx, "guid = ? AND workspace_guid = ?", {guid, workspace_id}));
+    ARENITE_ASSIGN_OR_RETURN(app,
+                             Load(tx, "guid = ? AND workspace_guid = ?", {guid, workspace_id}));
     return OkStatus();
   }));
   return *app;
@@ -284,8 +285,8 @@ Result<App> Apps::Update(const std::string& workspace_id, const std::string& gui
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "UPDATE oauth_apps SET name = ?, description = ?, redirect_uris = ?, grant_types = ?, "
         "scopes = ?, updated_at = ? WHERE guid = ?",
-        {app.name, app.description, uris.dump(), JoinWords(app.grant_types),
-         JoinScopes(app.scopes), app.updated_at, app.guid}));
+        {app.name, app.description, uris.dump(), JoinWords(app.grant_types), JoinScopes(app.scopes),
+         app.updated_at, app.guid}));
     // The machine user follows the app's scopes.
     // TODO: this writes the workspace component's users table directly; a Users call that
     // changes a MACHINE user's role would keep the ownership clean.
@@ -317,9 +318,9 @@ Result<App> Apps::Delete(const std::string& workspace_id, const std::string& gui
     ARENITE_RETURN_IF_ERROR(
         tx.Exec("DELETE FROM oauth_app_secrets WHERE app_guid = ?", {app.guid}));
     ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM oauth_apps WHERE guid = ?", {app.guid}));
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "UPDATE users SET active = 0, updated_at = ? WHERE guid = ? AND kind = 'MACHINE'",
-        {now, app.machine_user_id}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE users SET active = 0, updated_at = ? WHERE guid = ? AND kind = 'MACHINE'",
+                {now, app.machine_user_id}));
     ARENITE_RETURN_IF_ERROR(Audit(tx, workspace_id, audit, "oauthapp.deleted", app));
     deleted = std::move(app);
     return OkStatus();
@@ -340,9 +341,9 @@ Result<RotatedSecret> Apps::RotateSecret(const std::string& workspace_id, const 
     if (app.is_public) return Conflict("a public app has no client secret to rotate");
     int64_t now = clock_.Now();
     // Secrets already in their grace period stop now: at most two are ever valid.
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "UPDATE oauth_app_secrets SET expires_at = ? WHERE app_guid = ? AND expires_at > ?",
-        {now, app.guid, now}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE oauth_app_secrets SET expires_at = ? WHERE app_guid = ? AND expires_at > ?",
+                {now, app.guid, now}));
     int64_t expires = now + grace_seconds;
     ARENITE_ASSIGN_OR_RETURN(
         int64_t previous,
@@ -397,11 +398,11 @@ Status Apps::SetMaxSecretAgeDays(const std::string& workspace_id, std::optional<
                                  const AuditContext& audit) {
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     if (days) {
-      ARENITE_RETURN_IF_ERROR(tx.Exec(
-          "INSERT INTO oauth_settings (workspace_guid, max_secret_age_days) VALUES (?, ?) "
-          "ON CONFLICT (workspace_guid) DO UPDATE SET max_secret_age_days = excluded."
-          "max_secret_age_days",
-          {workspace_id, *days}));
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO oauth_settings (workspace_guid, max_secret_age_days) VALUES (?, ?) "
+                  "ON CONFLICT (workspace_guid) DO UPDATE SET max_secret_age_days = excluded."
+                  "max_secret_age_days",
+                  {workspace_id, *days}));
     } else {
       ARENITE_RETURN_IF_ERROR(
           tx.Exec("DELETE FROM oauth_settings WHERE workspace_guid = ?", {workspace_id}));

@@ -115,8 +115,8 @@ Result<std::string> EcKey::Sign(std::string_view data) const {
   auto in = reinterpret_cast<const unsigned char*>(data.data());
   if (EVP_DigestSign(md.ctx, nullptr, &len, in, data.size()) != 1) return Internal("cannot sign");
   std::string der(len, '\0');
-  if (EVP_DigestSign(md.ctx, reinterpret_cast<unsigned char*>(der.data()), &len, in,
-                     data.size()) != 1) {
+  if (EVP_DigestSign(md.ctx, reinterpret_cast<unsigned char*>(der.data()), &len, in, data.size()) !=
+      1) {
     return Internal("cannot sign");
   }
   der.resize(len);
@@ -130,9 +130,8 @@ bool EcKey::Verify(std::string_view data, std::string_view jose_signature) const
   if (!md.ctx || EVP_DigestVerifyInit(md.ctx, nullptr, EVP_sha256(), nullptr, pkey_) != 1) {
     return false;
   }
-  return EVP_DigestVerify(md.ctx, reinterpret_cast<const unsigned char*>(der->data()),
-                          der->size(), reinterpret_cast<const unsigned char*>(data.data()),
-                          data.size()) == 1;
+  return EVP_DigestVerify(md.ctx, reinterpret_cast<const unsigned char*>(der->data()), der->size(),
+                          reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
 }
 
 Result<std::string> DerToJoseSignature(std::string_view der) {
@@ -174,8 +173,8 @@ Result<std::string> JoseToDerSignature(std::string_view jose) {
 Result<std::string> SignJws(const EcKey& key, std::string_view kid, std::string_view typ,
                             const json::Json& claims) {
   json::Json header = {{"alg", "ES256"}, {"typ", typ}, {"kid", kid}};
-  std::string input = crypto::Base64UrlEncode(header.dump()) + "." +
-                      crypto::Base64UrlEncode(claims.dump());
+  std::string input =
+      crypto::Base64UrlEncode(header.dump()) + "." + crypto::Base64UrlEncode(claims.dump());
   ARENITE_ASSIGN_OR_RETURN(std::string signature, key.Sign(input));
   return input + "." + crypto::Base64UrlEncode(signature);
 }
@@ -196,8 +195,8 @@ Result<ParsedJws> ParseJws(std::string_view token) {
   auto h = json::ParseObject(*header);
   auto c = json::ParseObject(*payload);
   if (!h.ok() || !c.ok()) return bad();
-  return ParsedJws{std::move(h).value(), std::move(c).value(),
-                   std::string(token.substr(0, second)), std::move(*signature)};
+  return ParsedJws{std::move(h).value(), std::move(c).value(), std::string(token.substr(0, second)),
+                   std::move(*signature)};
 }
 
 }  // namespace arenite::oauth

@@ -19,12 +19,12 @@ Status SigningKeys::EnsureCurrent() {
   ARENITE_ASSIGN_OR_RETURN(SigningKey fresh, NewKey(clock_.Now()));
   bool created = false;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    ARENITE_ASSIGN_OR_RETURN(bool any,
-                             tx.Exists("SELECT 1 FROM oauth_signing_keys WHERE retired_at IS NULL"));
+    ARENITE_ASSIGN_OR_RETURN(
+        bool any, tx.Exists("SELECT 1 FROM oauth_signing_keys WHERE retired_at IS NULL"));
     if (any) return OkStatus();
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO oauth_signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)",
-        {fresh.kid, fresh.key->PrivatePem(), fresh.created_at}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO oauth_signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)",
+                {fresh.kid, fresh.key->PrivatePem(), fresh.created_at}));
     created = true;
     return OkStatus();
   }));
@@ -39,9 +39,9 @@ Result<std::string> SigningKeys::Rotate(store::Store& store, const Clock& clock)
   ARENITE_RETURN_IF_ERROR(store.Write([&](store::Tx& tx) -> Status {
     ARENITE_RETURN_IF_ERROR(
         tx.Exec("UPDATE oauth_signing_keys SET retired_at = ? WHERE retired_at IS NULL", {now}));
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO oauth_signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)",
-        {fresh.kid, fresh.key->PrivatePem(), now}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO oauth_signing_keys (kid, private_pem, created_at) VALUES (?, ?, ?)",
+                {fresh.kid, fresh.key->PrivatePem(), now}));
     return OkStatus();
   }));
   return fresh.kid;
@@ -55,8 +55,8 @@ Status SigningKeys::Reload() {
         "SELECT kid, private_pem, created_at, retired_at FROM oauth_signing_keys ORDER BY "
         "created_at DESC, kid",
         {}, [&](const store::Row& row) {
-          rows.push_back({SigningKey{row.String(0), nullptr, row.Int(2), row.OptInt(3)},
-                          row.String(1)});
+          rows.push_back(
+              {SigningKey{row.String(0), nullptr, row.Int(2), row.OptInt(3)}, row.String(1)});
           return true;
         });
   }));

@@ -115,7 +115,8 @@ std::string JoinScopes(const ScopeSet& scopes) {
 
 workspace::Role RoleForScopes(const ScopeSet& scopes) {
   // Every settings endpoint is for administrators; the scopes still bound what the app may do.
-  if (scopes.count("settings:read") || scopes.count("settings:write")) return workspace::Role::kAdmin;
+  if (scopes.count("settings:read") || scopes.count("settings:write"))
+    return workspace::Role::kAdmin;
   for (const auto& s : scopes) {
     if (s.size() > 6 && s.compare(s.size() - 6, 6, ":write") == 0) return workspace::Role::kEditor;
   }
@@ -129,9 +130,9 @@ bool IsKnownGrantType(std::string_view grant) {
 
 Status ValidateRedirectUri(std::string_view uri) {
   auto bad = [&](std::string_view why) {
-    return BadRequest("The redirect URI \"" + std::string(uri.substr(0, 200)) + "\" " +
-                          std::string(why) + ".",
-                      kErrInvalidValue);
+    return BadRequest(
+        "The redirect URI \"" + std::string(uri.substr(0, 200)) + "\" " + std::string(why) + ".",
+        kErrInvalidValue);
   };
   if (uri.empty() || uri.size() > 2000) return bad("must be 1 to 2000 characters");
   for (unsigned char c : uri) {
@@ -147,9 +148,8 @@ Status ValidateRedirectUri(std::string_view uri) {
   if (split->authority.find('@') != std::string_view::npos) return bad("must not hold userinfo");
   if (!SplitAuthority(split->authority, &host, &port)) return bad("has no valid host");
   for (size_t i = 0; i < split->rest.size(); ++i) {
-    if (split->rest[i] == '%' &&
-        (i + 2 >= split->rest.size() || HexValue(split->rest[i + 1]) < 0 ||
-         HexValue(split->rest[i + 2]) < 0)) {
+    if (split->rest[i] == '%' && (i + 2 >= split->rest.size() || HexValue(split->rest[i + 1]) < 0 ||
+                                  HexValue(split->rest[i + 2]) < 0)) {
       return bad("holds a broken percent-escape");
     }
   }

@@ -293,9 +293,9 @@ Result<TokenResponse> TokenService::ClientCredentialsGrant(
   }
   ARENITE_ASSIGN_OR_RETURN(ScopeSet scopes, Granted(app.scopes, scope));
   TokenResponse out;
-  ARENITE_ASSIGN_OR_RETURN(
-      out.access_token, Issue(app, app.machine_user_id, resource.value_or(ApiAudience()), scopes,
-                              options_.access_token_ttl, std::nullopt, &out.expires_in));
+  ARENITE_ASSIGN_OR_RETURN(out.access_token,
+                           Issue(app, app.machine_user_id, resource.value_or(ApiAudience()), scopes,
+                                 options_.access_token_ttl, std::nullopt, &out.expires_in));
   out.scope = JoinScopes(scopes);
   IssuedFamily().Add({{"grant", "client_credentials"}}).Increment();
   return out;
@@ -303,8 +303,7 @@ Result<TokenResponse> TokenService::ClientCredentialsGrant(
 
 Result<std::string> TokenService::IssueCode(const App& app, const std::string& user_id,
                                             const std::string& redirect_uri,
-                                            const std::string& challenge,
-                                            const ScopeSet& scopes) {
+                                            const std::string& challenge, const ScopeSet& scopes) {
   std::string code = crypto::RandomToken();
   int64_t now = clock_.Now();
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
@@ -315,8 +314,7 @@ Result<std::string> TokenService::IssueCode(const App& app, const std::string& u
         {Hash(code), NewGuid(), app.guid, app.workspace_id, user_id, redirect_uri, challenge,
          JoinScopes(scopes), now, now + options_.code_ttl}));
     // Codes past their life are removed as new ones are made.
-    ARENITE_RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM oauth_codes WHERE expires_at < ?", {now - 86400}));
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM oauth_codes WHERE expires_at < ?", {now - 86400}));
     return OkStatus();
   }));
   return code;
@@ -368,8 +366,8 @@ Result<TokenResponse> TokenService::AuthorizationCodeGrant(
         "SELECT grant_id, app_guid, user_guid, redirect_uri, code_challenge, scopes, expires_at, "
         "used_at FROM oauth_codes WHERE code_hash = ?",
         {hash}, [&](const store::Row& r) {
-          row = CodeRow{r.String(0), r.String(1), r.String(2),         r.String(3),
-                        r.String(4), r.String(5), r.Int(6),            !r.IsNull(7)};
+          row = CodeRow{r.String(0), r.String(1), r.String(2), r.String(3),
+                        r.String(4), r.String(5), r.Int(6),    !r.IsNull(7)};
           return false;
         });
   }));
@@ -391,8 +389,9 @@ Result<TokenResponse> TokenService::AuthorizationCodeGrant(
   int64_t changed = 0;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(
-        changed, tx.Exec("UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
-                         {now, hash}));
+        changed,
+        tx.Exec("UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+                {now, hash}));
     return OkStatus();
   }));
   if (changed == 0) {
@@ -407,9 +406,9 @@ Result<TokenResponse> TokenService::AuthorizationCodeGrant(
     if (app.scopes.count(s)) scopes.insert(s);
   }
   TokenResponse out;
-  ARENITE_ASSIGN_OR_RETURN(
-      out.access_token, Issue(app, row->user_id, resource.value_or(ApiAudience()), scopes,
-                              options_.access_token_ttl, row->grant_id, &out.expires_in));
+  ARENITE_ASSIGN_OR_RETURN(out.access_token,
+                           Issue(app, row->user_id, resource.value_or(ApiAudience()), scopes,
+                                 options_.access_token_ttl, row->grant_id, &out.expires_in));
   out.scope = JoinScopes(scopes);
   if (app.AllowsGrant(kGrantRefreshToken)) {
     std::string refresh = crypto::RandomToken();
@@ -445,7 +444,7 @@ Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
         "SELECT grant_id, app_guid, user_guid, scopes, expires_at, consumed_at, revoked_at FROM "
         "oauth_refresh_tokens WHERE token_hash = ?",
         {hash}, [&](const store::Row& r) {
-          row = RefreshRow{r.String(0), r.String(1), r.String(2), r.String(3),
+          row = RefreshRow{r.String(0), r.String(1),  r.String(2), r.String(3),
                            r.Int(4),    !r.IsNull(5), !r.IsNull(6)};
           return false;
         });
@@ -477,11 +476,11 @@ Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
                          "AND consumed_at IS NULL AND revoked_at IS NULL",
                          {now, hash}));
     if (changed == 0) return OkStatus();
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, app_guid, workspace_guid, "
-        "user_guid, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        {Hash(next), row->grant_id, app.guid, app.workspace_id, row->user_id, row->scopes, now,
-         now + options_.refresh_token_ttl}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO oauth_refresh_tokens (token_hash, grant_id, app_guid, workspace_guid, "
+                "user_guid, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                {Hash(next), row->grant_id, app.guid, app.workspace_id, row->user_id, row->scopes,
+                 now, now + options_.refresh_token_ttl}));
     return OkStatus();
   }));
   if (changed == 0) {
@@ -489,9 +488,9 @@ Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
     return invalid("the refresh token has already been used");
   }
   TokenResponse out;
-  ARENITE_ASSIGN_OR_RETURN(out.access_token,
-                           Issue(app, row->user_id, ApiAudience(), scopes,
-                                 options_.access_token_ttl, row->grant_id, &out.expires_in));
+  ARENITE_ASSIGN_OR_RETURN(
+      out.access_token, Issue(app, row->user_id, ApiAudience(), scopes, options_.access_token_ttl,
+                              row->grant_id, &out.expires_in));
   out.scope = JoinScopes(scopes);
   out.refresh_token = next;
   IssuedFamily().Add({{"grant", "refresh_token"}}).Increment();
@@ -587,15 +586,10 @@ json::Json TokenService::Introspect(const App& caller, std::string_view token) {
         IsRevoked(c["jti"].get<std::string>())) {
       return inactive;
     }
-    json::Json out = {{"active", true},
-                      {"token_type", "Bearer"},
-                      {"scope", c["scope"]},
-                      {"client_id", client_id},
-                      {"sub", c["sub"]},
-                      {"iss", c["iss"]},
-                      {"exp", c["exp"]},
-                      {"jti", c["jti"]},
-                      {"workspace_id", c["workspace_id"]}};
+    json::Json out = {
+        {"active", true},         {"token_type", "Bearer"}, {"scope", c["scope"]},
+        {"client_id", client_id}, {"sub", c["sub"]},        {"iss", c["iss"]},
+        {"exp", c["exp"]},        {"jti", c["jti"]},        {"workspace_id", c["workspace_id"]}};
     for (const char* name : {"aud", "iat", "nbf"}) {
       if (c.contains(name)) out[name] = c[name];
     }
@@ -610,10 +604,14 @@ json::Json TokenService::Introspect(const App& caller, std::string_view token) {
         "r.token_hash = ? AND r.consumed_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?",
         {Hash(token), now}, [&](const store::Row& r) {
           if (r.String(0) != caller.workspace_id) return false;
-          out = json::Json{{"active", true},         {"token_type", "refresh_token"},
-                           {"scope", r.String(2)},   {"client_id", r.String(5)},
-                           {"sub", r.String(1)},     {"iss", options_.issuer},
-                           {"iat", r.Int(3)},        {"exp", r.Int(4)},
+          out = json::Json{{"active", true},
+                           {"token_type", "refresh_token"},
+                           {"scope", r.String(2)},
+                           {"client_id", r.String(5)},
+                           {"sub", r.String(1)},
+                           {"iss", options_.issuer},
+                           {"iat", r.Int(3)},
+                           {"exp", r.Int(4)},
                            {"workspace_id", r.String(0)}};
           return false;
         });

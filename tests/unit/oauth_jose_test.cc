@@ -75,8 +75,8 @@ TEST(OAuthJose, DerAndJoseSignaturesConvertBothWays) {
 }
 
 TEST(OAuthJose, MalformedTokensAreRefused) {
-  for (const char* token : {"", "a", "a.b", "a.b.c.d", "!!.e30.e30", "e30.e30.!!", "W10.e30.",
-                            "e30.bm90IGpzb24.AA"}) {
+  for (const char* token :
+       {"", "a", "a.b", "a.b.c.d", "!!.e30.e30", "e30.e30.!!", "W10.e30.", "e30.bm90IGpzb24.AA"}) {
     EXPECT_FALSE(ParseJws(token).ok()) << token;
   }
   EXPECT_TRUE(ParseJws("e30.e30.").ok());
@@ -85,8 +85,8 @@ TEST(OAuthJose, MalformedTokensAreRefused) {
 
 TEST(OAuthJose, PublicJwkOfWrongShapeIsRefused) {
   EXPECT_FALSE(EcKey::FromPublicJwk({{"kty", "RSA"}}).ok());
-  EXPECT_FALSE(EcKey::FromPublicJwk({{"kty", "EC"}, {"crv", "P-256"}, {"x", "AA"}, {"y", "AA"}})
-                   .ok());
+  EXPECT_FALSE(
+      EcKey::FromPublicJwk({{"kty", "EC"}, {"crv", "P-256"}, {"x", "AA"}, {"y", "AA"}}).ok());
   std::string zeros = crypto::Base64UrlEncode(std::string(32, '\0'));
   EXPECT_FALSE(
       EcKey::FromPublicJwk({{"kty", "EC"}, {"crv", "P-256"}, {"x", zeros}, {"y", zeros}}).ok());

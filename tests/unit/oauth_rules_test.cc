@@ -7,9 +7,9 @@ namespace arenite::oauth {
 namespace {
 
 TEST(OAuthRedirectUri, RegistrationAcceptsHttpsAndLoopbackHttpOnly) {
-  for (const char* ok : {"https://app.test/cb", "https://app.test:8443/cb?x=1",
-                         "http://127.0.0.1/cb", "http://[::1]:9000/cb", "http://localhost/cb",
-                         "https://app.test/a%20b"}) {
+  for (const char* ok :
+       {"https://app.test/cb", "https://app.test:8443/cb?x=1", "http://127.0.0.1/cb",
+        "http://[::1]:9000/cb", "http://localhost/cb", "https://app.test/a%20b"}) {
     EXPECT_TRUE(ValidateRedirectUri(ok).ok()) << ok;
   }
   for (const char* bad :
