@@ -68,7 +68,14 @@ test('introspection and revocation shrug off junk tokens', async () => {
 });
 
 test('the authorization endpoint answers junk with an error page', async () => {
-  for (const q of ['', 'client_id=', 'client_id=%00', `client_id=${app.clientId}`,
+  // With one registered redirect URI, a request without redirect_uri uses it (RFC 6749 3.1.2.3),
+  // so the missing response_type goes back there.
+  const lone = await new Browser(server).get(`/oauth/authorize?client_id=${app.clientId}`);
+  assert.equal(lone.status, 303);
+  const back = new URL(lone.headers.location);
+  assert.equal(back.origin + back.pathname, 'https://c.example.test/cb');
+  assert.equal(back.searchParams.get('error'), 'invalid_request');
+  for (const q of ['', 'client_id=', 'client_id=%00',
     `client_id=${app.clientId}&client_id=${app.clientId}`,
     `client_id=${app.clientId}&redirect_uri=${'x'.repeat(5000)}`,
     `client_id=${encodeURIComponent('"><script>')}`]) {
