@@ -265,6 +265,13 @@ Result<std::string> TokenService::Issue(const App& app, const std::string& subje
         "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         {jti, store::Nullable(grant_id), app.guid, app.client_id, app.workspace_id, now,
          now + lifetime}));
+    // Now and then, forget tokens that expired over a day ago: nothing can use them any more.
+    if (issued_.fetch_add(1) % 1000 == 999) {
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM oauth_access_tokens WHERE expires_at < ?", {now - 86400}));
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM oauth_refresh_tokens WHERE expires_at < ?", {now - 86400}));
+    }
     return OkStatus();
   }));
   if (expires_in) *expires_in = lifetime;

@@ -7,6 +7,7 @@
 // user per half minute. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
@@ -133,6 +134,12 @@ class TokenService {
   SigningKeys& keys_;
   const TokenOptions options_;
 
+  std::atomic<uint64_t> issued_{0};
+
+  // TODO: the revoked set and the live apps are per process, loaded at start and updated by
+  // this node's own changes; with several nodes on one database, a revocation or deletion on
+  // one node reaches the others only at their restart. They need a shared change feed (e.g.
+  // polling a revocations table) before arenite runs on more than one node.
   std::shared_mutex mu_;
   std::unordered_map<std::string, int64_t> revoked_;  // jti -> its expiry
   std::unordered_map<std::string, LiveApp> live_;     // by client_id
