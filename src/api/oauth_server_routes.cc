@@ -255,8 +255,11 @@ class AuthorizationPages {
                       c.ok->state);
     }
     if (decision != "allow") return ErrorPage(400, "The consent form is not valid.");
-    auto code = tokens_.IssueCode(c.ok->app, session->user_id, c.ok->redirect_uri, c.ok->challenge,
-                                  c.ok->scopes);
+    // The code is bound to the redirect_uri as sent; none when the request had none (then the
+    // token request must not send one either, RFC 6749 4.1.3).
+    bool sent_uri = Get(*form, "redirect_uri").has_value();
+    auto code = tokens_.IssueCode(c.ok->app, session->user_id, sent_uri ? c.ok->redirect_uri : "",
+                                  c.ok->challenge, c.ok->scopes);
     if (!code.ok()) {
       return Redirect(c.ok->redirect_uri,
                       {{"error", "server_error"}, {"error_description", "cannot issue a code"}},

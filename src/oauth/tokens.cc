@@ -386,7 +386,10 @@ Result<TokenResponse> TokenService::AuthorizationCodeGrant(
     return invalid("the authorization code has already been used");
   }
   if (clock_.Now() >= row->expires_at) return invalid("the authorization code has expired");
-  if (!redirect_uri || *redirect_uri != row->redirect_uri) {
+  bool uri_ok = row->redirect_uri.empty() ? !redirect_uri || (app.redirect_uris.size() == 1 &&
+                                                              *redirect_uri == app.redirect_uris[0])
+                                          : redirect_uri && *redirect_uri == row->redirect_uri;
+  if (!uri_ok) {
     return invalid("redirect_uri differs from the one of the authorization request");
   }
   if (!verifier || !VerifyPkceS256(*verifier, row->challenge)) {

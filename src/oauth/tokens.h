@@ -80,6 +80,7 @@ class TokenService {
                                                const std::optional<std::string>& scope,
                                                const std::optional<std::string>& resource);
   // A single-use code for a consenting user; the caller has checked the authorization request.
+  // `redirect_uri` is the one the request sent, or empty when it sent none.
   Result<std::string> IssueCode(const App& app, const std::string& user_id,
                                 const std::string& redirect_uri, const std::string& challenge,
                                 const ScopeSet& scopes);

@@ -110,3 +110,18 @@ test('a session cookie of the sign-in does not bypass CSRF on the API', async ()
     headers: { cookie: browser.cookieHeader() } });
   assertErrorBody(assert, res, 403, 9004);
 });
+
+test('a request without redirect_uri uses the one registered URI end to end', async () => {
+  const { authorize } = await import('../lib/oauth.mjs');
+  const { verifier, challenge } = pkcePair();
+  const { redirect, res } = await authorize(server, new Browser(server), {
+    response_type: 'code', client_id: app.clientId, code_challenge: challenge,
+    code_challenge_method: 'S256', state: 'lone' });
+  assert.ok(redirect, res?.text);
+  assert.equal(redirect.origin + redirect.pathname, 'https://c.example.test/cb');
+  const code = redirect.searchParams.get('code');
+  const ok = await postForm(server, '/oauth/token', { grant_type: 'authorization_code', code,
+    code_verifier: verifier }, auth);
+  assert.equal(ok.status, 200, ok.text);
+  assert.ok(ok.json.refresh_token);
+});
