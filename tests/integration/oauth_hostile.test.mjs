@@ -125,3 +125,19 @@ test('a request without redirect_uri uses the one registered URI end to end', as
   assert.equal(ok.status, 200, ok.text);
   assert.ok(ok.json.refresh_token);
 });
+
+test('a wrong password shows the sign-in form again and opens no session', async () => {
+  const { parseForm } = await import('../lib/oauth.mjs');
+  const browser = new Browser(server);
+  const page = await browser.get('/oauth/authorize?' + new URLSearchParams({
+    response_type: 'code', client_id: app.clientId, redirect_uri: 'https://c.example.test/cb',
+    code_challenge: pkcePair().challenge, code_challenge_method: 'S256' }));
+  const form = parseForm(page.text);
+  assert.ok('workspaceId' in form.fields && 'csrf' in form.fields);
+  const res = await browser.post(form.action, { ...form.fields, email: server.email,
+    password: 'not the password' });
+  assert.equal(res.status, 400);
+  assert.match(res.text, /role="alert"/);
+  assert.equal(parseForm(res.text).action, '/oauth/authorize/signin');
+  assert.ok(!browser.cookies.has('arenite_session'));
+});
