@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   arenite::cli::AddInitCommand(app, exit_code);
   arenite::cli::AddServeCommand(app, exit_code);
   arenite::cli::AddDemoDataCommand(app, exit_code);
+  arenite::cli::AddKeysCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

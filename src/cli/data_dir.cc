@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "plm/schema.h"
+#include "oauth/schema.h"
 #include "workspace/schema.h"
 
 namespace arenite::cli {
@@ -17,6 +18,7 @@ std::vector<store::Migration> AllMigrations() {
   };
   add(workspace::Migrations());
   add(plm::Migrations());
+  add(oauth::Migrations());
   return all;
 }
 

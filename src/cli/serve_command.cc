@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/oauth_routes.h"
 #include "api/routes.h"
 #include "cli/commands.h"
 #include "core/crypto.h"
@@ -20,6 +21,9 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "plm/plm.h"
+#include "oauth/apps.h"
+#include "oauth/keys.h"
+#include "oauth/tokens.h"
 #include "workspace/quota.h"
 #include "workspace/sessions.h"
 #include "workspace/throttle.h"
@@ -48,6 +52,9 @@ struct ServeOptions {
   int io_threads = 0;
   int worker_threads = 16;
   bool unsafe_test_clock = false;
+  int64_t access_token_ttl = 3600;
+  int64_t token_rate_per_client = 120;
+  int64_t token_rate_per_address = 600;
 };
 
 // Splits HOST:PORT ([v6]:PORT for IPv6).
@@ -151,6 +158,13 @@ int Serve(const ServeOptions& o) {
     return fail("--log-format must be text or json", 2);
   }
   if (o.request_limit < 1) return fail("--request-limit must be at least 1", 2);
+  if (o.access_token_ttl < 60 ||
+      o.access_token_ttl > oauth::SigningKeys::kMaxTokenLifetimeSeconds) {
+    return fail("--access-token-ttl must be 60 to 86400 seconds", 2);
+  }
+  if (o.token_rate_per_client < 1 || o.token_rate_per_address < 1) {
+    return fail("--token-rate-per-client and --token-rate-per-address must be at least 1", 2);
+  }
 
   auto opened = OpenDataDir(o.data_dir, o.demo);
   if (!opened.ok()) return fail(opened.error().message, 1);
@@ -229,6 +243,23 @@ int Serve(const ServeOptions& o) {
                     std::to_string(*port);
   std::string public_url = o.public_url.empty() ? url : o.public_url;
   while (public_url.size() > 8 && public_url.back() == '/') public_url.pop_back();
+
+  // OAuth 2.0: the issuer is the public URL, so these routes are added once it is known and
+  // before the listening line tells clients to connect.
+  oauth::Apps oauth_apps(*store, users, clock);
+  oauth::SigningKeys signing_keys(*store, clock);
+  oauth::TokenService tokens(*store, clock, oauth_apps, signing_keys,
+                             {.issuer = public_url, .access_token_ttl = o.access_token_ttl});
+  for (Status s : {signing_keys.EnsureCurrent(), tokens.Load(), oauth_apps.CheckSecretAges()}) {
+    if (!s.ok()) return fail("oauth: " + s.error().message, 1);
+  }
+  oauth_apps.SetListener(
+      [&tokens](const oauth::App& app, bool live) { tokens.OnAppChanged(app, live); });
+  auth.SetBearerValidator(
+      [&tokens](std::string_view token) { return tokens.ValidateBearer(token); });
+  api::RegisterOAuthAppRoutes(router, auth, oauth_apps);
+  api::RegisterOAuthServerRoutes(router, tokens, oauth_apps, signing_keys, sessions, clock,
+                                 {o.token_rate_per_client, o.token_rate_per_address});
   logger->info("serving {} as {}", url, public_url);
   std::cout << json::Json{{"event", "listening"}, {"url", url}}.dump() << std::endl;
 
@@ -287,6 +318,15 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag("--unsafe-test-clock", o->unsafe_test_clock,
                 "Let POST /_test/clock move time (integration tests only)");
+  cmd->add_option("--access-token-ttl", o->access_token_ttl,
+                  "Seconds an OAuth access token lives (60 to 86400)")
+      ->capture_default_str();
+  cmd->add_option("--token-rate-per-client", o->token_rate_per_client,
+                  "OAuth endpoint requests per client per minute")
+      ->capture_default_str();
+  cmd->add_option("--token-rate-per-address", o->token_rate_per_address,
+                  "OAuth endpoint requests per client address per minute")
+      ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = Serve(*o); });
 }
 

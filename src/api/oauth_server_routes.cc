@@ -1,0 +1,590 @@
+#include <fmt/format.h>
+#include <strings.h>
+
+#include <memory>
+
+#include "api/oauth_routes.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "oauth/rate_limit.h"
+
+namespace arenite::api {
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+constexpr char kCsrfCookie[] = "arenite_oauth_csrf";
+constexpr char kPageCsp[] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'";
+
+// ---- Token-endpoint style answers (RFC 6749 5.1 and 5.2) ----
+
+http::Reply NoStore(http::Reply reply) {
+  reply.headers.Set("Cache-Control", "no-store");
+  reply.headers.Set("Pragma", "no-cache");
+  return reply;
+}
+
+http::Reply OAuthErrorReply(const Error& e) {
+  std::string error = e.oauth_error.empty() ? (e.status >= 500 ? "server_error" : "invalid_request")
+                                            : e.oauth_error;
+  int status = e.status >= 500 ? 500 : e.status;
+  http::Reply reply = http::JsonReply(status, {{"error", error}, {"error_description", e.message}});
+  if (status == 401) reply.headers.Set("WWW-Authenticate", "Basic realm=\"arenite\"");
+  return NoStore(std::move(reply));
+}
+
+bool IsFormBody(const http::Request& request) {
+  auto type = request.Header("Content-Type");
+  std::string_view media = type ? *type : std::string_view();
+  media = media.substr(0, media.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return media.size() == 33 &&
+         strncasecmp(media.data(), "application/x-www-form-urlencoded", 33) == 0;
+}
+
+// The form parameters; invalid_request for a wrong media type or a repeated parameter.
+Result<Params> ReadForm(const http::Request& request) {
+  if (!IsFormBody(request)) {
+    return oauth::OAuthError("invalid_request",
+                             "the body must be application/x-www-form-urlencoded");
+  }
+  auto form = http::ParseForm(request.body);
+  if (!form.ok()) return oauth::OAuthError("invalid_request", "the form body is malformed");
+  for (size_t i = 0; i < form->size(); ++i) {
+    for (size_t j = i + 1; j < form->size(); ++j) {
+      if ((*form)[i].first == (*form)[j].first) {
+        return oauth::OAuthError(
+            "invalid_request",
+            "the parameter '" + (*form)[i].first.substr(0, 40) + "' is repeated");
+      }
+    }
+  }
+  return std::move(form).value();
+}
+
+std::optional<std::string> Get(const Params& params, std::string_view name) {
+  for (const auto& [n, v] : params) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+int Count(const Params& params, std::string_view name) {
+  int n = 0;
+  for (const auto& p : params) n += p.first == name;
+  return n;
+}
+
+oauth::ClientCredentials CredentialsOf(const http::Request& request, const Params& form) {
+  oauth::ClientCredentials c;
+  if (auto a = request.Header("Authorization")) c.authorization = std::string(*a);
+  c.client_id = Get(form, "client_id");
+  c.client_secret = Get(form, "client_secret");
+  c.address = request.remote_address;
+  return c;
+}
+
+// ---- HTML pages ----
+
+std::string Html(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+http::Reply Page(int status, std::string_view title, const std::string& body) {
+  std::string html = fmt::format(
+      "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>{} - arenite</title>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n{}</main>\n</body>\n"
+      "</html>\n",
+      Html(title), Html(title), body);
+  http::Reply reply = http::TextReply(status, "text/html; charset=utf-8", std::move(html));
+  reply.headers.Set("Content-Security-Policy", kPageCsp);
+  reply.headers.Set("X-Frame-Options", "DENY");
+  reply.headers.Set("Referrer-Policy", "no-referrer");
+  return NoStore(std::move(reply));
+}
+
+http::Reply ErrorPage(int status, std::string_view message) {
+  return Page(status, "Authorization failed",
+              fmt::format("<p role=\"alert\">{}</p>\n<p>The application's sign-in link is not "
+                          "valid. Contact the application's developer.</p>\n",
+                          Html(message)));
+}
+
+// The authorization request's parameters, carried through the forms as hidden fields.
+constexpr const char* kAuthorizeParams[] = {
+    "response_type", "client_id",      "redirect_uri",         "scope",
+    "state",         "code_challenge", "code_challenge_method"};
+
+std::string HiddenFields(const Params& params) {
+  std::string out;
+  for (const char* name : kAuthorizeParams) {
+    if (auto v = Get(params, name)) {
+      out += fmt::format("<input type=\"hidden\" name=\"{}\" value=\"{}\">\n", name, Html(*v));
+    }
+  }
+  return out;
+}
+
+std::string QueryOf(const Params& params) {
+  std::string out;
+  for (const char* name : kAuthorizeParams) {
+    if (auto v = Get(params, name)) {
+      out += (out.empty() ? "" : "&") + std::string(name) + "=" + http::UrlEncode(*v);
+    }
+  }
+  return out;
+}
+
+std::string Cookie(std::string_view name, std::string_view value, std::string_view path) {
+  return fmt::format("{}={}; Path={}; Secure; HttpOnly; SameSite=Lax", name, value, path);
+}
+
+// A checked authorization request (RFC 6749 4.1.1 with RFC 7636).
+struct Authorization {
+  oauth::App app;
+  std::string redirect_uri;
+  std::optional<std::string> state;
+  oauth::ScopeSet scopes;
+  std::string challenge;
+};
+
+// The outcome of checking: a valid request, an error page (client or redirect URI wrong), or
+// an error to send back to the client's redirect URI.
+struct Checked {
+  std::optional<Authorization> ok;
+  std::string page_error;
+  std::string error, description;
+  std::string redirect_uri;
+  std::optional<std::string> state;
+};
+
+class AuthorizationPages {
+ public:
+  AuthorizationPages(oauth::TokenService& tokens, oauth::Apps& apps, workspace::Sessions& sessions)
+      : tokens_(tokens), apps_(apps), sessions_(sessions) {}
+
+  http::Reply Show(http::Request& request) {
+    Params params = request.query;
+    Checked c = Check(params);
+    if (!c.ok) return Fail(c);
+    auto session = SessionOf(request, c.ok->app);
+    if (!session) return SignInPage(request, params, *c.ok, "", 200);
+    return ConsentPage(params, *c.ok,
+                       workspace::Sessions::CsrfToken(request.Cookie(kSessionCookie).value_or("")));
+  }
+
+  http::Reply SignIn(http::Request& request) {
+    auto form = FormOrPage(request);
+    if (!form.ok()) return ErrorPage(400, form.error().message);
+    Checked c = Check(*form);
+    if (!c.ok) return Fail(c);
+    auto cookie = request.Cookie(kCsrfCookie);
+    auto sent = Get(*form, "csrf");
+    if (!cookie || !sent || cookie->empty() || !crypto::ConstantTimeEquals(*cookie, *sent)) {
+      return SignInPage(request, *form, *c.ok, "Your sign-in form expired. Please try again.", 403);
+    }
+    workspace::LoginRequest login;
+    login.email = Get(*form, "email").value_or("");
+    login.password = Get(*form, "password").value_or("");
+    // The app belongs to one workspace, so the sign-in is into that workspace.
+    std::string ws = Get(*form, "workspaceId").value_or(c.ok->app.workspace_id);
+    login.workspace_id = ws.empty() ? c.ok->app.workspace_id : ws;
+    login.remote_address = request.remote_address;
+    auto result = sessions_.Login(login);
+    if (!result.ok()) {
+      int status = result.error().status == 429 ? 429 : 400;
+      std::string message =
+          status == 429 ? result.error().message : "The email or password is not valid.";
+      return SignInPage(request, *form, *c.ok, message, status);
+    }
+    if (result->workspace.guid != c.ok->app.workspace_id) {
+      return SignInPage(request, *form, *c.ok,
+                        "This account does not belong to the application's workspace.", 403);
+    }
+    http::Reply reply;
+    reply.status = 303;
+    reply.content_type.clear();
+    reply.headers.Set("Location", "/oauth/authorize?" + QueryOf(*form));
+    reply.headers.Add("Set-Cookie", Cookie(kSessionCookie, result->token, "/"));
+    reply.headers.Add("Set-Cookie", std::string(kCsrfCookie) +
+                                        "=; Path=/oauth; Max-Age=0; Secure; HttpOnly; "
+                                        "SameSite=Lax");
+    return NoStore(std::move(reply));
+  }
+
+  http::Reply Consent(http::Request& request) {
+    auto form = FormOrPage(request);
+    if (!form.ok()) return ErrorPage(400, form.error().message);
+    Checked c = Check(*form);
+    if (!c.ok) return Fail(c);
+    auto cookie = request.Cookie(kSessionCookie);
+    auto session = SessionOf(request, c.ok->app);
+    if (!session || !cookie) return SignInPage(request, *form, *c.ok, "Please sign in.", 401);
+    auto sent = Get(*form, "csrf");
+    if (!sent || !crypto::ConstantTimeEquals(*sent, workspace::Sessions::CsrfToken(*cookie))) {
+      return ErrorPage(403, "The consent form is not valid. Start again from the application.");
+    }
+    std::string decision = Get(*form, "decision").value_or("");
+    if (decision == "deny") {
+      return Redirect(c.ok->redirect_uri,
+                      {{"error", "access_denied"}, {"error_description", "the user denied access"}},
+                      c.ok->state);
+    }
+    if (decision != "allow") return ErrorPage(400, "The consent form is not valid.");
+    // The code is bound to the redirect_uri as sent; none when the request had none (then the
+    // token request must not send one either, RFC 6749 4.1.3).
+    bool sent_uri = Get(*form, "redirect_uri").has_value();
+    auto code = tokens_.IssueCode(c.ok->app, session->user_id, sent_uri ? c.ok->redirect_uri : "",
+                                  c.ok->challenge, c.ok->scopes);
+    if (!code.ok()) {
+      return Redirect(c.ok->redirect_uri,
+                      {{"error", "server_error"}, {"error_description", "cannot issue a code"}},
+                      c.ok->state);
+    }
+    log::Get("oauth")->info("user {} granted {} to oauth app {}", session->user_id,
+                            oauth::JoinScopes(c.ok->scopes), c.ok->app.client_id);
+    return Redirect(c.ok->redirect_uri, {{"code", *code}}, c.ok->state);
+  }
+
+ private:
+  Result<Params> FormOrPage(const http::Request& request) {
+    if (!IsFormBody(request)) return BadRequest("The form was not sent as a form.");
+    auto form = http::ParseForm(request.body);
+    if (!form.ok()) return BadRequest("The form is malformed.");
+    return std::move(form).value();
+  }
+
+  std::optional<Principal> SessionOf(const http::Request& request, const oauth::App& app) {
+    auto cookie = request.Cookie(kSessionCookie);
+    if (!cookie) return std::nullopt;
+    auto p = sessions_.Validate(*cookie, workspace::AuthKind::kCookie);
+    if (!p.ok() || p->workspace_id != app.workspace_id) return std::nullopt;
+    return *p;
+  }
+
+  Checked Check(const Params& params) {
+    Checked c;
+    // First the client and its redirect URI: when either is wrong nothing may be redirected.
+    auto client_id = Get(params, "client_id");
+    if (!client_id || Count(params, "client_id") > 1) {
+      c.page_error = "The request names no client (client_id).";
+      return c;
+    }
+    auto app = apps_.FindByClientId(*client_id);
+    if (!app.ok()) {
+      c.page_error = "The application (client_id) is not known.";
+      return c;
+    }
+    auto redirect_uri = Get(params, "redirect_uri");
+    if (Count(params, "redirect_uri") > 1) {
+      c.page_error = "The redirect_uri parameter is repeated.";
+      return c;
+    }
+    if (!redirect_uri) {
+      if (app->redirect_uris.size() != 1 || oauth::IsLoopbackRedirectUri(app->redirect_uris[0])) {
+        c.page_error = "The request has no redirect_uri.";
+        return c;
+      }
+      c.redirect_uri = app->redirect_uris[0];
+    } else {
+      bool matched = false;
+      for (const auto& registered : app->redirect_uris) {
+        matched = matched || oauth::RedirectUriMatches(registered, *redirect_uri);
+      }
+      if (!matched) {
+        c.page_error = "The redirect_uri is not registered for this application.";
+        return c;
+      }
+      c.redirect_uri = *redirect_uri;
+    }
+    c.state = Get(params, "state");
+
+    // From here on, errors go back to the client.
+    auto fail = [&](std::string error, std::string description) {
+      c.error = std::move(error);
+      c.description = std::move(description);
+      return c;
+    };
+    for (const char* name : kAuthorizeParams) {
+      if (Count(params, name) > 1) {
+        return fail("invalid_request", std::string("the parameter ") + name + " is repeated");
+      }
+    }
+    auto response_type = Get(params, "response_type");
+    if (!response_type) return fail("invalid_request", "response_type is required");
+    if (*response_type != "code") {
+      return fail("unsupported_response_type", "only response_type=code is supported");
+    }
+    if (!app->AllowsGrant(oauth::kGrantAuthorizationCode)) {
+      return fail("unauthorized_client", "this client may not use authorization_code");
+    }
+    auto challenge = Get(params, "code_challenge");
+    if (!challenge) return fail("invalid_request", "PKCE is required: send code_challenge");
+    if (Get(params, "code_challenge_method").value_or("") != "S256") {
+      return fail("invalid_request", "code_challenge_method must be S256");
+    }
+    if (!oauth::IsValidCodeChallenge(*challenge)) {
+      return fail("invalid_request", "code_challenge is not a base64url SHA-256 digest");
+    }
+    oauth::ScopeSet scopes = app->scopes;
+    if (auto scope = Get(params, "scope"); scope && !scope->empty()) {
+      auto parsed = oauth::ParseScope(*scope);
+      if (!parsed || parsed->empty()) return fail("invalid_scope", "an unknown scope is requested");
+      for (const auto& s : *parsed) {
+        if (!app->scopes.count(s)) {
+          return fail("invalid_scope", "the scope " + s + " is not allowed for this client");
+        }
+      }
+      scopes = *parsed;
+    }
+    c.ok = Authorization{*app, c.redirect_uri, c.state, scopes, *challenge};
+    return c;
+  }
+
+  http::Reply Fail(const Checked& c) {
+    if (!c.page_error.empty()) return ErrorPage(400, c.page_error);
+    return Redirect(c.redirect_uri, {{"error", c.error}, {"error_description", c.description}},
+                    c.state);
+  }
+
+  // 303 to the client's redirect URI with the answer, state and iss (RFC 9207).
+  http::Reply Redirect(const std::string& uri, Params answer,
+                       const std::optional<std::string>& state) {
+    if (state) answer.emplace_back("state", *state);
+    answer.emplace_back("iss", tokens_.issuer());
+    std::string location = uri + (uri.find('?') == std::string::npos ? "?" : "&");
+    for (size_t i = 0; i < answer.size(); ++i) {
+      if (i > 0) location.push_back('&');
+      location += answer[i].first + "=" + http::UrlEncode(answer[i].second);
+    }
+    http::Reply reply;
+    reply.status = 303;
+    reply.content_type.clear();
+    reply.headers.Set("Location", location);
+    return NoStore(std::move(reply));
+  }
+
+  http::Reply SignInPage(const http::Request& request, const Params& params, const Authorization& a,
+                         std::string_view message, int status) {
+    std::string csrf = request.Cookie(kCsrfCookie).value_or("");
+    bool fresh = csrf.size() != 43;
+    if (fresh) csrf = crypto::RandomToken();
+    std::string body = fmt::format(
+        "<p>Sign in to your arenite workspace to continue to <strong>{}</strong>.</p>\n{}"
+        "<form method=\"post\" action=\"/oauth/authorize/signin\">\n{}"
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n"
+        "<input type=\"hidden\" name=\"workspaceId\" value=\"{}\">\n"
+        "<p><label for=\"email\">Email</label><br>\n"
+        "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required "
+        "value=\"{}\"></p>\n"
+        "<p><label for=\"password\">Password</label><br>\n"
+        "<input id=\"password\" name=\"password\" type=\"password\" "
+        "autocomplete=\"current-password\" required></p>\n"
+        "<p><button type=\"submit\">Sign in</button></p>\n</form>\n",
+        Html(a.app.name),
+        message.empty() ? "" : fmt::format("<p role=\"alert\">{}</p>\n", Html(message)),
+        HiddenFields(params), csrf, Html(a.app.workspace_id),
+        Html(Get(params, "email").value_or("")));
+    http::Reply reply = Page(status, "Sign in", body);
+    if (fresh) reply.headers.Add("Set-Cookie", Cookie(kCsrfCookie, csrf, "/oauth"));
+    return reply;
+  }
+
+  http::Reply ConsentPage(const Params& params, const Authorization& a, const std::string& csrf) {
+    std::string scopes;
+    for (const auto& s : oauth::AllScopes()) {
+      if (a.scopes.count(s)) scopes += fmt::format("<li><code>{}</code></li>\n", Html(s));
+    }
+    // The CSRF token is derived from the session cookie, which the page cannot read.
+    std::string body = fmt::format(
+        "<p><strong>{}</strong> asks for access to your workspace.</p>\n"
+        "<p>{}</p>\n<h2>It will be able to use these scopes</h2>\n<ul>\n{}</ul>\n"
+        "<p>It will return to <code>{}</code>.</p>\n"
+        "<form method=\"post\" action=\"/oauth/authorize/consent\">\n{}"
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n"
+        "<p><button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\n"
+        "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></p>\n</form>\n",
+        Html(a.app.name), Html(a.app.description), scopes, Html(a.redirect_uri),
+        HiddenFields(params), Html(csrf));
+    return Page(200, "Allow access?", body);
+  }
+
+  oauth::TokenService& tokens_;
+  oauth::Apps& apps_;
+  workspace::Sessions& sessions_;
+};
+
+}  // namespace
+
+void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens, oauth::Apps& apps,
+                               oauth::SigningKeys& keys, workspace::Sessions& sessions,
+                               const Clock& clock, const OAuthServerLimits& limits) {
+  const std::string issuer = tokens.issuer();
+  auto per_client =
+      std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_client_per_minute, 60);
+  auto per_address =
+      std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_address_per_minute, 60);
+  static prometheus::Counter& limited = prometheus::BuildCounter()
+                                            .Name("arenite_oauth_rate_limited_total")
+                                            .Help("OAuth endpoint requests refused with 429")
+                                            .Register(metrics::Registry())
+                                            .Add({});
+
+  router.Add("GET", "/.well-known/oauth-authorization-server", [issuer](http::Request&) {
+    json::Json doc = {
+        {"issuer", issuer},
+        {"authorization_endpoint", issuer + "/oauth/authorize"},
+        {"token_endpoint", issuer + "/oauth/token"},
+        {"jwks_uri", issuer + "/.well-known/jwks.json"},
+        {"introspection_endpoint", issuer + "/oauth/introspect"},
+        {"revocation_endpoint", issuer + "/oauth/revoke"},
+        {"scopes_supported", oauth::AllScopes()},
+        {"response_types_supported", {"code"}},
+        {"response_modes_supported", {"query"}},
+        {"grant_types_supported", {"authorization_code", "client_credentials", "refresh_token"}},
+        {"code_challenge_methods_supported", {"S256"}},
+        {"token_endpoint_auth_methods_supported",
+         {"client_secret_basic", "client_secret_post", "none"}},
+        {"introspection_endpoint_auth_methods_supported",
+         {"client_secret_basic", "client_secret_post"}},
+        {"revocation_endpoint_auth_methods_supported",
+         {"client_secret_basic", "client_secret_post", "none"}},
+        {"authorization_response_iss_parameter_supported", true},
+        {"service_documentation", issuer + "/openapi.yaml"}};
+    http::Reply reply = http::JsonReply(200, doc);
+    reply.headers.Set("Cache-Control", "public, max-age=300");
+    return reply;
+  });
+  router.Add("GET", "/.well-known/jwks.json", [&keys](http::Request&) {
+    http::Reply reply = http::JsonReply(200, keys.Jwks());
+    reply.content_type = "application/jwk-set+json";
+    reply.headers.Set("Cache-Control", "public, max-age=300");
+    return reply;
+  });
+
+  // Client authentication and rate limits shared by the three client endpoints.
+  auto authenticate = [&tokens, per_client, per_address](
+                          const http::Request& request,
+                          const Params& form) -> std::pair<Result<oauth::App>, int64_t> {
+    oauth::ClientCredentials credentials = CredentialsOf(request, form);
+    std::string client_key = credentials.client_id.value_or("");
+    if (credentials.authorization) {
+      if (auto basic = oauth::ParseBasicAuthorization(*credentials.authorization)) {
+        client_key = basic->client_id;
+      }
+    }
+    int64_t wait = per_address->Take(request.remote_address);
+    if (wait == 0 && !client_key.empty()) wait = per_client->Take(client_key.substr(0, 100));
+    if (wait > 0) return {Result<oauth::App>(Internal()), wait};
+    return {tokens.AuthenticateClient(credentials), 0};
+  };
+  auto too_many = [](int64_t wait) {
+    limited.Increment();
+    http::Reply reply = NoStore(http::JsonReply(
+        429, {{"error", "temporarily_unavailable"},
+              {"error_description", "too many requests; retry after the Retry-After delay"}}));
+    reply.headers.Set("Retry-After", std::to_string(wait));
+    return reply;
+  };
+
+  router.Add("POST", "/oauth/token", [&tokens, authenticate, too_many](http::Request& request) {
+    auto form = ReadForm(request);
+    if (!form.ok()) return OAuthErrorReply(form.error());
+    auto [app, wait] = authenticate(request, *form);
+    if (wait > 0) return too_many(wait);
+    if (!app.ok()) return OAuthErrorReply(app.error());
+    request.workspace_id = app->workspace_id;
+
+    auto grant = Get(*form, "grant_type");
+    Result<oauth::TokenResponse> answer =
+        oauth::OAuthError("invalid_request", "grant_type is required");
+    std::optional<std::string> resource = Get(*form, "resource");
+    if (!resource) resource = Get(*form, "audience");
+    if (!grant) {
+      // answer stays invalid_request
+    } else if (*grant == oauth::kGrantClientCredentials) {
+      answer = tokens.ClientCredentialsGrant(*app, Get(*form, "scope"), resource);
+    } else if (*grant == oauth::kGrantAuthorizationCode) {
+      auto code = Get(*form, "code");
+      answer = code ? tokens.AuthorizationCodeGrant(*app, *code, Get(*form, "redirect_uri"),
+                                                    Get(*form, "code_verifier"), resource)
+                    : Result<oauth::TokenResponse>(
+                          oauth::OAuthError("invalid_request", "code is required"));
+    } else if (*grant == oauth::kGrantRefreshToken) {
+      auto refresh = Get(*form, "refresh_token");
+      answer = refresh ? tokens.RefreshTokenGrant(*app, *refresh, Get(*form, "scope"))
+                       : Result<oauth::TokenResponse>(
+                             oauth::OAuthError("invalid_request", "refresh_token is required"));
+    } else {
+      answer = oauth::OAuthError("unsupported_grant_type",
+                                 "grant_type must be authorization_code, client_credentials or "
+                                 "refresh_token");
+    }
+    if (!answer.ok()) return OAuthErrorReply(answer.error());
+    return NoStore(http::JsonReply(200, answer->ToJson()));
+  });
+
+  router.Add("POST", "/oauth/introspect",
+             [&tokens, authenticate, too_many](http::Request& request) {
+               auto form = ReadForm(request);
+               if (!form.ok()) return OAuthErrorReply(form.error());
+               auto [app, wait] = authenticate(request, *form);
+               if (wait > 0) return too_many(wait);
+               if (!app.ok()) return OAuthErrorReply(app.error());
+               if (app->is_public) {
+                 return OAuthErrorReply(oauth::OAuthError(
+                     "invalid_client", "introspection needs a confidential client", 401));
+               }
+               auto token = Get(*form, "token");
+               if (!token)
+                 return OAuthErrorReply(oauth::OAuthError("invalid_request", "token is required"));
+               return NoStore(http::JsonReply(200, tokens.Introspect(*app, *token)));
+             });
+
+  router.Add("POST", "/oauth/revoke", [&tokens, authenticate, too_many](http::Request& request) {
+    auto form = ReadForm(request);
+    if (!form.ok()) return OAuthErrorReply(form.error());
+    auto [app, wait] = authenticate(request, *form);
+    if (wait > 0) return too_many(wait);
+    if (!app.ok()) return OAuthErrorReply(app.error());
+    auto token = Get(*form, "token");
+    if (!token) return OAuthErrorReply(oauth::OAuthError("invalid_request", "token is required"));
+    Status revoked = tokens.Revoke(*app, *token);
+    if (!revoked.ok()) return OAuthErrorReply(revoked.error());
+    http::Reply reply = http::JsonReply(200, json::Json::object());
+    return NoStore(std::move(reply));
+  });
+
+  auto pages = std::make_shared<AuthorizationPages>(tokens, apps, sessions);
+  router.Add("GET", "/oauth/authorize", [pages](http::Request& r) { return pages->Show(r); });
+  router.Add("POST", "/oauth/authorize/signin",
+             [pages](http::Request& r) { return pages->SignIn(r); });
+  router.Add("POST", "/oauth/authorize/consent",
+             [pages](http::Request& r) { return pages->Consent(r); });
+}
+
+}  // namespace arenite::api

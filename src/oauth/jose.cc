@@ -1,0 +1,202 @@
+#include "oauth/jose.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include "core/crypto.h"
+
+namespace arenite::oauth {
+namespace {
+
+constexpr size_t kCoordinateBytes = 32;
+
+std::string BigNumBytes(const BIGNUM* bn) {
+  std::string out(kCoordinateBytes, '\0');
+  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), kCoordinateBytes);
+  return out;
+}
+
+struct MdCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~MdCtx() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
+EcKey::~EcKey() { EVP_PKEY_free(pkey_); }
+
+Result<std::shared_ptr<const EcKey>> EcKey::Generate() {
+  EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  if (!pkey) return Internal("cannot generate a P-256 key");
+  return std::shared_ptr<const EcKey>(new EcKey(pkey));
+}
+
+Result<std::shared_ptr<const EcKey>> EcKey::FromPem(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return Internal("out of memory");
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!pkey) return Internal("a stored signing key cannot be read");
+  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC || EVP_PKEY_get_bits(pkey) != 256) {
+    EVP_PKEY_free(pkey);
+    return Internal("a stored signing key is not a P-256 key");
+  }
+  return std::shared_ptr<const EcKey>(new EcKey(pkey));
+}
+
+Result<std::shared_ptr<const EcKey>> EcKey::FromPublicJwk(const json::Json& jwk) {
+  if (!jwk.is_object() || jwk.value("kty", "") != "EC" || jwk.value("crv", "") != "P-256") {
+    return BadRequest("not a P-256 JWK");
+  }
+  auto x = crypto::Base64UrlDecode(jwk.value("x", ""));
+  auto y = crypto::Base64UrlDecode(jwk.value("y", ""));
+  if (!x || !y || x->size() != kCoordinateBytes || y->size() != kCoordinateBytes) {
+    return BadRequest("not a P-256 JWK");
+  }
+  std::string point = "\x04" + *x + *y;
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
+  OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+  EVP_PKEY* pkey = nullptr;
+  bool ok = ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
+            EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  if (!ok || !pkey) return BadRequest("not a valid P-256 public key");
+  return std::shared_ptr<const EcKey>(new EcKey(pkey));
+}
+
+std::string EcKey::PrivatePem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, pkey_, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return pem;
+}
+
+json::Json EcKey::PublicJwk() const {
+  BIGNUM* x = nullptr;
+  BIGNUM* y = nullptr;
+  EVP_PKEY_get_bn_param(pkey_, OSSL_PKEY_PARAM_EC_PUB_X, &x);
+  EVP_PKEY_get_bn_param(pkey_, OSSL_PKEY_PARAM_EC_PUB_Y, &y);
+  json::Json jwk = {{"kty", "EC"},
+                    {"crv", "P-256"},
+                    {"x", crypto::Base64UrlEncode(BigNumBytes(x))},
+                    {"y", crypto::Base64UrlEncode(BigNumBytes(y))}};
+  BN_free(x);
+  BN_free(y);
+  return jwk;
+}
+
+std::string EcKey::Thumbprint() const {
+  json::Json jwk = PublicJwk();
+  // RFC 7638: the required members in lexicographic order, no whitespace.
+  std::string canonical = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" +
+                          jwk["x"].get<std::string>() + "\",\"y\":\"" +
+                          jwk["y"].get<std::string>() + "\"}";
+  return crypto::Base64UrlEncode(crypto::Sha256(canonical));
+}
+
+Result<std::string> EcKey::Sign(std::string_view data) const {
+  MdCtx md;
+  if (!md.ctx || EVP_DigestSignInit(md.ctx, nullptr, EVP_sha256(), nullptr, pkey_) != 1) {
+    return Internal("cannot sign");
+  }
+  size_t len = 0;
+  auto in = reinterpret_cast<const unsigned char*>(data.data());
+  if (EVP_DigestSign(md.ctx, nullptr, &len, in, data.size()) != 1) return Internal("cannot sign");
+  std::string der(len, '\0');
+  if (EVP_DigestSign(md.ctx, reinterpret_cast<unsigned char*>(der.data()), &len, in, data.size()) !=
+      1) {
+    return Internal("cannot sign");
+  }
+  der.resize(len);
+  return DerToJoseSignature(der);
+}
+
+bool EcKey::Verify(std::string_view data, std::string_view jose_signature) const {
+  auto der = JoseToDerSignature(jose_signature);
+  if (!der.ok()) return false;
+  MdCtx md;
+  if (!md.ctx || EVP_DigestVerifyInit(md.ctx, nullptr, EVP_sha256(), nullptr, pkey_) != 1) {
+    return false;
+  }
+  return EVP_DigestVerify(md.ctx, reinterpret_cast<const unsigned char*>(der->data()), der->size(),
+                          reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+}
+
+Result<std::string> DerToJoseSignature(std::string_view der) {
+  auto p = reinterpret_cast<const unsigned char*>(der.data());
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  if (!sig) return Internal("the signature is not DER");
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig, &r, &s);
+  bool fits = BN_num_bytes(r) <= static_cast<int>(kCoordinateBytes) &&
+              BN_num_bytes(s) <= static_cast<int>(kCoordinateBytes);
+  std::string out = fits ? BigNumBytes(r) + BigNumBytes(s) : "";
+  ECDSA_SIG_free(sig);
+  if (!fits) return Internal("the signature does not fit P-256");
+  return out;
+}
+
+Result<std::string> JoseToDerSignature(std::string_view jose) {
+  if (jose.size() != 2 * kCoordinateBytes) return BadRequest("an ES256 signature is 64 bytes");
+  auto bytes = reinterpret_cast<const unsigned char*>(jose.data());
+  BIGNUM* r = BN_bin2bn(bytes, kCoordinateBytes, nullptr);
+  BIGNUM* s = BN_bin2bn(bytes + kCoordinateBytes, kCoordinateBytes, nullptr);
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  if (!r || !s || !sig || ECDSA_SIG_set0(sig, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return Internal("out of memory");
+  }
+  unsigned char* der = nullptr;
+  int len = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (len <= 0) return Internal("cannot encode the signature");
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+Result<std::string> SignJws(const EcKey& key, std::string_view kid, std::string_view typ,
+                            const json::Json& claims) {
+  json::Json header = {{"alg", "ES256"}, {"typ", typ}, {"kid", kid}};
+  std::string input =
+      crypto::Base64UrlEncode(header.dump()) + "." + crypto::Base64UrlEncode(claims.dump());
+  ARENITE_ASSIGN_OR_RETURN(std::string signature, key.Sign(input));
+  return input + "." + crypto::Base64UrlEncode(signature);
+}
+
+Result<ParsedJws> ParseJws(std::string_view token) {
+  auto bad = [] { return Unauthorized("the access token is not valid", kErrInvalidToken); };
+  if (token.size() > 8192) return bad();
+  size_t first = token.find('.');
+  if (first == std::string_view::npos) return bad();
+  size_t second = token.find('.', first + 1);
+  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
+    return bad();
+  }
+  auto header = crypto::Base64UrlDecode(token.substr(0, first));
+  auto payload = crypto::Base64UrlDecode(token.substr(first + 1, second - first - 1));
+  auto signature = crypto::Base64UrlDecode(token.substr(second + 1));
+  if (!header || !payload || !signature) return bad();
+  auto h = json::ParseObject(*header);
+  auto c = json::ParseObject(*payload);
+  if (!h.ok() || !c.ok()) return bad();
+  return ParsedJws{std::move(h).value(), std::move(c).value(), std::string(token.substr(0, second)),
+                   std::move(*signature)};
+}
+
+}  // namespace arenite::oauth

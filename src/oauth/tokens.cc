@@ -1,0 +1,670 @@
+#include "oauth/tokens.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "core/crypto.h"
+#include "core/guid.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace arenite::oauth {
+namespace {
+
+constexpr int64_t kUserCacheSeconds = 30;
+constexpr size_t kMaxCachedTokens = 100000;
+
+std::string Hash(std::string_view secret) { return crypto::Sha256Hex(secret); }
+
+prometheus::Family<prometheus::Counter>& IssuedFamily() {
+  static auto& family = prometheus::BuildCounter()
+                            .Name("arenite_oauth_tokens_issued_total")
+                            .Help("Access tokens issued, by grant type")
+                            .Register(metrics::Registry());
+  return family;
+}
+
+prometheus::Counter& AuthFailures() {
+  static auto& counter = prometheus::BuildCounter()
+                             .Name("arenite_oauth_client_auth_failures_total")
+                             .Help("Failed client authentications at the OAuth endpoints")
+                             .Register(metrics::Registry())
+                             .Add({});
+  return counter;
+}
+
+// A client_id as it may appear in a log line: only its own alphabet, bounded.
+std::string LoggableClientId(std::string_view id) {
+  if (id.size() > 64) return "<too long>";
+  for (char c : id) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return "<malformed>";
+  }
+  return std::string(id);
+}
+
+Error InvalidToken(std::string message) {
+  return Unauthorized(std::move(message), kErrInvalidToken);
+}
+
+bool AudienceHas(const json::Json& aud, std::string_view want) {
+  if (aud.is_string()) return aud.get<std::string>() == want;
+  if (aud.is_array()) {
+    for (const auto& a : aud) {
+      if (a.is_string() && a.get<std::string>() == want) return true;
+    }
+  }
+  return false;
+}
+
+bool IsAbsoluteResource(std::string_view uri) {
+  bool scheme = uri.rfind("https://", 0) == 0 || uri.rfind("http://", 0) == 0;
+  return scheme && uri.size() <= 2000 && uri.find('#') == std::string_view::npos &&
+         uri.find_first_of(" \t\r\n") == std::string_view::npos;
+}
+
+}  // namespace
+
+Error OAuthError(std::string_view error, std::string description, int status) {
+  Error e = MakeError(status, status == 401 ? kErrUnauthenticated : kErrBadRequest,
+                      std::move(description));
+  e.oauth_error = std::string(error);
+  return e;
+}
+
+json::Json TokenResponse::ToJson() const {
+  json::Json out = {{"access_token", access_token},
+                    {"token_type", "Bearer"},
+                    {"expires_in", expires_in},
+                    {"scope", scope}};
+  if (refresh_token) out["refresh_token"] = *refresh_token;
+  return out;
+}
+
+TokenService::TokenService(store::Store& store, const Clock& clock, Apps& apps, SigningKeys& keys,
+                           TokenOptions options)
+    : store_(store), clock_(clock), apps_(apps), keys_(keys), options_(std::move(options)) {}
+
+Status TokenService::Load() {
+  std::unordered_map<std::string, LiveApp> live;
+  std::unordered_map<std::string, int64_t> revoked;
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Query(
+        "SELECT client_id, guid, workspace_guid, scopes FROM oauth_apps", {},
+        [&](const store::Row& row) {
+          LiveApp app{row.String(1), row.String(2), ParseScope(row.Text(3)).value_or(ScopeSet{})};
+          live.emplace(row.String(0), std::move(app));
+          return true;
+        }));
+    return tx.Query(
+        "SELECT jti, expires_at FROM oauth_access_tokens WHERE revoked_at IS NOT NULL AND "
+        "expires_at > ?",
+        {now}, [&](const store::Row& row) {
+          revoked.emplace(row.String(0), row.Int(1));
+          return true;
+        });
+  }));
+  std::unique_lock lock(mu_);
+  live_ = std::move(live);
+  revoked_ = std::move(revoked);
+  return OkStatus();
+}
+
+void TokenService::OnAppChanged(const App& app, bool live) {
+  std::unique_lock lock(mu_);
+  if (live) {
+    live_[app.client_id] = LiveApp{app.guid, app.workspace_id, app.scopes};
+  } else {
+    live_.erase(app.client_id);
+    std::erase_if(verified_,
+                  [&](const auto& kv) { return kv.second.principal.client_id == app.client_id; });
+  }
+}
+
+std::optional<TokenService::LiveApp> TokenService::FindLive(const std::string& client_id) {
+  std::shared_lock lock(mu_);
+  auto it = live_.find(client_id);
+  if (it == live_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool TokenService::IsRevoked(const std::string& jti) {
+  std::shared_lock lock(mu_);
+  return revoked_.count(jti) > 0;
+}
+
+void TokenService::MarkRevoked(const std::vector<std::pair<std::string, int64_t>>& jtis) {
+  int64_t now = clock_.Now();
+  std::unique_lock lock(mu_);
+  if (revoked_.size() > 100000) {
+    std::erase_if(revoked_, [&](const auto& kv) { return kv.second <= now; });
+  }
+  for (const auto& [jti, exp] : jtis) revoked_[jti] = exp;
+}
+
+Result<TokenService::CachedUser> TokenService::UserOf(const std::string& user_id) {
+  int64_t now = clock_.Now();
+  {
+    std::shared_lock lock(mu_);
+    auto it = users_.find(user_id);
+    if (it != users_.end() && now - it->second.fetched_at < kUserCacheSeconds) return it->second;
+  }
+  std::optional<CachedUser> found;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query("SELECT workspace_guid, role, active FROM users WHERE guid = ?", {user_id},
+                    [&](const store::Row& row) {
+                      CachedUser u;
+                      u.workspace_id = row.String(0);
+                      workspace::ParseRole(row.Text(1), &u.role);
+                      u.active = row.Int(2) != 0;
+                      u.fetched_at = now;
+                      found = u;
+                      return false;
+                    });
+  }));
+  if (!found) return NotFound("the user no longer exists");
+  std::unique_lock lock(mu_);
+  if (users_.size() > 100000) users_.clear();
+  users_[user_id] = *found;
+  return *found;
+}
+
+Result<ScopeSet> TokenService::Granted(const ScopeSet& allowed,
+                                       const std::optional<std::string>& requested) {
+  if (!requested || requested->empty()) return allowed;
+  auto parsed = ParseScope(*requested);
+  if (!parsed || parsed->empty()) {
+    return OAuthError("invalid_scope", "the scope parameter names an unknown scope");
+  }
+  for (const auto& s : *parsed) {
+    if (!allowed.count(s)) {
+      return OAuthError("invalid_scope", "the scope '" + s + "' is not allowed for this client");
+    }
+  }
+  return *parsed;
+}
+
+Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
+  auto fail = [&](std::string_view client_id, std::string_view why) {
+    AuthFailures().Increment();
+    log::Get("oauth")->warn("client authentication failed for client {} from {}: {}",
+                            LoggableClientId(client_id), c.address, why);
+    return OAuthError("invalid_client", "client authentication failed", 401);
+  };
+  std::string client_id, secret;
+  bool has_secret = false;
+  if (c.authorization) {
+    auto basic = ParseBasicAuthorization(*c.authorization);
+    if (!basic) return fail("", "malformed Basic authorization");
+    if (c.client_secret) {
+      return OAuthError("invalid_request", "use exactly one client authentication method");
+    }
+    if (c.client_id && *c.client_id != basic->client_id) {
+      return OAuthError("invalid_request", "client_id differs from the Basic credentials");
+    }
+    client_id = basic->client_id;
+    secret = basic->client_secret;
+    has_secret = true;
+  } else if (c.client_secret) {
+    if (!c.client_id) return fail("", "client_secret without client_id");
+    client_id = *c.client_id;
+    secret = *c.client_secret;
+    has_secret = true;
+  } else if (c.client_id) {
+    client_id = *c.client_id;
+  } else {
+    return fail("", "no client credentials");
+  }
+
+  auto app = apps_.FindByClientId(client_id);
+  if (!app.ok()) {
+    if (app.error().status == 404) return fail(client_id, "unknown client");
+    return std::move(app).error();
+  }
+  if (app->is_public) {
+    if (has_secret) return fail(client_id, "a public client sent a secret");
+    return *app;
+  }
+  if (!has_secret) return fail(client_id, "a confidential client sent no secret");
+  if (!apps_.SecretMatches(*app, secret)) return fail(client_id, "wrong client secret");
+  if (app->secret_too_old) {
+    log::Get("oauth")->warn(
+        "oauth app {} authenticated with a secret past the workspace's maximum age; rotate it",
+        app->client_id);
+  }
+  return *app;
+}
+
+Result<std::string> TokenService::Issue(const App& app, const std::string& subject,
+                                        std::string_view audience, const ScopeSet& scopes,
+                                        int64_t lifetime,
+                                        const std::optional<std::string>& grant_id,
+                                        int64_t* expires_in) {
+  ARENITE_ASSIGN_OR_RETURN(SigningKey key, keys_.Current());
+  int64_t now = clock_.Now();
+  lifetime = std::clamp<int64_t>(lifetime, 1, options_.access_token_ttl);
+  std::string jti = crypto::Base64UrlEncode(crypto::RandomBytes(16));
+  json::Json claims = {{"iss", options_.issuer},
+                       {"sub", subject},
+                       {"aud", audience},
+                       {"exp", now + lifetime},
+                       {"iat", now},
+                       {"nbf", now},
+                       {"jti", jti},
+                       {"client_id", app.client_id},
+                       {"scope", JoinScopes(scopes)},
+                       {"workspace_id", app.workspace_id}};
+  ARENITE_ASSIGN_OR_RETURN(std::string token, SignJws(*key.key, key.kid, "at+jwt", claims));
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO oauth_access_tokens (jti, grant_id, app_guid, client_id, workspace_guid, "
+        "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {jti, store::Nullable(grant_id), app.guid, app.client_id, app.workspace_id, now,
+         now + lifetime}));
+    // Now and then, forget tokens that expired over a day ago: nothing can use them any more.
+    if (issued_.fetch_add(1) % 1000 == 999) {
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM oauth_access_tokens WHERE expires_at < ?", {now - 86400}));
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM oauth_refresh_tokens WHERE expires_at < ?", {now - 86400}));
+    }
+    return OkStatus();
+  }));
+  if (expires_in) *expires_in = lifetime;
+  return token;
+}
+
+Result<std::string> TokenService::MintAccessToken(const App& app, std::string_view audience,
+                                                  const ScopeSet& scopes, int64_t lifetime) {
+  ScopeSet granted;
+  for (const auto& s : scopes) {
+    if (app.scopes.count(s)) granted.insert(s);
+  }
+  if (app.machine_user_id.empty()) return Internal("the app has no machine user");
+  IssuedFamily().Add({{"grant", "internal"}}).Increment();
+  return Issue(app, app.machine_user_id, audience, granted, lifetime, std::nullopt, nullptr);
+}
+
+Result<TokenResponse> TokenService::ClientCredentialsGrant(
+    const App& app, const std::optional<std::string>& scope,
+    const std::optional<std::string>& resource) {
+  if (app.is_public || !app.AllowsGrant(kGrantClientCredentials)) {
+    return OAuthError("unauthorized_client", "this client may not use client_credentials");
+  }
+  if (resource && !IsAbsoluteResource(*resource)) {
+    return OAuthError("invalid_target", "resource must be an absolute URI without a fragment");
+  }
+  ARENITE_ASSIGN_OR_RETURN(ScopeSet scopes, Granted(app.scopes, scope));
+  TokenResponse out;
+  ARENITE_ASSIGN_OR_RETURN(out.access_token,
+                           Issue(app, app.machine_user_id, resource.value_or(ApiAudience()), scopes,
+                                 options_.access_token_ttl, std::nullopt, &out.expires_in));
+  out.scope = JoinScopes(scopes);
+  IssuedFamily().Add({{"grant", "client_credentials"}}).Increment();
+  return out;
+}
+
+Result<std::string> TokenService::IssueCode(const App& app, const std::string& user_id,
+                                            const std::string& redirect_uri,
+                                            const std::string& challenge, const ScopeSet& scopes) {
+  std::string code = crypto::RandomToken();
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO oauth_codes (code_hash, grant_id, app_guid, workspace_guid, user_guid, "
+        "redirect_uri, code_challenge, scopes, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {Hash(code), NewGuid(), app.guid, app.workspace_id, user_id, redirect_uri, challenge,
+         JoinScopes(scopes), now, now + options_.code_ttl}));
+    // Codes past their life are removed as new ones are made.
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM oauth_codes WHERE expires_at < ?", {now - 86400}));
+    return OkStatus();
+  }));
+  return code;
+}
+
+Status TokenService::RevokeGrant(const std::string& grant_id) {
+  std::vector<std::pair<std::string, int64_t>> jtis;
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    jtis.clear();
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE oauth_refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+        {now, grant_id}));
+    ARENITE_RETURN_IF_ERROR(tx.Query(
+        "SELECT jti, expires_at FROM oauth_access_tokens WHERE grant_id = ? AND revoked_at IS NULL",
+        {grant_id}, [&](const store::Row& row) {
+          jtis.emplace_back(row.String(0), row.Int(1));
+          return true;
+        }));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE oauth_access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+        {now, grant_id}));
+    return OkStatus();
+  }));
+  MarkRevoked(jtis);
+  log::Get("oauth")->warn("grant {} revoked: {} access tokens and its refresh tokens", grant_id,
+                          jtis.size());
+  return OkStatus();
+}
+
+Result<TokenResponse> TokenService::AuthorizationCodeGrant(
+    const App& app, const std::string& code, const std::optional<std::string>& redirect_uri,
+    const std::optional<std::string>& verifier, const std::optional<std::string>& resource) {
+  if (!app.AllowsGrant(kGrantAuthorizationCode)) {
+    return OAuthError("unauthorized_client", "this client may not use authorization_code");
+  }
+  if (resource && !IsAbsoluteResource(*resource)) {
+    return OAuthError("invalid_target", "resource must be an absolute URI without a fragment");
+  }
+  struct CodeRow {
+    std::string grant_id, app_guid, user_id, redirect_uri, challenge, scopes;
+    int64_t expires_at = 0;
+    bool used = false;
+  };
+  std::optional<CodeRow> row;
+  std::string hash = Hash(code);
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT grant_id, app_guid, user_guid, redirect_uri, code_challenge, scopes, expires_at, "
+        "used_at FROM oauth_codes WHERE code_hash = ?",
+        {hash}, [&](const store::Row& r) {
+          row = CodeRow{r.String(0), r.String(1), r.String(2), r.String(3),
+                        r.String(4), r.String(5), r.Int(6),    !r.IsNull(7)};
+          return false;
+        });
+  }));
+  auto invalid = [](std::string why) { return OAuthError("invalid_grant", std::move(why)); };
+  if (!row || row->app_guid != app.guid) return invalid("the authorization code is not valid");
+  if (row->used) {
+    // A second use means the code leaked: everything issued from it dies (RFC 6749 4.1.2).
+    ARENITE_RETURN_IF_ERROR(RevokeGrant(row->grant_id));
+    return invalid("the authorization code has already been used");
+  }
+  if (clock_.Now() >= row->expires_at) return invalid("the authorization code has expired");
+  bool uri_ok = row->redirect_uri.empty() ? !redirect_uri || (app.redirect_uris.size() == 1 &&
+                                                              *redirect_uri == app.redirect_uris[0])
+                                          : redirect_uri && *redirect_uri == row->redirect_uri;
+  if (!uri_ok) {
+    return invalid("redirect_uri differs from the one of the authorization request");
+  }
+  if (!verifier || !VerifyPkceS256(*verifier, row->challenge)) {
+    return invalid("the PKCE code_verifier is missing or does not match the code_challenge");
+  }
+  int64_t now = clock_.Now();
+  int64_t changed = 0;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(
+        changed,
+        tx.Exec("UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+                {now, hash}));
+    return OkStatus();
+  }));
+  if (changed == 0) {
+    ARENITE_RETURN_IF_ERROR(RevokeGrant(row->grant_id));
+    return invalid("the authorization code has already been used");
+  }
+  auto user = UserOf(row->user_id);
+  if (!user.ok() || !user->active) return invalid("the user who granted access is not active");
+
+  ScopeSet scopes;
+  for (const auto& s : ParseScope(row->scopes).value_or(ScopeSet{})) {
+    if (app.scopes.count(s)) scopes.insert(s);
+  }
+  TokenResponse out;
+  ARENITE_ASSIGN_OR_RETURN(out.access_token,
+                           Issue(app, row->user_id, resource.value_or(ApiAudience()), scopes,
+                                 options_.access_token_ttl, row->grant_id, &out.expires_in));
+  out.scope = JoinScopes(scopes);
+  if (app.AllowsGrant(kGrantRefreshToken)) {
+    std::string refresh = crypto::RandomToken();
+    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, app_guid, workspace_guid, "
+          "user_guid, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          {Hash(refresh), row->grant_id, app.guid, app.workspace_id, row->user_id, out.scope, now,
+           now + options_.refresh_token_ttl}));
+      return OkStatus();
+    }));
+    out.refresh_token = refresh;
+  }
+  IssuedFamily().Add({{"grant", "authorization_code"}}).Increment();
+  return out;
+}
+
+Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
+                                                      const std::string& refresh_token,
+                                                      const std::optional<std::string>& scope) {
+  if (!app.AllowsGrant(kGrantRefreshToken)) {
+    return OAuthError("unauthorized_client", "this client may not use refresh_token");
+  }
+  struct RefreshRow {
+    std::string grant_id, app_guid, user_id, scopes;
+    int64_t expires_at = 0;
+    bool consumed = false, revoked = false;
+  };
+  std::optional<RefreshRow> row;
+  std::string hash = Hash(refresh_token);
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT grant_id, app_guid, user_guid, scopes, expires_at, consumed_at, revoked_at FROM "
+        "oauth_refresh_tokens WHERE token_hash = ?",
+        {hash}, [&](const store::Row& r) {
+          row = RefreshRow{r.String(0), r.String(1),  r.String(2), r.String(3),
+                           r.Int(4),    !r.IsNull(5), !r.IsNull(6)};
+          return false;
+        });
+  }));
+  auto invalid = [](std::string why) { return OAuthError("invalid_grant", std::move(why)); };
+  if (!row || row->app_guid != app.guid) return invalid("the refresh token is not valid");
+  if (row->revoked) return invalid("the refresh token has been revoked");
+  if (row->consumed) {
+    // Reuse of a rotated refresh token: the family is compromised (RFC 9700 4.14.2).
+    ARENITE_RETURN_IF_ERROR(RevokeGrant(row->grant_id));
+    return invalid("the refresh token has already been used");
+  }
+  int64_t now = clock_.Now();
+  if (now >= row->expires_at) return invalid("the refresh token has expired");
+  ScopeSet family_scopes;
+  for (const auto& s : ParseScope(row->scopes).value_or(ScopeSet{})) {
+    if (app.scopes.count(s)) family_scopes.insert(s);
+  }
+  ARENITE_ASSIGN_OR_RETURN(ScopeSet scopes, Granted(family_scopes, scope));
+  auto user = UserOf(row->user_id);
+  if (!user.ok() || !user->active) return invalid("the user who granted access is not active");
+
+  std::string next = crypto::RandomToken();
+  int64_t changed = 0;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    // One conditional update decides the winner of concurrent refreshes.
+    ARENITE_ASSIGN_OR_RETURN(
+        changed, tx.Exec("UPDATE oauth_refresh_tokens SET consumed_at = ? WHERE token_hash = ? "
+                         "AND consumed_at IS NULL AND revoked_at IS NULL",
+                         {now, hash}));
+    if (changed == 0) return OkStatus();
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO oauth_refresh_tokens (token_hash, grant_id, app_guid, workspace_guid, "
+                "user_guid, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                {Hash(next), row->grant_id, app.guid, app.workspace_id, row->user_id, row->scopes,
+                 now, now + options_.refresh_token_ttl}));
+    return OkStatus();
+  }));
+  if (changed == 0) {
+    ARENITE_RETURN_IF_ERROR(RevokeGrant(row->grant_id));
+    return invalid("the refresh token has already been used");
+  }
+  TokenResponse out;
+  ARENITE_ASSIGN_OR_RETURN(
+      out.access_token, Issue(app, row->user_id, ApiAudience(), scopes, options_.access_token_ttl,
+                              row->grant_id, &out.expires_in));
+  out.scope = JoinScopes(scopes);
+  out.refresh_token = next;
+  IssuedFamily().Add({{"grant", "refresh_token"}}).Increment();
+  return out;
+}
+
+Result<json::Json> TokenService::VerifyJwt(std::string_view token) {
+  ARENITE_ASSIGN_OR_RETURN(ParsedJws jws, ParseJws(token));
+  const json::Json& h = jws.header;
+  if (h.value("alg", "") != "ES256" || h.value("typ", "") != "at+jwt" || !h.contains("kid") ||
+      !h["kid"].is_string()) {
+    return InvalidToken("the access token is not valid");
+  }
+  auto key = keys_.Find(h["kid"].get<std::string>());
+  if (!key || !key->Verify(jws.signing_input, jws.signature)) {
+    return InvalidToken("the access token is not valid");
+  }
+  const json::Json& c = jws.claims;
+  if (c.value("iss", "") != options_.issuer || !c.contains("exp") ||
+      !c["exp"].is_number_integer()) {
+    return InvalidToken("the access token is not valid");
+  }
+  if (clock_.Now() >= c["exp"].get<int64_t>()) return InvalidToken("the access token has expired");
+  for (const char* name : {"sub", "jti", "client_id", "scope", "workspace_id"}) {
+    if (!c.contains(name) || !c[name].is_string()) {
+      return InvalidToken("the access token is not valid");
+    }
+  }
+  return c;
+}
+
+Result<workspace::Principal> TokenService::ValidateBearer(std::string_view token) {
+  int64_t now = clock_.Now();
+  std::optional<VerifiedToken> cached;
+  {
+    std::shared_lock lock(mu_);
+    auto it = verified_.find(std::string(token));
+    if (it != verified_.end()) cached = it->second;
+  }
+  if (!cached) {
+    ARENITE_ASSIGN_OR_RETURN(json::Json claims, VerifyJwt(token));
+    if (!claims.contains("aud") || !AudienceHas(claims["aud"], ApiAudience())) {
+      return InvalidToken("the access token is not meant for this API");
+    }
+    VerifiedToken v;
+    v.expires_at = claims["exp"].get<int64_t>();
+    v.principal.kind = workspace::AuthKind::kBearer;
+    v.principal.workspace_id = claims["workspace_id"].get<std::string>();
+    v.principal.user_id = claims["sub"].get<std::string>();
+    v.principal.client_id = claims["client_id"].get<std::string>();
+    v.principal.token_id = claims["jti"].get<std::string>();
+    v.principal.scopes = ParseScope(claims["scope"].get<std::string>()).value_or(ScopeSet{});
+    std::unique_lock lock(mu_);
+    if (verified_.size() >= kMaxCachedTokens) {
+      std::erase_if(verified_, [&](const auto& kv) { return kv.second.expires_at <= now; });
+      if (verified_.size() >= kMaxCachedTokens) verified_.clear();
+    }
+    verified_.emplace(std::string(token), v);
+    cached = std::move(v);
+  }
+  if (now >= cached->expires_at) return InvalidToken("the access token has expired");
+  workspace::Principal p = cached->principal;
+  if (IsRevoked(p.token_id)) return InvalidToken("the access token has been revoked");
+  auto live = FindLive(p.client_id);
+  if (!live || live->workspace_id != p.workspace_id) {
+    return InvalidToken("the access token's client no longer exists");
+  }
+  // The app's current scopes bound what an older token may still do.
+  std::erase_if(p.scopes, [&](const std::string& s) { return !live->scopes.count(s); });
+  auto user = UserOf(p.user_id);
+  if (!user.ok()) {
+    if (user.error().status == 404) return InvalidToken("the access token's user no longer exists");
+    return std::move(user).error();
+  }
+  if (!user->active || user->workspace_id != p.workspace_id) {
+    return InvalidToken("the access token's user is not active");
+  }
+  p.role = user->role;
+  return p;
+}
+
+json::Json TokenService::Introspect(const App& caller, std::string_view token) {
+  json::Json inactive = {{"active", false}};
+  if (token.empty() || token.size() > 8192) return inactive;
+  if (token.find('.') != std::string_view::npos) {
+    auto claims = VerifyJwt(token);
+    if (!claims.ok()) return inactive;
+    const json::Json& c = *claims;
+    std::string client_id = c["client_id"].get<std::string>();
+    auto live = FindLive(client_id);
+    if (!live || live->workspace_id != caller.workspace_id ||
+        c["workspace_id"].get<std::string>() != caller.workspace_id ||
+        IsRevoked(c["jti"].get<std::string>())) {
+      return inactive;
+    }
+    json::Json out = {
+        {"active", true},         {"token_type", "Bearer"}, {"scope", c["scope"]},
+        {"client_id", client_id}, {"sub", c["sub"]},        {"iss", c["iss"]},
+        {"exp", c["exp"]},        {"jti", c["jti"]},        {"workspace_id", c["workspace_id"]}};
+    for (const char* name : {"aud", "iat", "nbf"}) {
+      if (c.contains(name)) out[name] = c[name];
+    }
+    return out;
+  }
+  std::optional<json::Json> out;
+  int64_t now = clock_.Now();
+  Status read = store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT r.workspace_guid, r.user_guid, r.scopes, r.created_at, r.expires_at, a.client_id "
+        "FROM oauth_refresh_tokens r JOIN oauth_apps a ON a.guid = r.app_guid WHERE "
+        "r.token_hash = ? AND r.consumed_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?",
+        {Hash(token), now}, [&](const store::Row& r) {
+          if (r.String(0) != caller.workspace_id) return false;
+          out = json::Json{{"active", true},
+                           {"token_type", "refresh_token"},
+                           {"scope", r.String(2)},
+                           {"client_id", r.String(5)},
+                           {"sub", r.String(1)},
+                           {"iss", options_.issuer},
+                           {"iat", r.Int(3)},
+                           {"exp", r.Int(4)},
+                           {"workspace_id", r.String(0)}};
+          return false;
+        });
+  });
+  if (!read.ok() || !out) return inactive;
+  return *out;
+}
+
+Status TokenService::Revoke(const App& caller, std::string_view token) {
+  if (token.empty() || token.size() > 8192) return OkStatus();
+  if (token.find('.') != std::string_view::npos) {
+    auto parsed = ParseJws(token);
+    if (!parsed.ok()) return OkStatus();
+    auto claims = VerifyJwt(token);
+    if (!claims.ok()) return OkStatus();  // expired or not ours: nothing left to revoke
+    if ((*claims)["client_id"].get<std::string>() != caller.client_id) {
+      return OAuthError("unauthorized_client", "the token was not issued to this client");
+    }
+    std::string jti = (*claims)["jti"].get<std::string>();
+    int64_t exp = (*claims)["exp"].get<int64_t>();
+    int64_t now = clock_.Now();
+    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "UPDATE oauth_access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL",
+          {now, jti}));
+      return OkStatus();
+    }));
+    MarkRevoked({{jti, exp}});
+    return OkStatus();
+  }
+  std::optional<std::pair<std::string, std::string>> row;  // grant, app
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query("SELECT grant_id, app_guid FROM oauth_refresh_tokens WHERE token_hash = ?",
+                    {Hash(token)}, [&](const store::Row& r) {
+                      row = {r.String(0), r.String(1)};
+                      return false;
+                    });
+  }));
+  if (!row) return OkStatus();
+  if (row->second != caller.guid) {
+    return OAuthError("unauthorized_client", "the token was not issued to this client");
+  }
+  return RevokeGrant(row->first);
+}
+
+}  // namespace arenite::oauth

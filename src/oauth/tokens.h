@@ -1,0 +1,151 @@
+// The token side of the authorization server: access tokens as ES256 JWTs per RFC 9068, client
+// authentication (RFC 6749 2.3.1), the client_credentials, authorization_code (with PKCE) and
+// refresh_token grants, introspection (RFC 7662), revocation (RFC 7009), and the validation of
+// bearer tokens on the API. Codes and refresh tokens are 256-bit random, stored only as SHA-256.
+// Revoked token ids and the live apps are held in memory (loaded at start, updated on every
+// revocation and app change), so validating a bearer token reads the store at most once per
+// user per half minute. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "oauth/apps.h"
+#include "oauth/keys.h"
+#include "oauth/rules.h"
+#include "store/store.h"
+#include "workspace/principal.h"
+
+namespace arenite::oauth {
+
+struct TokenOptions {
+  std::string issuer;  // the server's public URL, exactly
+  int64_t access_token_ttl = 3600;
+  int64_t refresh_token_ttl = 30 * 86400;
+  int64_t code_ttl = 60;
+};
+
+// An RFC 6749 5.2 error: status 400 (401 for invalid_client) with `error` in Error::oauth_error.
+Error OAuthError(std::string_view error, std::string description, int status = 400);
+
+struct TokenResponse {
+  std::string access_token;
+  int64_t expires_in = 0;
+  std::string scope;
+  std::optional<std::string> refresh_token;
+  json::Json ToJson() const;
+};
+
+// The credentials a request to the token, introspection or revocation endpoint carries.
+struct ClientCredentials {
+  std::optional<std::string> authorization;  // the Authorization header
+  std::optional<std::string> client_id;      // form parameters
+  std::optional<std::string> client_secret;
+  std::string address;
+};
+
+class TokenService {
+ public:
+  TokenService(store::Store& store, const Clock& clock, Apps& apps, SigningKeys& keys,
+               TokenOptions options);
+
+  // Loads the live apps and the revoked, unexpired token ids. Call once at start.
+  Status Load();
+  // Keeps the in-memory view in step with app changes (see Apps::SetListener).
+  void OnAppChanged(const App& app, bool live);
+
+  const std::string& issuer() const { return options_.issuer; }
+  // The `aud` of tokens for this server's own API: the issuer followed by /v1.
+  std::string ApiAudience() const { return options_.issuer + "/v1"; }
+  int64_t access_token_ttl() const { return options_.access_token_ttl; }
+
+  // Authenticates the client of a request (client_secret_basic, client_secret_post, or none
+  // for public apps); invalid_client (401) or invalid_request otherwise.
+  Result<App> AuthenticateClient(const ClientCredentials& credentials);
+
+  // An access token for the app's machine user, for other components (webhook deliveries mint
+  // tokens with aud = the target URL). `lifetime` is capped at the server's access token TTL.
+  Result<std::string> MintAccessToken(const App& app, std::string_view audience,
+                                      const ScopeSet& scopes, int64_t lifetime);
+
+  Result<TokenResponse> ClientCredentialsGrant(const App& app,
+                                               const std::optional<std::string>& scope,
+                                               const std::optional<std::string>& resource);
+  // A single-use code for a consenting user; the caller has checked the authorization request.
+  // `redirect_uri` is the one the request sent, or empty when it sent none.
+  Result<std::string> IssueCode(const App& app, const std::string& user_id,
+                                const std::string& redirect_uri, const std::string& challenge,
+                                const ScopeSet& scopes);
+  Result<TokenResponse> AuthorizationCodeGrant(const App& app, const std::string& code,
+                                               const std::optional<std::string>& redirect_uri,
+                                               const std::optional<std::string>& verifier,
+                                               const std::optional<std::string>& resource);
+  Result<TokenResponse> RefreshTokenGrant(const App& app, const std::string& refresh_token,
+                                          const std::optional<std::string>& scope);
+
+  // RFC 7662: {"active":false} for anything not active or of another workspace.
+  json::Json Introspect(const App& caller, std::string_view token);
+  // RFC 7009: revokes an access token, or a refresh token with its whole grant. Unknown tokens
+  // are not an error; a token of another client is refused (unauthorized_client).
+  Status Revoke(const App& caller, std::string_view token);
+
+  // Validates a bearer token for the API and builds its Principal.
+  Result<workspace::Principal> ValidateBearer(std::string_view token);
+
+ private:
+  struct LiveApp {
+    std::string guid;
+    std::string workspace_id;
+    ScopeSet scopes;
+  };
+  struct CachedUser {
+    std::string workspace_id;
+    workspace::Role role = workspace::Role::kViewer;
+    bool active = false;
+    int64_t fetched_at = 0;
+  };
+  struct VerifiedToken {
+    workspace::Principal principal;  // scopes as in the token
+    int64_t expires_at = 0;
+  };
+
+  Result<std::string> Issue(const App& app, const std::string& subject, std::string_view audience,
+                            const ScopeSet& scopes, int64_t lifetime,
+                            const std::optional<std::string>& grant_id, int64_t* expires_in);
+  // Signature by kid, typ, iss and exp; the claims on success.
+  Result<json::Json> VerifyJwt(std::string_view token);
+  bool IsRevoked(const std::string& jti);
+  std::optional<LiveApp> FindLive(const std::string& client_id);
+  Result<CachedUser> UserOf(const std::string& user_id);
+  Status RevokeGrant(const std::string& grant_id);
+  void MarkRevoked(const std::vector<std::pair<std::string, int64_t>>& jtis);
+  Result<ScopeSet> Granted(const ScopeSet& allowed, const std::optional<std::string>& requested);
+
+  store::Store& store_;
+  const Clock& clock_;
+  Apps& apps_;
+  SigningKeys& keys_;
+  const TokenOptions options_;
+
+  std::atomic<uint64_t> issued_{0};
+
+  // TODO: the revoked set and the live apps are per process, loaded at start and updated by
+  // this node's own changes; with several nodes on one database, a revocation or deletion on
+  // one node reaches the others only at their restart. They need a shared change feed (e.g.
+  // polling a revocations table) before arenite runs on more than one node.
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, int64_t> revoked_;  // jti -> its expiry
+  std::unordered_map<std::string, LiveApp> live_;     // by client_id
+  std::unordered_map<std::string, CachedUser> users_;
+  std::unordered_map<std::string, VerifiedToken> verified_;  // by the token's text
+};
+
+}  // namespace arenite::oauth
