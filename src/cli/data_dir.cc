@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "plm/schema.h"
 #include "oauth/schema.h"
+#include "plm/schema.h"
 #include "workspace/schema.h"
 
 namespace arenite::cli {
