@@ -661,6 +661,7 @@ Result<Json> Plm::UpdateItem(const Ctx& ctx, const std::string& guid, const Json
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, keys));
     if (keys.shown_rev != keys.working_rev && guid != keys.item) {
       return BadRequest("Updates can only be performed on the working revision of an item.",
                         kErrNotWorkingRevision);
@@ -890,6 +891,7 @@ Result<Json> Plm::AddBomLine(const Ctx& ctx, const std::string& guid, const Json
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, parent));
     auto child = ResolveItem(tx, ctx.workspace, *child_ref);
     if (!child.ok()) {
       return BadRequest("The item \"" + *child_ref + "\" of the BOM line is not found.",
@@ -951,6 +953,7 @@ Result<Json> Plm::UpdateBomLine(const Ctx& ctx, const std::string& guid, const s
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, parent));
     ARENITE_ASSIGN_OR_RETURN(Json before, LoadLine(tx, parent.working_rev, line));
     LineFields f;
     if (before["lineNumber"].is_number()) f.line_number = before["lineNumber"].get<int64_t>();
@@ -973,6 +976,7 @@ Result<Json> Plm::UpdateBomLine(const Ctx& ctx, const std::string& guid, const s
 Status Plm::DeleteBomLine(const Ctx& ctx, const std::string& guid, const std::string& line) {
   return store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, parent));
     ARENITE_ASSIGN_OR_RETURN(Json before, LoadLine(tx, parent.working_rev, line));
     ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM bom_lines WHERE guid = ?", {line}));
     ARENITE_RETURN_IF_ERROR(TouchItem(tx, parent.item, ctx.now));

@@ -143,6 +143,18 @@ test('reject, reopen, cancel; on-date changes wait in APPROVED', async () => {
   assert.equal((await status(c.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
   assert.equal((await status(c.guid, 'CANCELED')).json.status, 'CANCELED');
   assertErrorBody(assert, await status(c.guid, 'OPEN_AND_UNLOCKED'), 409);
+  // A submitted change locks its items' working revisions until it is withdrawn.
+  const lockedItem = await ok('POST', '/v1/items', { name: 'Locked by change' }, 201);
+  const part = await ok('POST', '/v1/items', { name: 'Part of locked' }, 201);
+  const w = await ok('POST', '/v1/changes', { title: 'Withdraw me' }, 201);
+  await ok('POST', `/v1/changes/${w.guid}/items`, { newItemRevision: { guid: lockedItem.guid } }, 201);
+  await status(w.guid, 'SUBMITTED');
+  assertErrorBody(assert, await req('PUT', `/v1/items/${lockedItem.guid}`, { name: 'edited' }), 409, 3066);
+  assertErrorBody(assert, await req('POST', `/v1/items/${lockedItem.guid}/bom`,
+    { item: { guid: part.guid } }), 409, 3066);
+  assert.equal((await status(w.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
+  assert.equal((await req('PUT', `/v1/items/${lockedItem.guid}`, { name: 'edited' })).status, 200);
+
   const d = await ok('POST', '/v1/changes', { title: 'On date', effectivityType: 'PERMANENT_ON_DATE',
     effectivityPlannedDateTime: '2030-01-01T00:00:00Z' }, 201);
   assert.equal(d.effectivityPlannedDateTime, '2030-01-01T00:00:00Z');
