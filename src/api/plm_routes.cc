@@ -282,6 +282,32 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
           return plm.UpdateChange(c, guid, b, SetNull(req));
         });
+  r.Add("DELETE", "/v1/changes/{guid}", changes_write, 204, Shape::kNone,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_RETURN_IF_ERROR(plm.DeleteChange(c, guid));
+          return json::Json();
+        });
+  r.Add("GET", "/v1/changes/{guid}/items/{assoc}", changes_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto assoc, GuidParam(req, "assoc"));
+          return plm.GetChangeItem(c.workspace, guid, assoc);
+        });
+  r.Add("PUT", "/v1/changes/{guid}/items/{assoc}", changes_write, 200, Shape::kObject,
+        [&plm, body](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto assoc, GuidParam(req, "assoc"));
+          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+          return plm.UpdateChangeItem(c, guid, assoc, b);
+        });
+  r.Add("DELETE", "/v1/changes/{guid}/items/{assoc}", changes_write, 204, Shape::kNone,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(auto assoc, GuidParam(req, "assoc"));
+          ARENITE_RETURN_IF_ERROR(plm.DeleteChangeItem(c, guid, assoc));
+          return json::Json();
+        });
   r.Add("GET", "/v1/changes/{guid}/items", changes_read, 200, Shape::kList,
         [&plm](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));

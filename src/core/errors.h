@@ -57,9 +57,10 @@ inline constexpr int kErrSourcingMfrItem = 3245;  // the manufacturer item must 
 inline constexpr int kErrSourcingVendorItem = 3246;  // the vendor item must be a supplier item
 inline constexpr int kErrSourcingFactor =
     3247;  // vendorItemConversionFactor must be null without a vendor item
-inline constexpr int kErrSourcingRank = 3249;   // only approved sourcing can be ranked or split
-inline constexpr int kErrInactivePhase = 3284;  // the lifecycle phase is not active
-inline constexpr int kErrItemInChange = 4005;   // the item is already in the change
+inline constexpr int kErrSourcingRank = 3249;    // only approved sourcing can be ranked or split
+inline constexpr int kErrLockedByChange = 3066;  // the working revision is locked by a change
+inline constexpr int kErrInactivePhase = 3284;   // the lifecycle phase is not active
+inline constexpr int kErrItemInChange = 4005;    // the item is already in the change
 inline constexpr int kErrEffectivityKind =
     4019;  // a change cannot move between permanent and temporary
 inline constexpr int kErrChangeLocked =

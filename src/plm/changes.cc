@@ -514,6 +514,110 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
   return out;
 }
 
+namespace {
+
+// The affected item `assoc` of change `guid`, with the change's status.
+Result<std::string> ChangeItemStatus(store::Tx& tx, const std::string& ws, const std::string& guid,
+                                     const std::string& assoc) {
+  ARENITE_ASSIGN_OR_RETURN(
+      auto status, tx.QueryString("SELECT ch.status FROM change_items ci JOIN changes ch ON "
+                                  "ch.guid = ci.change_guid WHERE ci.guid = ? AND "
+                                  "ci.change_guid = ? AND ch.workspace_guid = ?",
+                                  {assoc, guid, ws}));
+  if (!status) return NotFoundGuid(assoc);
+  return *status;
+}
+
+}  // namespace
+
+Result<Json> Plm::GetChangeItem(const std::string& ws, const std::string& guid,
+                                const std::string& assoc) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(ChangeItemStatus(tx, ws, guid, assoc));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadChangeItem(tx, assoc));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Json> Plm::UpdateChangeItem(const Ctx& ctx, const std::string& guid,
+                                   const std::string& assoc, const Json& body) {
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(
+      body, {"guid", "change", "affectedItemRevision", "newItemRevision", "newRevisionNumber",
+             "newLifecyclePhase", "specsView", "bomView", "filesView", "sourcingView",
+             "materialEffectivityDateTime", "dispositionAttributes"}));
+  ARENITE_ASSIGN_OR_RETURN(auto rev_number, json::OptionalString(body, "newRevisionNumber", 20));
+  if (!rev_number || rev_number->empty()) {
+    return BadRequest("Revision number must be non-empty and can't exceed 20 characters long.",
+                      kErrRevisionNumberLength);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto phase, json::OptionalGuidRef(body, "newLifecyclePhase"));
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(std::string status, ChangeItemStatus(tx, ctx.workspace, guid, assoc));
+    if (status != kOpenUnlocked) {
+      return Conflict(
+          "This Change is locked. Edits can be performed only on Open and Unlocked "
+          "Changes.",
+          kErrChangeNotOpen);
+    }
+    if (phase) {
+      ARENITE_ASSIGN_OR_RETURN(bool ok, tx.Exists("SELECT 1 FROM lifecycle_phases WHERE guid = ? "
+                                                  "AND workspace_guid = ? AND active = 1",
+                                                  {*phase, ctx.workspace}));
+      if (!ok) {
+        return BadRequest("The Item lifecycle phase with guid \"" + *phase + "\" is not active.",
+                          kErrInactivePhase);
+      }
+    }
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadChangeItem(tx, assoc));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE change_items SET new_revision_number = ?, new_phase_guid = COALESCE(?, "
+                "new_phase_guid) WHERE guid = ?",
+                {*rev_number, store::Nullable(phase), assoc}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE changes SET updated_at = ? WHERE guid = ?", {ctx.now, guid}));
+    ARENITE_ASSIGN_OR_RETURN(out, LoadChangeItem(tx, assoc));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeUpdated, "CHANGE_ITEM", guid,
+                                        ctx.actor, before, out, ctx.now));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Status Plm::DeleteChangeItem(const Ctx& ctx, const std::string& guid, const std::string& assoc) {
+  return store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(std::string status, ChangeItemStatus(tx, ctx.workspace, guid, assoc));
+    if (status != kOpenUnlocked) {
+      return Conflict("Items can be deleted only when the change is Open and Unlocked.",
+                      kErrChangeNotOpen);
+    }
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadChangeItem(tx, assoc));
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM change_items WHERE guid = ?", {assoc}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE changes SET updated_at = ? WHERE guid = ?", {ctx.now, guid}));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeUpdated, "CHANGE_ITEM", guid,
+                                        ctx.actor, before, nullptr, ctx.now));
+    return OkStatus();
+  });
+}
+
+Status Plm::DeleteChange(const Ctx& ctx, const std::string& guid) {
+  return store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadChange(tx, ctx.workspace, guid));
+    std::string status = before["lifecycleStatus"]["type"].get<std::string>();
+    if (status != kOpenUnlocked && status != kCanceled && status != kRejected) {
+      return Conflict("Only Open and Unlocked, Canceled or Rejected changes can be deleted.",
+                      kErrChangeLocked);
+    }
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM changes WHERE guid = ?", {guid}));
+    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeDeleted, "CHANGE", guid,
+                                        ctx.actor, before, nullptr, ctx.now));
+    return OkStatus();
+  });
+}
+
 Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
   ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(
       body, {"change", "status", "comment", "administrators", "implementationStatus"}));

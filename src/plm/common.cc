@@ -117,6 +117,22 @@ Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::
   return Conflict("The number format has no free number left.", kErrDuplicate);
 }
 
+Status CheckUnlocked(store::Tx& tx, const ItemKeys& keys) {
+  ARENITE_ASSIGN_OR_RETURN(
+      bool locked,
+      tx.Exists("SELECT 1 FROM change_items ci JOIN changes ch ON ch.guid = ci.change_guid "
+                "WHERE ci.item_guid = ? AND ci.new_rev = ? AND ch.status IN "
+                "('OPEN_AND_LOCKED', 'SUBMITTED_FOR_APPROVAL', 'APPROVED')",
+                {keys.item, keys.working_rev}));
+  if (locked) {
+    return Conflict(
+        "The working revision of the item is locked by inclusion in at least one "
+        "change.",
+        kErrLockedByChange);
+  }
+  return OkStatus();
+}
+
 Status TouchItem(store::Tx& tx, const std::string& item, int64_t now) {
   ARENITE_RETURN_IF_ERROR(tx.Exec("UPDATE items SET updated_at = ? WHERE guid = ?", {now, item}));
   return OkStatus();

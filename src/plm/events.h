@@ -16,7 +16,7 @@
 
 namespace arenite::plm {
 
-// Event types (INTERFACE.md section 5) plus arenite's supplier-item events.
+// Event types (INTERFACE.md section 5) plus arenite's change.deleted and supplier-item events.
 inline constexpr char kItemCreated[] = "item.created";
 inline constexpr char kItemUpdated[] = "item.updated";
 inline constexpr char kItemDeleted[] = "item.deleted";
@@ -24,6 +24,7 @@ inline constexpr char kItemLifecycleChanged[] = "item.lifecycle_changed";
 inline constexpr char kChangeCreated[] = "change.created";
 inline constexpr char kChangeUpdated[] = "change.updated";
 inline constexpr char kChangeStatusChanged[] = "change.status_changed";
+inline constexpr char kChangeDeleted[] = "change.deleted";  // arenite's own
 inline constexpr char kSupplierCreated[] = "supplier.created";
 inline constexpr char kSupplierUpdated[] = "supplier.updated";
 inline constexpr char kSupplierDeleted[] = "supplier.deleted";

@@ -67,6 +67,10 @@ Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view ob
                        const Json& input, Json* values);
 Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& values);
 
+// 409 (3066) when the item's working revision is in a change that is locked, submitted or
+// approved: such a change is about to release exactly what it holds.
+Status CheckUnlocked(store::Tx& tx, const ItemKeys& keys);
+
 // Touches the item's lastModifiedDateTime.
 Status TouchItem(store::Tx& tx, const std::string& item, int64_t now);
 

@@ -88,6 +88,14 @@ class Plm {
   Result<Json> ListChanges(const std::string& ws, const Filters& f);
   Result<Json> ListChangeItems(const std::string& ws, const std::string& guid);
   Result<Json> AddChangeItem(const Ctx& ctx, const std::string& guid, const Json& body);
+  Result<Json> GetChangeItem(const std::string& ws, const std::string& guid,
+                             const std::string& assoc);
+  // newRevisionNumber and newLifecyclePhase, while the change is OPEN_AND_UNLOCKED.
+  Result<Json> UpdateChangeItem(const Ctx& ctx, const std::string& guid, const std::string& assoc,
+                                const Json& body);
+  Status DeleteChangeItem(const Ctx& ctx, const std::string& guid, const std::string& assoc);
+  // Only OPEN_AND_UNLOCKED, CANCELED or REJECTED changes can be deleted.
+  Status DeleteChange(const Ctx& ctx, const std::string& guid);
   Result<Json> ChangeStatus(const Ctx& ctx, const Json& body);
 
   // Suppliers and supplier items.

@@ -556,6 +556,7 @@ Result<Json> Plm::AddSourcing(const Ctx& ctx, const std::string& guid, const Jso
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, keys));
     SourcingFields f;
     ARENITE_RETURN_IF_ERROR(ReadSourcingFields(tx, ctx.workspace, body, false, &f));
     std::string src = NewGuid();
@@ -598,6 +599,7 @@ Result<Json> Plm::UpdateSourcing(const Ctx& ctx, const std::string& guid, const 
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, keys));
     ARENITE_ASSIGN_OR_RETURN(Json before, LoadSourcing(tx, keys.working_rev, src));
     SourcingFields f;
     auto ref = [&](const char* k) -> std::optional<std::string> {
@@ -643,6 +645,7 @@ Result<Json> Plm::UpdateSourcing(const Ctx& ctx, const std::string& guid, const 
 Status Plm::DeleteSourcing(const Ctx& ctx, const std::string& guid, const std::string& src) {
   return store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, keys));
     ARENITE_ASSIGN_OR_RETURN(Json before, LoadSourcing(tx, keys.working_rev, src));
     ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM sourcing WHERE guid = ?", {src}));
     ARENITE_RETURN_IF_ERROR(TouchItem(tx, keys.item, ctx.now));

@@ -143,6 +143,18 @@ test('reject, reopen, cancel; on-date changes wait in APPROVED', async () => {
   assert.equal((await status(c.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
   assert.equal((await status(c.guid, 'CANCELED')).json.status, 'CANCELED');
   assertErrorBody(assert, await status(c.guid, 'OPEN_AND_UNLOCKED'), 409);
+  // A submitted change locks its items' working revisions until it is withdrawn.
+  const lockedItem = await ok('POST', '/v1/items', { name: 'Locked by change' }, 201);
+  const part = await ok('POST', '/v1/items', { name: 'Part of locked' }, 201);
+  const w = await ok('POST', '/v1/changes', { title: 'Withdraw me' }, 201);
+  await ok('POST', `/v1/changes/${w.guid}/items`, { newItemRevision: { guid: lockedItem.guid } }, 201);
+  await status(w.guid, 'SUBMITTED');
+  assertErrorBody(assert, await req('PUT', `/v1/items/${lockedItem.guid}`, { name: 'edited' }), 409, 3066);
+  assertErrorBody(assert, await req('POST', `/v1/items/${lockedItem.guid}/bom`,
+    { item: { guid: part.guid } }), 409, 3066);
+  assert.equal((await status(w.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
+  assert.equal((await req('PUT', `/v1/items/${lockedItem.guid}`, { name: 'edited' })).status, 200);
+
   const d = await ok('POST', '/v1/changes', { title: 'On date', effectivityType: 'PERMANENT_ON_DATE',
     effectivityPlannedDateTime: '2030-01-01T00:00:00Z' }, 201);
   assert.equal(d.effectivityPlannedDateTime, '2030-01-01T00:00:00Z');
@@ -180,6 +192,31 @@ test('change create, update, list, search and their events', async () => {
   assert.deepEqual(await ok('GET', '/v1/changes?offset=100000'), { count: 0, results: [] });
 });
 
+test('affected items: read, update, remove; deleting changes', async () => {
+  const item = await ok('POST', '/v1/items', { name: 'Editable in change' }, 201);
+  const c = await ok('POST', '/v1/changes', { title: 'Edit affected' }, 201);
+  const ai = await ok('POST', `/v1/changes/${c.guid}/items`, { newItemRevision: { guid: item.guid } }, 201);
+  assert.deepEqual(await ok('GET', `/v1/changes/${c.guid}/items/${ai.guid}`), ai);
+  const seq = await lastSequence();
+  const put = await ok('PUT', `/v1/changes/${c.guid}/items/${ai.guid}`, { newRevisionNumber: '01' });
+  assert.equal(put.newRevisionNumber, '01');
+  assertErrorBody(assert, await req('PUT', `/v1/changes/${c.guid}/items/${ai.guid}`, {}), 400, 4066);
+  assert.equal((await req('DELETE', `/v1/changes/${c.guid}/items/${ai.guid}`)).status, 204);
+  assertErrorBody(assert, await req('GET', `/v1/changes/${c.guid}/items/${ai.guid}`), 404);
+  assert.equal((await req('DELETE', `/v1/changes/${c.guid}`)).status, 204);
+  assertErrorBody(assert, await req('GET', `/v1/changes/${c.guid}`), 404);
+  const evs = await events(seq);
+  assert.deepEqual(evs.map((e) => [e.type, e.objectType]), [['change.updated', 'CHANGE_ITEM'],
+    ['change.updated', 'CHANGE_ITEM'], ['change.deleted', 'CHANGE']]);
+  assert.equal(evs[0].before.newRevisionNumber, 'A');
+  assert.equal(evs[0].after.newRevisionNumber, '01');
+  assert.equal(evs[1].after, null);
+  assert.equal(evs[2].before.title, 'Edit affected');
+  const locked = await ok('POST', '/v1/changes', { title: 'Locked' }, 201);
+  await status(locked.guid, 'SUBMITTED');
+  assertErrorBody(assert, await req('DELETE', `/v1/changes/${locked.guid}`), 409);
+});
+
 test('bad input on every change endpoint is a 4xx with an error body', async () => {
   const c = await ok('POST', '/v1/changes', { title: 'Victim' }, 201);
   const bad = [
@@ -195,6 +232,11 @@ test('bad input on every change endpoint is a 4xx with an error body', async () 
     ['PUT', `/v1/changes/${c.guid}`, { body: { implementationStatus: 'MAYBE' } }],
     ['PUT', `/v1/changes/${c.guid}`, { body: { effectivityType: 'TEMPORARY' } }],
     ['GET', '/v1/changes/bad/items', {}],
+    ['GET', `/v1/changes/${c.guid}/items/AAAAAAAAAAAAAAAAAAAA`, {}],
+    ['GET', `/v1/changes/${c.guid}/items/bad`, {}],
+    ['PUT', `/v1/changes/${c.guid}/items/AAAAAAAAAAAAAAAAAAAA`, { body: { newRevisionNumber: 'B' } }],
+    ['DELETE', `/v1/changes/${c.guid}/items/AAAAAAAAAAAAAAAAAAAA`, {}],
+    ['DELETE', '/v1/changes/AAAAAAAAAAAAAAAAAAAA', {}],
     ['POST', `/v1/changes/${c.guid}/items`, { body: {} }],
     ['POST', `/v1/changes/${c.guid}/items`, { body: { newItemRevision: { guid: 'x' } } }],
     ['POST', `/v1/changes/${c.guid}/items`,

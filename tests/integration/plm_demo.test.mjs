@@ -44,3 +44,26 @@ test('the demo workspace holds realistic PLM data', async () => {
   const revs = await get(`/v1/items/${released.guid}/revisions`);
   assert.ok(revs.results.some((r) => r.revisionStatus === 'WORKING'));
 });
+
+test('arenite demo-data fills a workspace deterministically and refuses bad usage', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { bin, initDataDir } = await import('../lib/arenite.mjs');
+  const a = initDataDir();
+  const run = (args) => spawnSync(bin, ['demo-data', ...args], { encoding: 'utf8' });
+  const bad = run(['--data-dir', a.dataDir, '--workspace', 'not-a-guid']);
+  assert.equal(bad.status, 2);
+  const unknown = run(['--data-dir', a.dataDir, '--workspace', 'AAAAAAAAAAAAAAAAAAAA']);
+  assert.equal(unknown.status, 1);
+  const first = run(['--data-dir', a.dataDir, '--workspace', a.workspaceId, '--items', '300',
+    '--seed', '5']);
+  assert.equal(first.status, 0, first.stderr);
+  const counts = JSON.parse(first.stdout.trim());
+  assert.equal(counts.items, 300);
+  const b = initDataDir();
+  const second = run(['--data-dir', b.dataDir, '--workspace', b.workspaceId, '--items', '300',
+    '--seed', '5']);
+  const again = JSON.parse(second.stdout.trim());
+  delete counts.elapsedMs;
+  delete again.elapsedMs;
+  assert.deepEqual(again, counts, 'the same seed gives the same data');
+});
