@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   arenite::cli::AddInitCommand(app, exit_code);
   arenite::cli::AddServeCommand(app, exit_code);
+  arenite::cli::AddReceiveCommand(app, exit_code);
   arenite::cli::AddDemoDataCommand(app, exit_code);
   arenite::cli::AddKeysCommand(app, exit_code);
   try {

@@ -15,6 +15,7 @@ namespace arenite::cli {
 
 void AddInitCommand(CLI::App& app, int& exit_code);
 void AddServeCommand(CLI::App& app, int& exit_code);
+void AddReceiveCommand(CLI::App& app, int& exit_code);
 void AddDemoDataCommand(CLI::App& app, int& exit_code);
 
 // Fills a workspace with `items` demo items and their BOMs, suppliers and changes, created by
@@ -28,6 +29,9 @@ Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool c
 
 // Every component's schema, in one list; add a component's migrations here.
 std::vector<store::Migration> AllMigrations();
+
+// Splits HOST:PORT ([v6]:PORT for IPv6); false unless HOST is an IP address and PORT a number.
+bool SplitHostPort(const std::string& listen, std::string* host, uint16_t* port);
 
 // Reads a secret from a file, without its trailing newline.
 Result<std::string> ReadSecretFile(const std::string& path);

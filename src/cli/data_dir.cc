@@ -1,5 +1,7 @@
 #include <sys/stat.h>
 
+#include <boost/asio/ip/address.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,6 +49,24 @@ Result<std::string> ReadSecretFile(const std::string& path) {
   std::string secret = buffer.str();
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   return secret;
+}
+
+bool SplitHostPort(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size()) return false;
+  std::string h = listen.substr(0, colon), p = listen.substr(colon + 1);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  int n = std::stoi(p);
+  if (n > 65535) return false;
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(h, ec);
+  if (ec) return false;
+  *host = h;
+  *port = static_cast<uint16_t>(n);
+  return true;
 }
 
 }  // namespace arenite::cli

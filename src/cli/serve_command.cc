@@ -57,25 +57,6 @@ struct ServeOptions {
   int64_t token_rate_per_address = 600;
 };
 
-// Splits HOST:PORT ([v6]:PORT for IPv6).
-bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= listen.size()) return false;
-  std::string h = listen.substr(0, colon), p = listen.substr(colon + 1);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  int n = std::stoi(p);
-  if (n > 65535) return false;
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(h, ec);
-  if (ec) return false;
-  *host = h;
-  *port = static_cast<uint16_t>(n);
-  return true;
-}
-
 bool ValidCidr(const std::string& cidr) {
   boost::system::error_code ec;
   if (cidr.find(':') != std::string::npos) {
@@ -142,7 +123,7 @@ int Serve(const ServeOptions& o) {
 
   // Validate everything before touching the data dir.
   http::ServerOptions server_options;
-  if (!SplitListen(o.listen, &server_options.host, &server_options.port)) {
+  if (!SplitHostPort(o.listen, &server_options.host, &server_options.port)) {
     return fail("--listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:8443", 2);
   }
   if (o.tls_cert.empty() != o.tls_key.empty()) {

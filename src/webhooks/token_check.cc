@@ -1,0 +1,123 @@
+#include "webhooks/token_check.h"
+
+#include <curl/curl.h>
+#include <strings.h>
+
+#include "core/json.h"
+#include "oauth/jose.h"
+
+namespace arenite::webhooks {
+namespace {
+
+constexpr int64_t kRefetchSeconds = 10;
+constexpr int64_t kLeewaySeconds = 30;
+
+size_t Collect(char* data, size_t size, size_t n, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  if (out->size() + size * n > 1024 * 1024) return 0;
+  out->append(data, size * n);
+  return size * n;
+}
+
+bool AudienceMatches(const json::Json& aud, const std::string& want) {
+  if (aud.is_string()) return aud.get<std::string>() == want;
+  if (aud.is_array()) {
+    for (const auto& a : aud) {
+      if (a.is_string() && a.get<std::string>() == want) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::string> FetchDocument(const std::string& url, const std::string& ca_file) {
+  CURL* curl = curl_easy_init();
+  if (!curl) return Internal("libcurl failed to start");
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+  CURLcode code = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (code != CURLE_OK) {
+    return MakeError(503, kErrUnavailable, "cannot fetch " + url + ": " + curl_easy_strerror(code));
+  }
+  if (status != 200) {
+    return MakeError(503, kErrUnavailable,
+                     "fetching " + url + " answered HTTP " + std::to_string(status));
+  }
+  return body;
+}
+
+Status JwksTokenCheck::Refresh() {
+  std::string metadata_url = issuer_ + "/.well-known/oauth-authorization-server";
+  ARENITE_ASSIGN_OR_RETURN(std::string metadata_text, FetchDocument(metadata_url, ca_file_));
+  ARENITE_ASSIGN_OR_RETURN(json::Json metadata, json::ParseObject(metadata_text));
+  if (metadata.value("issuer", "") != issuer_ || !metadata["jwks_uri"].is_string()) {
+    return MakeError(503, kErrUnavailable, "the issuer's metadata does not name it or its JWKS");
+  }
+  ARENITE_ASSIGN_OR_RETURN(std::string jwks_text,
+                           FetchDocument(metadata["jwks_uri"].get<std::string>(), ca_file_));
+  ARENITE_ASSIGN_OR_RETURN(json::Json jwks, json::ParseObject(jwks_text));
+  if (!jwks["keys"].is_array()) return MakeError(503, kErrUnavailable, "the JWKS has no keys");
+  std::map<std::string, std::shared_ptr<const oauth::EcKey>> keys;
+  for (const auto& jwk : jwks["keys"]) {
+    if (!jwk.is_object() || !jwk["kid"].is_string()) continue;
+    auto key = oauth::EcKey::FromPublicJwk(jwk);
+    if (key.ok()) keys[jwk["kid"].get<std::string>()] = *key;
+  }
+  keys_ = std::move(keys);
+  return OkStatus();
+}
+
+Status JwksTokenCheck::Check(std::optional<std::string_view> authorization) {
+  if (!authorization || authorization->size() < 8 ||
+      strncasecmp(authorization->data(), "Bearer ", 7) != 0) {
+    return Unauthorized("no Bearer token");
+  }
+  std::string_view token = authorization->substr(7);
+  ARENITE_ASSIGN_OR_RETURN(oauth::ParsedJws jws, oauth::ParseJws(token));
+  std::string typ = jws.header.value("typ", "");
+  if (jws.header.value("alg", "") != "ES256" ||
+      (strcasecmp(typ.c_str(), "at+jwt") != 0 &&
+       strcasecmp(typ.c_str(), "application/at+jwt") != 0)) {
+    return Unauthorized("the token is not an ES256 at+jwt access token");
+  }
+  std::string kid = jws.header.value("kid", "");
+  std::shared_ptr<const oauth::EcKey> key;
+  {
+    std::lock_guard lock(mu_);
+    int64_t now = clock_.Now();
+    if (!keys_.count(kid) && now - last_fetch_ >= kRefetchSeconds) {
+      last_fetch_ = now;
+      ARENITE_RETURN_IF_ERROR(Refresh());
+    }
+    auto it = keys_.find(kid);
+    if (it == keys_.end()) return Unauthorized("the token's key is not in the issuer's JWKS");
+    key = it->second;
+  }
+  if (!key->Verify(jws.signing_input, jws.signature)) {
+    return Unauthorized("the token's signature does not verify");
+  }
+  const json::Json& c = jws.claims;
+  if (!c["iss"].is_string() || c["iss"].get<std::string>() != issuer_) {
+    return Unauthorized("the token's issuer is not the expected one");
+  }
+  if (!c.contains("aud") || !AudienceMatches(c["aud"], audience_)) {
+    return Unauthorized("the token's audience is not this receiver");
+  }
+  if (!c["exp"].is_number_integer() || c["exp"].get<int64_t>() + kLeewaySeconds <= clock_.Now()) {
+    return Unauthorized("the token has expired");
+  }
+  return OkStatus();
+}
+
+}  // namespace arenite::webhooks

@@ -1,0 +1,132 @@
+// `arenite receive`, the reference receiver, checked from outside: deliveries signed with the
+// standardwebhooks npm package, and Bearer tokens issued by a real `arenite serve`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { Webhook } from 'standardwebhooks';
+import { startServer, bin } from '../lib/arenite.mjs';
+import { createApp, postForm, basic } from '../lib/oauth.mjs';
+
+const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+const AUDIENCE = 'https://erp.example.test/hooks/arenite';
+let server, receiver, receiverUrl, outDir, token;
+
+function startReceiver(args) {
+  const proc = spawn(bin, ['receive', '--listen', '127.0.0.1:0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    proc.stdout.on('data', (d) => {
+      buffer += d;
+      const m = buffer.match(/\{"event":"listening","url":"([^"]+)"\}/);
+      if (m) resolve({ proc, url: m[1] });
+    });
+    proc.on('exit', (code) => reject(new Error(`receive exited ${code}: ${stderr}`)));
+  });
+}
+
+function post(url, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function signed(id, payload, { when = new Date(), authorization } = {}) {
+  const body = JSON.stringify(payload);
+  const signature = new Webhook(SECRET).sign(id, when, body);
+  const headers = {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(when.getTime() / 1000)),
+    'webhook-signature': signature,
+  };
+  if (authorization) headers.authorization = authorization;
+  return { body, headers };
+}
+
+function eventLines() {
+  const file = path.join(outDir, 'events.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+before(async () => {
+  server = await startServer();
+  const session = await server.login();
+  const app = await createApp(server, session, { grantTypes: ['client_credentials'] });
+  const res = await postForm(server, '/oauth/token',
+    { grant_type: 'client_credentials', resource: AUDIENCE },
+    { authorization: basic(app.clientId, app.clientSecret) });
+  assert.equal(res.status, 200, res.text);
+  token = res.json.access_token;
+  outDir = mkdtempSync(path.join(tmpdir(), 'arenite-receive-'));
+  receiver = await startReceiver(['--out', outDir, '--signing-secret', SECRET,
+    '--issuer', server.url, '--audience', AUDIENCE,
+    '--issuer-ca-file', path.join(server.dataDir, 'tls', 'cert.pem')]);
+  receiverUrl = receiver.url + '/hooks/arenite';
+});
+
+after(async () => {
+  receiver?.proc.kill('SIGTERM');
+  await server?.stop();
+});
+
+test('a signed delivery with a valid token is written once', async () => {
+  const payload = { type: 'item.updated', timestamp: new Date().toISOString(), data: { n: 1 } };
+  const d = signed('msg_valid_1', payload, { authorization: `Bearer ${token}` });
+  assert.equal((await post(receiverUrl, d.body, d.headers)).status, 200);
+  assert.equal((await post(receiverUrl, d.body, d.headers)).status, 200);
+  const lines = eventLines().filter((l) => l.webhookId === 'msg_valid_1');
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].type, 'item.updated');
+  assert.deepEqual(lines[0].event, payload);
+});
+
+test('deliveries without a token, with a token for another audience, or badly signed get 401',
+  async () => {
+    const payload = { type: 'item.created', data: {} };
+    const noToken = signed('msg_bad_1', payload);
+    assert.equal((await post(receiverUrl, noToken.body, noToken.headers)).status, 401);
+
+    const session = await server.login();
+    const app = await createApp(server, session, { grantTypes: ['client_credentials'] });
+    const other = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' },
+      { authorization: basic(app.clientId, app.clientSecret) });
+    const wrongAud = signed('msg_bad_2', payload,
+      { authorization: `Bearer ${other.json.access_token}` });
+    assert.equal((await post(receiverUrl, wrongAud.body, wrongAud.headers)).status, 401);
+
+    const forged = signed('msg_bad_3', payload, { authorization: `Bearer ${token}` });
+    forged.body = JSON.stringify({ ...payload, data: { tampered: true } });
+    assert.equal((await post(receiverUrl, forged.body, forged.headers)).status, 401);
+
+    const stale = signed('msg_bad_4', payload,
+      { when: new Date(Date.now() - 6 * 60 * 1000), authorization: `Bearer ${token}` });
+    assert.equal((await post(receiverUrl, stale.body, stale.headers)).status, 401);
+
+    const garbage = signed('msg_bad_5', payload, { authorization: 'Bearer not.a.jwt' });
+    assert.equal((await post(receiverUrl, garbage.body, garbage.headers)).status, 401);
+
+    assert.equal(eventLines().filter((l) => l.webhookId.startsWith('msg_bad')).length, 0);
+  });
+
+test('receive refuses bad usage with exit status 2', async () => {
+  const code = await new Promise((resolve) => {
+    const p = spawn(bin, ['receive', '--listen', '127.0.0.1:0', '--out', outDir,
+      '--signing-secret', 'not-a-whsec-secret']);
+    p.on('exit', resolve);
+  });
+  assert.equal(code, 2);
+});
