@@ -31,3 +31,14 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
 json::Json UserJson(const workspace::User& user);
 
 }  // namespace arenite::api
+
+namespace arenite::extract {
+class Extracts;
+}
+
+namespace arenite::api {
+
+// /v1/extracts and their runs and files.
+void RegisterExtractRoutes(http::Router& router, const Auth& auth, extract::Extracts& extracts);
+
+}  // namespace arenite::api

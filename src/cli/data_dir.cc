@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "extract/extracts.h"
 #include "oauth/schema.h"
 #include "plm/schema.h"
 #include "workspace/schema.h"
@@ -21,6 +22,7 @@ std::vector<store::Migration> AllMigrations() {
   add(workspace::Migrations());
   add(plm::Migrations());
   add(oauth::Migrations());
+  add(extract::Migrations());
   return all;
 }
 

@@ -18,6 +18,7 @@
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "extract/extracts.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "oauth/apps.h"
@@ -213,6 +214,12 @@ int Serve(const ServeOptions& o) {
   // Workspace data (items, BOMs, changes, suppliers) and the event outbox.
   plm::Plm plm(*store, clock);
   api::RegisterPlmRoutes(router, auth, plm, *store, clock);
+  // DataExtract: packages are kept under DIR/extracts/<workspace>/.
+  extract::Extracts extracts(*store, clock, o.data_dir + "/extracts");
+  if (Status recovered = extracts.RecoverInterrupted(); !recovered.ok()) {
+    return fail("extract: " + recovered.error().message, 1);
+  }
+  api::RegisterExtractRoutes(router, auth, extracts);
 
   http::Server server(server_options, router);
   auto port = server.Start();

@@ -111,17 +111,19 @@ bool ParseRange(std::string_view header, uint64_t size, uint64_t* first, uint64_
   return true;
 }
 
-// A file that reports itself as ending at Limit(), so that a file body sends one byte range.
+// A file whose size() is the length of one byte range: Beast's file body sends size() bytes from
+// the file's current position, so seeking to the range's start and limiting the size sends
+// exactly that range.
 class RangeFile : public beast::file {
  public:
-  void Limit(uint64_t end) { end_ = end; }
+  void Limit(uint64_t length) { length_ = length; }
   uint64_t size(beast::error_code& ec) const {
     uint64_t real = beast::file::size(ec);
-    return end_ ? std::min(real, end_) : real;
+    return length_ ? std::min(real, length_) : real;
   }
 
  private:
-  uint64_t end_ = 0;
+  uint64_t length_ = 0;
 };
 
 }  // namespace
@@ -278,7 +280,7 @@ struct Server::Impl {
       res.result(bhttp::status::partial_content);
       res.set(bhttp::field::content_range, "bytes " + std::to_string(first) + "-" +
                                                std::to_string(last) + "/" + std::to_string(size));
-      file.Limit(last + 1);
+      file.Limit(last - first + 1);
       file.seek(first, ec);
     }
     res.body().reset(std::move(file), ec);

@@ -1,0 +1,445 @@
+#include "extract/extracts.h"
+
+#include <filesystem>
+
+#include "core/guid.h"
+#include "core/log.h"
+#include "extract/package.h"
+#include "extract/views.h"
+
+namespace arenite::extract {
+namespace {
+
+constexpr char kExtractColumns[] =
+    "guid, name, views_json, type, format, max_text_length, neutralize_formulas, creator, "
+    "created_at, updated_at";
+constexpr char kRunColumns[] =
+    "guid, extract_guid, status, failure_reason, rows_written, rows_estimate, file_guid, "
+    "file_name, size, created_at, completed_at, type";
+
+json::Json ExtractJson(const store::Row& row) {
+  auto views = json::Parse(row.Text(2));
+  return {{"guid", row.String(0)},
+          {"name", row.String(1)},
+          {"views", views.ok() ? *views : json::Json::array()},
+          {"type", row.String(3)},
+          {"format", row.String(4)},
+          {"maxTextLength", row.Int(5)},
+          {"neutralizeFormulas", row.Int(6) != 0},
+          {"creator", row.String(7)},
+          {"creationDateTime", FormatDateTime(row.Int(8))},
+          {"lastModifiedDateTime", FormatDateTime(row.Int(9))}};
+}
+
+struct Definition {
+  std::string name;
+  std::vector<std::string> views;
+  std::string type = "FULL";
+  std::string format = "RFC4180";
+  int64_t max_text_length = 0;
+  bool neutralize = false;
+};
+
+// Reads a definition from a body, over `base` for a PUT.
+Result<Definition> ReadDefinition(const json::Json& body, Definition base, bool create) {
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(
+      body, {"name", "views", "type", "format", "maxTextLength", "neutralizeFormulas", "guid",
+             "creator", "creationDateTime", "lastModifiedDateTime"}));
+  if (create) {
+    ARENITE_ASSIGN_OR_RETURN(base.name, json::RequiredString(body, "name", 200));
+  } else {
+    ARENITE_ASSIGN_OR_RETURN(auto name, json::OptionalString(body, "name", 200));
+    if (name) base.name = *name;
+  }
+  if (base.name.empty()) return BadRequest("The attribute \"name\" is required.", kErrMissingField);
+  ARENITE_ASSIGN_OR_RETURN(auto views, json::OptionalStringArray(body, "views", 20, 64));
+  if (views) base.views = *views;
+  if (create && !views) return BadRequest("The attribute \"views\" is required.", kErrMissingField);
+  if (base.views.empty()) return BadRequest("an extract needs at least one view", kErrInvalidValue);
+  for (size_t i = 0; i < base.views.size(); ++i) {
+    if (!IsView(base.views[i])) {
+      return BadRequest("\"" + base.views[i] +
+                            "\" is not a view; views are Items_Summary, "
+                            "Items_BOM, Items_Sourcing, Changes_Summary, Changes_Items, "
+                            "Suppliers_Summary and Supplier_Items_Summary",
+                        kErrInvalidValue);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (base.views[j] == base.views[i])
+        return BadRequest("a view is listed twice", kErrInvalidValue);
+    }
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto type, json::OptionalString(body, "type", 16));
+  if (type) base.type = *type;
+  if (base.type == "FULL_DELTA") {
+    // TODO: FULL_DELTA runs (only the rows changed since the previous completed run) are not
+    // built yet; such extracts are refused rather than silently delivered in full.
+    return BadRequest("FULL_DELTA extracts are not supported yet; use FULL", kErrInvalidValue);
+  }
+  if (base.type != "FULL") return BadRequest("type must be FULL or FULL_DELTA", kErrInvalidValue);
+  ARENITE_ASSIGN_OR_RETURN(auto format, json::OptionalString(body, "format", 16));
+  if (format) base.format = *format;
+  if (base.format != "RFC4180" && base.format != "DATAEXTRACT") {
+    return BadRequest("format must be RFC4180 or DATAEXTRACT", kErrInvalidValue);
+  }
+  ARENITE_ASSIGN_OR_RETURN(auto max_len, json::OptionalInt(body, "maxTextLength", 0, 1 << 20));
+  if (max_len) base.max_text_length = *max_len;
+  ARENITE_ASSIGN_OR_RETURN(auto neutralize, json::OptionalBool(body, "neutralizeFormulas"));
+  if (neutralize) base.neutralize = *neutralize;
+  return base;
+}
+
+}  // namespace
+
+std::vector<store::Migration> Migrations() {
+  return {{300, "extract definitions and runs", R"sql(
+CREATE TABLE extracts (
+  guid TEXT PRIMARY KEY,
+  workspace_guid TEXT NOT NULL,
+  name TEXT NOT NULL,
+  views_json TEXT NOT NULL,
+  type TEXT NOT NULL,
+  format TEXT NOT NULL,
+  max_text_length INTEGER NOT NULL DEFAULT 0,
+  neutralize_formulas INTEGER NOT NULL DEFAULT 0,
+  creator TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX extracts_ws ON extracts (workspace_guid, created_at);
+CREATE TABLE extract_runs (
+  guid TEXT PRIMARY KEY,
+  workspace_guid TEXT NOT NULL,
+  extract_guid TEXT NOT NULL REFERENCES extracts(guid) ON DELETE CASCADE,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  failure_reason TEXT,
+  rows_written INTEGER NOT NULL DEFAULT 0,
+  rows_estimate INTEGER,
+  file_guid TEXT,
+  file_name TEXT,
+  file_path TEXT,
+  size INTEGER,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER
+);
+CREATE INDEX extract_runs_extract ON extract_runs (extract_guid, created_at);
+)sql"}};
+}
+
+Extracts::~Extracts() {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  for (auto& [guid, active] : active_) active->cancel = true;
+  idle_.wait(lock, [&] { return active_.empty(); });
+}
+
+Status Extracts::RecoverInterrupted() {
+  std::vector<std::string> runs;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Query("SELECT guid FROM extract_runs WHERE status = 'InProcess'", {},
+                                     [&](const store::Row& r) {
+                                       runs.push_back(r.String(0));
+                                       return true;
+                                     }));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE extract_runs SET status = 'Failed', failure_reason = 'the server stopped during "
+        "the run', completed_at = ? WHERE status = 'InProcess'",
+        {clock_.Now()}));
+    return OkStatus();
+  }));
+  // Partial files of those runs: temporary parts and unfinished archives carry the run's guid.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(packages_dir_, ec)) return OkStatus();
+  for (const auto& entry : fs::recursive_directory_iterator(packages_dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    for (const auto& run : runs) {
+      if (name.find(run) != std::string::npos) fs::remove(entry.path(), ec);
+    }
+  }
+  if (!runs.empty()) log::Get("extract")->warn("{} interrupted runs marked Failed", runs.size());
+  return OkStatus();
+}
+
+Result<json::Json> Extracts::Create(const std::string& workspace, const std::string& actor,
+                                    const json::Json& body) {
+  ARENITE_ASSIGN_OR_RETURN(Definition d, ReadDefinition(body, {}, true));
+  std::string guid = NewGuid();
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    return tx.Exec(
+                 "INSERT INTO extracts (guid, workspace_guid, name, views_json, type, format, "
+                 "max_text_length, neutralize_formulas, creator, created_at, updated_at) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 {guid, workspace, d.name, json::Json(d.views).dump(), d.type, d.format,
+                  d.max_text_length, int64_t{d.neutralize ? 1 : 0}, actor, now, now})
+                   .ok()
+               ? OkStatus()
+               : Internal("cannot store the extract");
+  }));
+  return Get(workspace, guid);
+}
+
+Result<json::Json> Extracts::List(const std::string& workspace, int64_t offset, int64_t limit) {
+  json::Json out = json::Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(std::string("SELECT ") + kExtractColumns +
+                        " FROM extracts WHERE workspace_guid = ? ORDER BY created_at, guid "
+                        "LIMIT ? OFFSET ?",
+                    {workspace, limit, offset}, [&](const store::Row& r) {
+                      out.push_back(ExtractJson(r));
+                      return true;
+                    });
+  }));
+  return out;
+}
+
+Result<json::Json> Extracts::Get(const std::string& workspace, const std::string& guid) {
+  std::optional<json::Json> found;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(std::string("SELECT ") + kExtractColumns +
+                        " FROM extracts WHERE workspace_guid = ? AND guid = ?",
+                    {workspace, guid}, [&](const store::Row& r) {
+                      found = ExtractJson(r);
+                      return false;
+                    });
+  }));
+  if (!found) return NotFound("The requested extract with guid \"" + guid + "\" is not found.");
+  return *found;
+}
+
+Result<json::Json> Extracts::Update(const std::string& workspace, const std::string& guid,
+                                    const json::Json& body) {
+  ARENITE_ASSIGN_OR_RETURN(json::Json current, Get(workspace, guid));
+  Definition base{current["name"],          current["views"].get<std::vector<std::string>>(),
+                  current["type"],          current["format"],
+                  current["maxTextLength"], current["neutralizeFormulas"]};
+  ARENITE_ASSIGN_OR_RETURN(Definition d, ReadDefinition(body, base, false));
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    return tx.Exec(
+                 "UPDATE extracts SET name = ?, views_json = ?, type = ?, format = ?, "
+                 "max_text_length = ?, neutralize_formulas = ?, updated_at = ? "
+                 "WHERE workspace_guid = ? AND guid = ?",
+                 {d.name, json::Json(d.views).dump(), d.type, d.format, d.max_text_length,
+                  int64_t{d.neutralize ? 1 : 0}, clock_.Now(), workspace, guid})
+                   .ok()
+               ? OkStatus()
+               : Internal("cannot store the extract");
+  }));
+  return Get(workspace, guid);
+}
+
+Status Extracts::Delete(const std::string& workspace, const std::string& guid) {
+  ARENITE_RETURN_IF_ERROR(Get(workspace, guid));
+  std::vector<std::string> files;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(
+        bool running,
+        tx.Exists("SELECT 1 FROM extract_runs WHERE extract_guid = ? AND status = 'InProcess'",
+                  {guid}));
+    if (running) return Conflict("the extract has a run in process; abort it first");
+    ARENITE_RETURN_IF_ERROR(tx.Query(
+        "SELECT file_path FROM extract_runs WHERE extract_guid = ? AND file_path IS NOT NULL",
+        {guid}, [&](const store::Row& r) {
+          files.push_back(r.String(0));
+          return true;
+        }));
+    ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM extract_runs WHERE extract_guid = ?", {guid}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM extracts WHERE workspace_guid = ? AND guid = ?", {workspace, guid}));
+    return OkStatus();
+  }));
+  std::error_code ec;
+  for (const auto& f : files) std::filesystem::remove(f, ec);
+  return OkStatus();
+}
+
+Result<json::Json> Extracts::RunJson(const store::Row& r) {
+  json::Json run = {{"guid", r.String(0)},
+                    {"extract", {{"guid", r.String(1)}}},
+                    {"type", r.String(11)},
+                    {"status", r.String(2)},
+                    {"creationDateTime", FormatDateTime(r.Int(9))}};
+  int64_t rows = r.Int(4);
+  if (r.String(2) == "InProcess") {
+    std::lock_guard lock(mu_);
+    if (auto it = active_.find(r.String(0)); it != active_.end()) rows = it->second->rows;
+  }
+  run["progress"] = {{"rowsWritten", rows},
+                     {"rowsEstimate", r.IsNull(5) ? json::Json(nullptr) : json::Json(r.Int(5))}};
+  if (!r.IsNull(3)) run["failureReason"] = r.String(3);
+  if (!r.IsNull(10)) run["completionDateTime"] = FormatDateTime(r.Int(10));
+  if (r.String(2) == "Completed" && !r.IsNull(6)) {
+    run["files"] =
+        json::Json::array({{{"guid", r.String(6)}, {"name", r.String(7)}, {"size", r.Int(8)}}});
+  } else {
+    run["files"] = json::Json::array();
+  }
+  return run;
+}
+
+Result<json::Json> Extracts::StartRun(const std::string& workspace,
+                                      const std::string& extract_guid) {
+  ARENITE_ASSIGN_OR_RETURN(json::Json extract, Get(workspace, extract_guid));
+  {
+    std::lock_guard lock(mu_);
+    if (active_.size() >= kMaxConcurrentRuns) {
+      return MakeError(429, kErrRateLimited, "too many extract runs in process; try again later");
+    }
+  }
+  std::string run_guid = NewGuid();
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(
+        auto estimate,
+        tx.QueryInt("SELECT rows_written FROM extract_runs WHERE extract_guid = ? AND status = "
+                    "'Completed' ORDER BY completed_at DESC, created_at DESC LIMIT 1",
+                    {extract_guid}));
+    return tx.Exec(
+                 "INSERT INTO extract_runs (guid, workspace_guid, extract_guid, type, status, "
+                 "rows_estimate, created_at) VALUES (?, ?, ?, ?, 'InProcess', ?, ?)",
+                 {run_guid, workspace, extract_guid, extract["type"].get<std::string>(),
+                  store::Nullable(estimate), now})
+                   .ok()
+               ? OkStatus()
+               : Internal("cannot store the run");
+  }));
+  auto active = std::make_shared<Active>();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return MakeError(503, kErrUnavailable, "the server is stopping");
+    active_[run_guid] = active;
+    // The thread removes its entry and signals idle_ when it ends; the destructor waits for that.
+    std::thread(&Extracts::Execute, this, workspace, extract_guid, run_guid, active).detach();
+  }
+  return json::Json{{"guid", run_guid}, {"status", "InProcess"}};
+}
+
+void Extracts::Execute(std::string workspace, std::string extract_guid, std::string run_guid,
+                       std::shared_ptr<Active> active) {
+  auto logger = log::Get("extract");
+  auto extract = Get(workspace, extract_guid);
+  Result<Package> package = extract.ok() ? Result<Package>(Internal()) : extract.error();
+  if (extract.ok()) {
+    std::vector<ViewSource> views;
+    for (const auto& v : (*extract)["views"]) views.push_back(FullView(v, workspace));
+    PackageOptions options;
+    options.directory = packages_dir_ + "/" + workspace;
+    options.csv.format =
+        (*extract)["format"] == "DATAEXTRACT" ? CsvFormat::kDataExtract : CsvFormat::kRfc4180;
+    options.csv.max_text_length = static_cast<size_t>((*extract)["maxTextLength"].get<int64_t>());
+    options.csv.neutralize_formulas = (*extract)["neutralizeFormulas"].get<bool>();
+    options.cancel = &active->cancel;
+    options.on_progress = [&active](int64_t rows) { active->rows = rows; };
+    json::Json manifest = {{"workspaceId", workspace},
+                           {"extract", {{"guid", extract_guid}, {"name", (*extract)["name"]}}},
+                           {"run", {{"guid", run_guid}}},
+                           {"type", (*extract)["type"]}};
+    package = BuildPackage(store_, views, run_guid, clock_.Now(), manifest, options);
+  }
+
+  std::string status = "Completed";
+  std::optional<std::string> reason;
+  int64_t rows = 0;
+  if (package.ok()) {
+    for (const auto& f : package->files) rows += f.rows;
+  } else if (active->cancel) {
+    status = "Aborted";
+  } else {
+    status = "Failed";
+    reason = package.error().message;
+    logger->warn("extract run {} failed: {}", run_guid, package.error().message);
+  }
+  std::string file_guid = NewGuid();
+  Status stored = store_.Write([&](store::Tx& tx) -> Status {
+    return tx.Exec(
+                 "UPDATE extract_runs SET status = ?, failure_reason = ?, rows_written = ?, "
+                 "file_guid = ?, file_name = ?, file_path = ?, size = ?, completed_at = ? "
+                 "WHERE guid = ?",
+                 {status, store::Nullable(reason), rows,
+                  package.ok() ? store::Value(file_guid) : store::Value(nullptr),
+                  package.ok() ? store::Value(package->file_name) : store::Value(nullptr),
+                  package.ok() ? store::Value(package->path) : store::Value(nullptr),
+                  package.ok() ? store::Value(static_cast<int64_t>(package->size))
+                               : store::Value(nullptr),
+                  clock_.Now(), run_guid})
+                   .ok()
+               ? OkStatus()
+               : Internal("cannot record the run");
+  });
+  if (!stored.ok()) logger->error("cannot record the end of extract run {}", run_guid);
+  if (package.ok()) {
+    logger->info("extract run {} completed: {} rows, {} bytes", run_guid, rows, package->size);
+  }
+  std::lock_guard lock(mu_);
+  active_.erase(run_guid);
+  idle_.notify_all();
+}
+
+Result<json::Json> Extracts::ListRuns(const std::string& workspace, const std::string& extract_guid,
+                                      const std::string& status, int64_t offset, int64_t limit) {
+  ARENITE_RETURN_IF_ERROR(Get(workspace, extract_guid));
+  json::Json out = json::Json::array();
+  Status s = store_.Read([&](store::Tx& tx) {
+    return tx.Query(std::string("SELECT ") + kRunColumns +
+                        " FROM extract_runs WHERE workspace_guid = ? AND extract_guid = ? AND "
+                        "(? = '' OR status = ?) ORDER BY created_at DESC, guid LIMIT ? OFFSET ?",
+                    {workspace, extract_guid, status, status, limit, offset},
+                    [&](const store::Row& r) {
+                      auto run = RunJson(r);
+                      if (run.ok()) out.push_back(*run);
+                      return true;
+                    });
+  });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<json::Json> Extracts::GetRun(const std::string& workspace, const std::string& extract_guid,
+                                    const std::string& run_guid) {
+  std::optional<json::Json> found;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(std::string("SELECT ") + kRunColumns +
+                        " FROM extract_runs WHERE workspace_guid = ? AND extract_guid = ? AND "
+                        "guid = ?",
+                    {workspace, extract_guid, run_guid}, [&](const store::Row& r) {
+                      auto run = RunJson(r);
+                      if (run.ok()) found = *run;
+                      return false;
+                    });
+  }));
+  if (!found) return NotFound("The requested run with guid \"" + run_guid + "\" is not found.");
+  return *found;
+}
+
+Status Extracts::AbortRun(const std::string& workspace, const std::string& extract_guid,
+                          const std::string& run_guid) {
+  ARENITE_ASSIGN_OR_RETURN(json::Json run, GetRun(workspace, extract_guid, run_guid));
+  if (run["status"] != "InProcess") return Conflict("the run has already ended", kErrConflict);
+  std::lock_guard lock(mu_);
+  auto it = active_.find(run_guid);
+  if (it == active_.end()) return Conflict("the run has already ended", kErrConflict);
+  it->second->cancel = true;
+  return OkStatus();
+}
+
+Result<std::pair<std::string, std::string>> Extracts::FilePath(const std::string& workspace,
+                                                               const std::string& extract_guid,
+                                                               const std::string& run_guid,
+                                                               const std::string& file_guid) {
+  std::optional<std::pair<std::string, std::string>> found;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT file_path, file_name FROM extract_runs WHERE workspace_guid = ? AND extract_guid "
+        "= ? AND guid = ? AND file_guid = ? AND status = 'Completed'",
+        {workspace, extract_guid, run_guid, file_guid}, [&](const store::Row& r) {
+          found = std::make_pair(r.String(0), r.String(1));
+          return false;
+        });
+  }));
+  if (!found) return NotFound("The requested file with guid \"" + file_guid + "\" is not found.");
+  return *found;
+}
+
+}  // namespace arenite::extract

@@ -1,0 +1,180 @@
+// DataExtract over the API: definitions, a run, and the package read by independent readers
+// (Python's zipfile, csv and hashlib, and unzip -t), compared with what the API returns.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, assertErrorBody } from '../lib/arenite.mjs';
+
+const VIEWS = ['Items_Summary', 'Items_BOM', 'Items_Sourcing', 'Changes_Summary',
+  'Changes_Items', 'Suppliers_Summary', 'Supplier_Items_Summary'];
+const HOSTILE = ['Resistor, 10k "precision"', 'two\r\nlines', '=HYPERLINK("x")', 'back\\slash',
+  'tab\tinside', 'Ünïcødé 电阻 🔩', 'x'.repeat(450)];
+let server, session, dir;
+
+const req = (method, p, body) => server.request(method, p, { session, body });
+async function ok(method, p, body, status = 200) {
+  const res = await req(method, p, body);
+  assert.equal(res.status, status, `${method} ${p}: ${res.text}`);
+  return res.json;
+}
+
+async function runToCompletion(extractGuid) {
+  const started = await ok('POST', `/v1/extracts/${extractGuid}/runs`, undefined, 201);
+  assert.equal(started.status, 'InProcess');
+  for (let i = 0; i < 200; i++) {
+    const run = await ok('GET', `/v1/extracts/${extractGuid}/runs/${started.guid}`);
+    if (run.status !== 'InProcess') return run;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the run did not finish');
+}
+
+async function download(extractGuid, run) {
+  const res = await server.request('GET',
+    `/v1/extracts/${extractGuid}/runs/${run.guid}/files/${run.files[0].guid}/content`, { session });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['content-type'], 'application/zip');
+  assert.match(res.headers['content-disposition'], /Extract_\d{8}_\d{6}Z_[0-9A-Z]{20}\.zip/);
+  const file = path.join(dir, run.files[0].name);
+  writeFileSync(file, res.body);
+  return { file, body: res.body };
+}
+
+// Python reads the package and prints every view's rows as JSON, after checking the manifest.
+function readPackage(file) {
+  const script = `
+import zipfile, csv, io, json, hashlib, sys
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+m = json.loads(z.read('manifest.json'))
+out = {'manifest': m, 'views': {}}
+for f in m['files']:
+    data = z.read(f['name'])
+    assert hashlib.sha256(data).hexdigest() == f['sha256']
+    rows = list(csv.reader(io.StringIO(data.decode('utf-8'), newline='')))
+    assert len(rows) - 1 == f['rows']
+    out['views'][f['view']] = rows
+print(json.dumps(out))
+`;
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+}
+
+before(async () => {
+  server = await startServer();
+  session = await server.login();
+  dir = mkdtempSync(path.join(tmpdir(), 'arenite-extract-'));
+  const top = await ok('POST', '/v1/items', { name: 'Widget assembly', number: 'ASM-1' }, 201);
+  for (const [i, name] of HOSTILE.entries()) {
+    const part = await ok('POST', '/v1/items', { name, number: `PN-${i}` }, 201);
+    await ok('POST', `/v1/items/${top.guid}/bom`,
+      { item: { guid: part.guid }, quantity: i + 1, refDes: `R${i}`, notes: name }, 201);
+  }
+  await ok('POST', '/v1/suppliers', { name: 'Acme, "Parts" Inc.' }, 201);
+  await ok('POST', '/v1/changes', { title: 'Release, "first"' }, 201);
+});
+
+after(async () => { await server?.stop(); });
+
+test('a FULL extract of every view matches the API, read by Python and unzip', async () => {
+  const extract = await ok('POST', '/v1/extracts',
+    { name: 'Nightly ERP', views: VIEWS, type: 'FULL', format: 'RFC4180' }, 201);
+  assert.match(extract.guid, /^[0-9A-Z]{20}$/);
+  const run = await runToCompletion(extract.guid);
+  assert.equal(run.status, 'Completed', JSON.stringify(run));
+  assert.equal(run.files.length, 1);
+  const { file, body } = await download(extract.guid, run);
+  assert.equal(body.length, run.files[0].size);
+  execFileSync('unzip', ['-tq', file]);
+
+  const pkg = readPackage(file);
+  assert.deepEqual(pkg.manifest.files.map((f) => f.view), VIEWS);
+  assert.equal(pkg.manifest.run.guid, run.guid);
+  const items = pkg.views.Items_Summary;
+  assert.deepEqual(items[0].slice(0, 4), ['Trans Type', 'Guid', 'Item Number', 'Item Name']);
+  const apiItems = (await ok('GET', '/v1/items?limit=400')).results;
+  const byGuid = new Map(items.slice(1).map((r) => [r[1], r]));
+  assert.equal(byGuid.size, apiItems.length);
+  for (const item of apiItems) {
+    const row = byGuid.get(item.guid);
+    assert.ok(row, `item ${item.number} missing from the package`);
+    assert.equal(row[0], 'INSERT');
+    assert.equal(row[2], item.number);
+    assert.equal(row[3], item.name);  // hostile names come back exactly
+  }
+  const bom = pkg.views.Items_BOM;
+  assert.equal(bom.length - 1, HOSTILE.length);
+  const apiBom = (await ok('GET', `/v1/items/${apiItems.find((i) => i.number === 'ASM-1').guid}/bom`))
+    .results;
+  for (const line of apiBom) {
+    const row = bom.find((r) => r[1] === line.guid);
+    assert.ok(row, `BOM line ${line.guid} missing`);
+    assert.equal(Number(row[8]), line.quantity);
+    assert.equal(row[9], line.notes);
+    assert.equal(row[10], line.refDes);
+  }
+  assert.equal(pkg.views.Suppliers_Summary[1][2], 'Acme, "Parts" Inc.');
+  assert.equal(pkg.views.Changes_Summary[1][3], 'Release, "first"');
+
+  // Ranges of the download, as a resuming client asks for them.
+  const part = await server.request('GET',
+    `/v1/extracts/${extract.guid}/runs/${run.guid}/files/${run.files[0].guid}/content`,
+    { session, headers: { range: 'bytes=10-109' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.body.length, 100);
+  assert.deepEqual(part.body, body.subarray(10, 110));
+  const listed = await ok('GET', `/v1/extracts/${extract.guid}/runs?status=Completed`);
+  assert.equal(listed.count, 1);
+});
+
+test('DATAEXTRACT format escapes with backslashes and truncates to maxTextLength', async () => {
+  const extract = await ok('POST', '/v1/extracts', {
+    name: 'BI feed', views: ['Items_Summary'], format: 'DATAEXTRACT', maxTextLength: 100,
+    neutralizeFormulas: true,
+  }, 201);
+  const run = await runToCompletion(extract.guid);
+  assert.equal(run.status, 'Completed');
+  const { file } = await download(extract.guid, run);
+  const csv = execFileSync('unzip', ['-p', file, 'Items_Summary.csv'], { encoding: 'utf8' });
+  assert.ok(csv.includes('Resistor\\, 10k \\"precision\\"'), csv.slice(0, 300));
+  assert.ok(csv.includes('two\\r\\nlines'));
+  assert.ok(csv.includes("'=HYPERLINK(\\\"x\\\")"));
+  assert.ok(!csv.includes('x'.repeat(101)));
+  const manifest = JSON.parse(execFileSync('unzip', ['-p', file, 'manifest.json'],
+    { encoding: 'utf8' }));
+  assert.equal(manifest.format, 'DATAEXTRACT');
+  assert.ok(manifest.truncatedValues >= 1);
+});
+
+test('bad definitions and unknown objects are refused with the error body', async () => {
+  assertErrorBody(assert, await req('POST', '/v1/extracts', { name: 'x', views: ['Nope'] }), 400);
+  assertErrorBody(assert, await req('POST', '/v1/extracts', { name: 'x' }), 400, 3001);
+  assertErrorBody(assert, await req('POST', '/v1/extracts',
+    { name: 'x', views: ['Items_BOM'], type: 'SOMETIMES' }), 400);
+  assertErrorBody(assert, await req('POST', '/v1/extracts',
+    { name: 'x', views: ['Items_BOM'], format: 'XLSX' }), 400);
+  assertErrorBody(assert, await req('POST', '/v1/extracts',
+    { name: 'x', views: ['Items_BOM'], maxTextLength: -1 }), 400);
+  assertErrorBody(assert, await req('GET', '/v1/extracts/not-a-guid'), 400, 3011);
+  assertErrorBody(assert, await req('GET', '/v1/extracts/AAAAAAAAAAAAAAAAAAAA'), 404, 3012);
+  assertErrorBody(assert, await req('POST', '/v1/extracts/AAAAAAAAAAAAAAAAAAAA/runs'), 404);
+  const e = await ok('POST', '/v1/extracts', { name: 'Gone', views: ['Items_BOM'] }, 201);
+  assertErrorBody(assert, await req('GET',
+    `/v1/extracts/${e.guid}/runs/AAAAAAAAAAAAAAAAAAAA/files/AAAAAAAAAAAAAAAAAAAA/content`), 404);
+  assert.equal((await req('DELETE', `/v1/extracts/${e.guid}`)).status, 204);
+  assertErrorBody(assert, await req('GET', `/v1/extracts/${e.guid}`), 404);
+});
+
+test('a viewer reads extracts but cannot define or run them', async () => {
+  const e = await ok('POST', '/v1/extracts', { name: 'Shared', views: ['Items_Summary'] }, 201);
+  await ok('POST', '/v1/settings/users',
+    { email: 'viewer@acme.test', password: 'viewer password 1', role: 'VIEWER' }, 201);
+  const viewer = await server.login('viewer@acme.test', 'viewer password 1');
+  const as = (method, p, body) => server.request(method, p, { session: viewer, body });
+  assert.equal((await as('GET', `/v1/extracts/${e.guid}`)).status, 200);
+  assertErrorBody(assert, await as('POST', '/v1/extracts', { name: 'x', views: ['Items_BOM'] }),
+    403);
+  assertErrorBody(assert, await as('POST', `/v1/extracts/${e.guid}/runs`), 403);
+});
