@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "extract/package.h"
 #include "extract/views.h"
+#include "plm/events.h"
 
 namespace arenite::extract {
 namespace {
@@ -352,21 +353,30 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
     logger->warn("extract run {} failed: {}", run_guid, package.error().message);
   }
   std::string file_guid = NewGuid();
+  int64_t now = clock_.Now();
   Status stored = store_.Write([&](store::Tx& tx) -> Status {
-    return tx.Exec(
-                 "UPDATE extract_runs SET status = ?, failure_reason = ?, rows_written = ?, "
-                 "file_guid = ?, file_name = ?, file_path = ?, size = ?, completed_at = ? "
-                 "WHERE guid = ?",
-                 {status, store::Nullable(reason), rows,
-                  package.ok() ? store::Value(file_guid) : store::Value(nullptr),
-                  package.ok() ? store::Value(package->file_name) : store::Value(nullptr),
-                  package.ok() ? store::Value(package->path) : store::Value(nullptr),
-                  package.ok() ? store::Value(static_cast<int64_t>(package->size))
-                               : store::Value(nullptr),
-                  clock_.Now(), run_guid})
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE extract_runs SET status = ?, failure_reason = ?, rows_written = ?, file_guid = ?, "
+        "file_name = ?, file_path = ?, size = ?, completed_at = ? WHERE guid = ?",
+        {status, store::Nullable(reason), rows,
+         package.ok() ? store::Value(file_guid) : store::Value(nullptr),
+         package.ok() ? store::Value(package->file_name) : store::Value(nullptr),
+         package.ok() ? store::Value(package->path) : store::Value(nullptr),
+         package.ok() ? store::Value(static_cast<int64_t>(package->size)) : store::Value(nullptr),
+         now, run_guid}));
+    if (!package.ok()) return OkStatus();
+    // The outbox event of a completed run, in the same transaction as its completion.
+    json::Json after = {
+        {"extract", {{"guid", extract_guid}, {"name", (*extract)["name"]}}},
+        {"run", {{"guid", run_guid}, {"status", status}}},
+        {"files",
+         json::Json::array(
+             {{{"guid", file_guid}, {"name", package->file_name}, {"size", package->size}}})}};
+    return plm::RecordEvent(tx, workspace, "extract.completed", "EXTRACT_RUN", run_guid,
+                            (*extract)["creator"].get<std::string>(), nullptr, after, now)
                    .ok()
                ? OkStatus()
-               : Internal("cannot record the run");
+               : Internal("cannot record the extract.completed event");
   });
   if (!stored.ok()) logger->error("cannot record the end of extract run {}", run_guid);
   if (package.ok()) {

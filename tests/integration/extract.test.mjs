@@ -127,6 +127,12 @@ test('a FULL extract of every view matches the API, read by Python and unzip', a
   assert.deepEqual(part.body, body.subarray(10, 110));
   const listed = await ok('GET', `/v1/extracts/${extract.guid}/runs?status=Completed`);
   assert.equal(listed.count, 1);
+
+  // The completed run is an event carrying the run and file guids.
+  const events = (await ok('GET', '/v1/events?after=0&limit=400')).results;
+  const done = events.filter((e) => e.type === 'extract.completed' && e.objectGuid === run.guid);
+  assert.equal(done.length, 1);
+  assert.equal(done[0].after.files[0].guid, run.files[0].guid);
 });
 
 test('DATAEXTRACT format escapes with backslashes and truncates to maxTextLength', async () => {
