@@ -113,6 +113,23 @@ std::string Html(std::string_view text) {
   return out;
 }
 
+// scheme://host[:port] of a redirect URI, for a CSP source; empty when it holds anything but
+// the characters a host and port are made of, so nothing can inject a directive.
+std::string RedirectOrigin(const std::string& uri) {
+  size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string::npos) return {};
+  size_t host_end = uri.find_first_of("/?#", scheme_end + 3);
+  std::string origin = uri.substr(0, host_end);
+  for (char c : origin.substr(scheme_end + 3)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return {};
+  }
+  std::string scheme = origin.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http") return {};
+  return origin;
+}
+
 http::Reply Page(int status, std::string_view title, const std::string& body) {
   std::string html = fmt::format(
       "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -430,7 +447,14 @@ class AuthorizationPages {
         "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></p>\n</form>\n",
         Html(a.app.name), Html(a.app.description), scopes, Html(a.redirect_uri),
         HiddenFields(params), Html(csrf));
-    return Page(200, "Allow access?", body);
+    http::Reply page = Page(200, "Allow access?", body);
+    // The consent form's answer redirects to the app, and browsers hold that redirect to the
+    // page's form-action too: admit the redirect URI's origin.
+    std::string origin = RedirectOrigin(a.redirect_uri);
+    if (!origin.empty()) {
+      page.headers.Set("Content-Security-Policy", std::string(kPageCsp) + " " + origin);
+    }
+    return page;
   }
 
   oauth::TokenService& tokens_;
@@ -524,7 +548,12 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
         oauth::OAuthError("invalid_request", "grant_type is required");
     std::optional<std::string> resource = Get(*form, "resource");
     if (!resource) resource = Get(*form, "audience");
-    if (!grant) {
+    if (resource && *resource != tokens.ApiAudience()) {
+      // Tokens for other audiences (webhook targets) are minted by arenite itself, never on a
+      // client's request: a client could otherwise get tokens another tenant's receiver accepts.
+      answer = oauth::OAuthError("invalid_target",
+                                 "resource must be this server's API: " + tokens.ApiAudience());
+    } else if (!grant) {
       // answer stays invalid_request
     } else if (*grant == oauth::kGrantClientCredentials) {
       answer = tokens.ClientCredentialsGrant(*app, Get(*form, "scope"), resource);

@@ -379,33 +379,49 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
         });
 
   // Events.
-  // TODO: events of every object type are readable with items:read; a token limited to
-  // changes or suppliers cannot read them, and an items-only token sees supplier events.
-  r.Add("GET", "/v1/events", items_read, 200, Shape::kList, [&store](R& req, const Ctx& c) -> Res {
-    int64_t after = 0, limit = 100;
-    for (const auto& [name, value] : req.query) {
-      int64_t* target = name == "after" ? &after : name == "limit" ? &limit : nullptr;
-      if (!target) {
-        return BadRequest("The attribute \"" + name.substr(0, 60) + "\" is not searchable.",
-                          kErrNotSearchable);
-      }
-      char* end = nullptr;
-      long long v = value.empty() || value.size() > 18 ? -1 : std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || value.size() > 18 || *end != '\0' || v < 0) {
-        return BadRequest("after must be a sequence number >= 0 and limit 1-400.",
-                          kErrInvalidPagination);
-      }
-      *target = v;
-    }
-    if (limit < 1 || limit > kMaxPageSize) {
-      return BadRequest("Limit must be 1-400, offset must equal or bigger than 0.",
-                        kErrInvalidPagination);
-    }
-    ARENITE_ASSIGN_OR_RETURN(auto events, plm::ListEvents(store, c.workspace, after, limit));
-    json::Json out = json::Json::array();
-    for (const auto& e : events) out.push_back(plm::EventJson(e));
-    return out;
-  });
+  // Events carry whole objects, so a token sees only the kinds its scopes let it read.
+  router.Add(
+      "GET", "/v1/events",
+      auth.Guard({"", Role::kViewer}, [&store](http::Request& req, const Principal& p) {
+        return Respond(200, [&]() -> Res {
+          plm::EventScopes scopes;
+          scopes.items = p.HasScope("items:read");
+          scopes.changes = p.HasScope("changes:read");
+          scopes.suppliers = p.HasScope("suppliers:read");
+          scopes.extracts = p.HasScope("extracts:read");
+          scopes.all = scopes.items && scopes.changes && scopes.suppliers && scopes.extracts;
+          if (!scopes.items && !scopes.changes && !scopes.suppliers && !scopes.extracts) {
+            return MakeError(403, kErrInsufficientScope,
+                             "reading events needs items:read, changes:read, suppliers:read or "
+                             "extracts:read");
+          }
+          int64_t after = 0, limit = 100;
+          for (const auto& [name, value] : req.query) {
+            int64_t* target = name == "after" ? &after : name == "limit" ? &limit : nullptr;
+            if (!target) {
+              return BadRequest("The attribute \"" + name.substr(0, 60) + "\" is not searchable.",
+                                kErrNotSearchable);
+            }
+            char* end = nullptr;
+            long long v =
+                value.empty() || value.size() > 18 ? -1 : std::strtoll(value.c_str(), &end, 10);
+            if (value.empty() || value.size() > 18 || *end != '\0' || v < 0) {
+              return BadRequest("after must be a sequence number >= 0 and limit 1-400.",
+                                kErrInvalidPagination);
+            }
+            *target = v;
+          }
+          if (limit < 1 || limit > kMaxPageSize) {
+            return BadRequest("Limit must be 1-400, offset must equal or bigger than 0.",
+                              kErrInvalidPagination);
+          }
+          ARENITE_ASSIGN_OR_RETURN(auto events,
+                                   plm::ListEvents(store, p.workspace_id, after, limit, scopes));
+          json::Json out = json::Json::array();
+          for (const auto& e : events) out.push_back(plm::EventJson(e));
+          return json::Json{{"count", out.size()}, {"results", std::move(out)}};
+        });
+      }));
 }
 
 }  // namespace arenite::api

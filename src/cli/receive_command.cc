@@ -53,7 +53,10 @@ int Receive(const ReceiveOptions& o) {
   server_options.tls = !o.tls_cert.empty();
   server_options.cert_file = o.tls_cert;
   server_options.key_file = o.tls_key;
-  server_options.max_body_bytes = 256 * 1024 * 1024;
+  // Deliveries over 20 MiB come as a download URL, so larger bodies are refused before any
+  // check; few connections, since each may hold a body in memory.
+  server_options.max_body_bytes = 64 * 1024 * 1024;
+  server_options.max_connections = 64;
   if (!server_options.tls) {
     logger->warn("no --tls-cert: receiving over plain HTTP; use this only for local tests");
   }

@@ -151,6 +151,13 @@ Result<std::optional<std::string>> OptionalGuidRef(const Json& obj, std::string_
   return std::optional<std::string>(guid->get<std::string>());
 }
 
+std::string StringOr(const Json& obj, std::string_view key, std::string_view fallback) {
+  if (!obj.is_object()) return std::string(fallback);
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string()) return std::string(fallback);
+  return it->get<std::string>();
+}
+
 Status RejectUnknownFields(const Json& obj, const std::vector<std::string_view>& allowed) {
   for (const auto& [key, value] : obj.items()) {
     bool known = false;

@@ -42,6 +42,10 @@ Result<std::optional<std::vector<std::string>>> OptionalStringArray(const Json& 
 // string. Returns the guid, checked for form.
 Result<std::optional<std::string>> OptionalGuidRef(const Json& obj, std::string_view key);
 
+// The string at obj[key], or `fallback` when obj is not an object, lacks the key, or holds
+// something else there. Never throws, unlike nlohmann's value() on a wrong type.
+std::string StringOr(const Json& obj, std::string_view key, std::string_view fallback = "");
+
 // Refuses a body holding a key outside `allowed`, so that typos are not silently ignored.
 Status RejectUnknownFields(const Json& obj, const std::vector<std::string_view>& allowed);
 

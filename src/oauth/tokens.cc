@@ -510,8 +510,8 @@ Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
 Result<json::Json> TokenService::VerifyJwt(std::string_view token) {
   ARENITE_ASSIGN_OR_RETURN(ParsedJws jws, ParseJws(token));
   const json::Json& h = jws.header;
-  if (h.value("alg", "") != "ES256" || h.value("typ", "") != "at+jwt" || !h.contains("kid") ||
-      !h["kid"].is_string()) {
+  if (json::StringOr(h, "alg") != "ES256" || json::StringOr(h, "typ") != "at+jwt" ||
+      !h.contains("kid") || !h["kid"].is_string()) {
     return InvalidToken("the access token is not valid");
   }
   auto key = keys_.Find(h["kid"].get<std::string>());
@@ -519,7 +519,7 @@ Result<json::Json> TokenService::VerifyJwt(std::string_view token) {
     return InvalidToken("the access token is not valid");
   }
   const json::Json& c = jws.claims;
-  if (c.value("iss", "") != options_.issuer || !c.contains("exp") ||
+  if (json::StringOr(c, "iss") != options_.issuer || !c.contains("exp") ||
       !c["exp"].is_number_integer()) {
     return InvalidToken("the access token is not valid");
   }

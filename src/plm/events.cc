@@ -27,13 +27,19 @@ Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std:
 }
 
 Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspace_id,
-                                      int64_t after_seq, int64_t limit) {
+                                      int64_t after_seq, int64_t limit, const EventScopes& scopes) {
   std::vector<Event> out;
+  auto flag = [](bool b) { return int64_t{b ? 1 : 0}; };
   ARENITE_RETURN_IF_ERROR(tx.Query(
       "SELECT guid, sequence, type, object_type, object_guid, actor, before_json, after_json, "
-      "created_at FROM events WHERE workspace_guid = ? AND sequence > ? ORDER BY sequence "
-      "LIMIT ?",
-      {workspace_id, after_seq, limit}, [&](const store::Row& row) {
+      "created_at FROM events WHERE workspace_guid = ? AND sequence > ? AND (? = 1 OR "
+      "(? = 1 AND object_type IN ('ITEM', 'BOM_LINE', 'SOURCING')) OR "
+      "(? = 1 AND object_type IN ('CHANGE', 'CHANGE_ITEM')) OR "
+      "(? = 1 AND object_type IN ('SUPPLIER', 'SUPPLIER_ITEM')) OR "
+      "(? = 1 AND object_type = 'EXTRACT_RUN')) ORDER BY sequence LIMIT ?",
+      {workspace_id, after_seq, flag(scopes.all), flag(scopes.items), flag(scopes.changes),
+       flag(scopes.suppliers), flag(scopes.extracts), limit},
+      [&](const store::Row& row) {
         Event e;
         e.guid = row.String(0);
         e.workspace_id = workspace_id;
@@ -52,10 +58,10 @@ Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspac
 }
 
 Result<std::vector<Event>> ListEvents(store::Store& store, const std::string& workspace_id,
-                                      int64_t after_seq, int64_t limit) {
+                                      int64_t after_seq, int64_t limit, const EventScopes& scopes) {
   std::vector<Event> out;
   ARENITE_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
-    ARENITE_ASSIGN_OR_RETURN(out, ListEvents(tx, workspace_id, after_seq, limit));
+    ARENITE_ASSIGN_OR_RETURN(out, ListEvents(tx, workspace_id, after_seq, limit, scopes));
     return OkStatus();
   }));
   return out;

@@ -51,11 +51,20 @@ Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std:
                             const std::string& actor, const json::Json& before,
                             const json::Json& after, int64_t now);
 
-// Events with sequence > after_seq, in order, at most `limit`.
+// Which kinds of object a reader may see events of (from its token's scopes): items (with BOM
+// lines and sourcing), changes (with affected items), suppliers (with supplier items), extract
+// runs. `all` also admits object types not listed here.
+struct EventScopes {
+  bool items = true, changes = true, suppliers = true, extracts = true, all = true;
+};
+
+// Events with sequence > after_seq, in order, at most `limit`, of the kinds `scopes` admits.
 Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspace_id,
-                                      int64_t after_seq, int64_t limit);
+                                      int64_t after_seq, int64_t limit,
+                                      const EventScopes& scopes = {});
 Result<std::vector<Event>> ListEvents(store::Store& store, const std::string& workspace_id,
-                                      int64_t after_seq, int64_t limit);
+                                      int64_t after_seq, int64_t limit,
+                                      const EventScopes& scopes = {});
 
 // The API form: guid, sequence, type, objectType, objectGuid, actor, creationDateTime, before,
 // after.

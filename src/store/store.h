@@ -101,7 +101,7 @@ class Store {
 
 struct SqliteOptions {
   std::string path;
-  int readers = 4;
+  int readers = 8;
   // FULL makes every commit durable against power loss; grouped commits keep that cheap.
   bool synchronous_full = true;
 };

@@ -146,7 +146,7 @@ Status Receiver::LoadSeen() {
     if (nl == std::string::npos) break;
     auto line = json::Parse(std::string_view(content).substr(start, nl - start));
     if (line.ok() && line->is_object() && line->contains("webhookId")) {
-      seen_.insert(line->value("webhookId", ""));
+      seen_.insert(json::StringOr(*line, "webhookId"));
     }
     start = good = nl + 1;
   }
@@ -194,7 +194,7 @@ http::Reply Receiver::AcceptEvent(const std::string& id, const http::Request& re
   if (!body.ok()) return http::ErrorReply(body.error());
   json::Json line = {{"webhookId", id},
                      {"receivedDateTime", FormatDateTime(clock_.Now())},
-                     {"type", body->value("type", "")},
+                     {"type", json::StringOr(*body, "type")},
                      {"event", *body}};
   std::string text = line.dump(-1, ' ', false, json::Json::error_handler_t::replace) + "\n";
   if (::write(events_fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
@@ -202,7 +202,7 @@ http::Reply Receiver::AcceptEvent(const std::string& id, const http::Request& re
     return http::ErrorReply(MakeError(503, kErrUnavailable, "cannot write events.jsonl"));
   }
   seen_.insert(id);
-  log::Get("receive")->info("event {} ({}) written", id, body->value("type", ""));
+  log::Get("receive")->info("event {} ({}) written", id, json::StringOr(*body, "type"));
   return http::JsonReply(200, {{"received", true}});
 }
 
@@ -230,18 +230,18 @@ http::Reply Receiver::AcceptPackage(const std::string& id, const http::Request& 
     close();
     return http::ErrorReply(BadRequest("the package's manifest.json is not valid"));
   }
-  extract::CsvFormat format = manifest->value("format", "RFC4180") == "DATAEXTRACT"
+  extract::CsvFormat format = json::StringOr(*manifest, "format", "RFC4180") == "DATAEXTRACT"
                                   ? extract::CsvFormat::kDataExtract
                                   : extract::CsvFormat::kRfc4180;
   std::vector<ViewData> views;
   for (const auto& f : (*manifest)["files"]) {
-    std::string name = f.value("name", ""), view = f.value("view", "");
+    std::string name = json::StringOr(f, "name"), view = json::StringOr(f, "view");
     auto data = ReadEntry(archive, name.c_str());
     if (!data.ok()) {
       close();
       return http::ErrorReply(data.error());
     }
-    if (!crypto::ConstantTimeEquals(crypto::Sha256Hex(*data), f.value("sha256", ""))) {
+    if (!crypto::ConstantTimeEquals(crypto::Sha256Hex(*data), json::StringOr(f, "sha256"))) {
       close();
       return http::ErrorReply(BadRequest(name + " does not match its SHA-256 in the manifest"));
     }
@@ -253,7 +253,9 @@ http::Reply Receiver::AcceptPackage(const std::string& id, const http::Request& 
     }
     ViewData v{view.empty() ? name : view, std::move(rows->front()), {}};
     v.rows.assign(std::make_move_iterator(rows->begin() + 1), std::make_move_iterator(rows->end()));
-    if (static_cast<int64_t>(v.rows.size()) != f.value("rows", int64_t{-1})) {
+    auto declared = f.is_object() ? f.find("rows") : f.end();
+    if (!f.is_object() || declared == f.end() || !declared->is_number_integer() ||
+        static_cast<int64_t>(v.rows.size()) != declared->get<int64_t>()) {
       close();
       return http::ErrorReply(BadRequest(name + " does not have the rows its manifest says"));
     }

@@ -61,18 +61,22 @@ Status JwksTokenCheck::Refresh() {
   std::string metadata_url = issuer_ + "/.well-known/oauth-authorization-server";
   ARENITE_ASSIGN_OR_RETURN(std::string metadata_text, FetchDocument(metadata_url, ca_file_));
   ARENITE_ASSIGN_OR_RETURN(json::Json metadata, json::ParseObject(metadata_text));
-  if (metadata.value("issuer", "") != issuer_ || !metadata["jwks_uri"].is_string()) {
+  if (json::StringOr(metadata, "issuer") != issuer_ ||
+      json::StringOr(metadata, "jwks_uri").empty()) {
     return MakeError(503, kErrUnavailable, "the issuer's metadata does not name it or its JWKS");
   }
   ARENITE_ASSIGN_OR_RETURN(std::string jwks_text,
-                           FetchDocument(metadata["jwks_uri"].get<std::string>(), ca_file_));
+                           FetchDocument(json::StringOr(metadata, "jwks_uri"), ca_file_));
   ARENITE_ASSIGN_OR_RETURN(json::Json jwks, json::ParseObject(jwks_text));
-  if (!jwks["keys"].is_array()) return MakeError(503, kErrUnavailable, "the JWKS has no keys");
+  if (!jwks.contains("keys") || !jwks["keys"].is_array()) {
+    return MakeError(503, kErrUnavailable, "the JWKS has no keys");
+  }
   std::map<std::string, std::shared_ptr<const oauth::EcKey>> keys;
   for (const auto& jwk : jwks["keys"]) {
-    if (!jwk.is_object() || !jwk["kid"].is_string()) continue;
+    std::string kid = json::StringOr(jwk, "kid");
+    if (kid.empty()) continue;
     auto key = oauth::EcKey::FromPublicJwk(jwk);
-    if (key.ok()) keys[jwk["kid"].get<std::string>()] = *key;
+    if (key.ok()) keys[kid] = *key;
   }
   keys_ = std::move(keys);
   return OkStatus();
@@ -85,13 +89,13 @@ Status JwksTokenCheck::Check(std::optional<std::string_view> authorization) {
   }
   std::string_view token = authorization->substr(7);
   ARENITE_ASSIGN_OR_RETURN(oauth::ParsedJws jws, oauth::ParseJws(token));
-  std::string typ = jws.header.value("typ", "");
-  if (jws.header.value("alg", "") != "ES256" ||
+  std::string typ = json::StringOr(jws.header, "typ");
+  if (json::StringOr(jws.header, "alg") != "ES256" ||
       (strcasecmp(typ.c_str(), "at+jwt") != 0 &&
        strcasecmp(typ.c_str(), "application/at+jwt") != 0)) {
     return Unauthorized("the token is not an ES256 at+jwt access token");
   }
-  std::string kid = jws.header.value("kid", "");
+  std::string kid = json::StringOr(jws.header, "kid");
   std::shared_ptr<const oauth::EcKey> key;
   {
     std::lock_guard lock(mu_);
@@ -108,13 +112,15 @@ Status JwksTokenCheck::Check(std::optional<std::string_view> authorization) {
     return Unauthorized("the token's signature does not verify");
   }
   const json::Json& c = jws.claims;
-  if (!c["iss"].is_string() || c["iss"].get<std::string>() != issuer_) {
+  if (json::StringOr(c, "iss") != issuer_) {
     return Unauthorized("the token's issuer is not the expected one");
   }
   if (!c.contains("aud") || !AudienceMatches(c["aud"], audience_)) {
     return Unauthorized("the token's audience is not this receiver");
   }
-  if (!c["exp"].is_number_integer() || c["exp"].get<int64_t>() + kLeewaySeconds <= clock_.Now()) {
+  auto exp = c.find("exp");
+  if (exp == c.end() || !exp->is_number_integer() ||
+      exp->get<int64_t>() + kLeewaySeconds <= clock_.Now()) {
     return Unauthorized("the token has expired");
   }
   return OkStatus();

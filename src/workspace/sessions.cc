@@ -41,11 +41,14 @@ Result<LoginResult> Sessions::Login(const LoginRequest& request) {
   // Verify against every candidate account (one hash each, the dummy when there is none), so the
   // time taken does not tell whether the email exists.
   std::vector<const Users::Account*> matches;
+  int verified = 0;
   for (const auto& a : accounts) {
     if (request.workspace_id && a.user.workspace_id != *request.workspace_id) continue;
+    ++verified;
     if (VerifyPassword(a.password_hash, request.password) && a.user.active) matches.push_back(&a);
   }
-  if (accounts.empty()) VerifyDummyPassword(request.password);
+  // No hash checked (no such email, or none in the asked workspace): spend the same time anyway.
+  if (verified == 0) VerifyDummyPassword(request.password);
   if (matches.empty()) {
     throttle_.RecordFailure(account, request.remote_address);
     return LoginFailed();
@@ -156,14 +159,18 @@ Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
 
 Status Sessions::Logout(std::string_view token) {
   std::string hash = TokenHash(token);
-  {
+  auto forget = [&] {
     std::lock_guard lock(mu_);
     cache_.erase(hash);
-  }
-  return store_.Write([&](store::Tx& tx) -> Status {
+    ++generation_;  // a validation that read the row before the delete must not cache it
+  };
+  forget();
+  Status deleted = store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {hash}));
     return OkStatus();
   });
+  forget();
+  return deleted;
 }
 
 void Sessions::ForgetUser(const std::string& user_id) {

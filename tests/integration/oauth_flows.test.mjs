@@ -180,17 +180,21 @@ test('a tampered or foreign token is 401 with Bearer error="invalid_token"', asy
   assertErrorBody(assert, await server.request('GET', '/v1/settings/users', { token: none }), 401);
 });
 
-test('a token for another audience is not accepted by the API', async () => {
+test('a client cannot get a token for another audience (RFC 8707 invalid_target)', async () => {
   const tokens = await clientCredentials(undefined, auth, client);
   const res = await postForm(server, '/oauth/token', { grant_type: 'client_credentials',
     resource: 'https://receiver.example.test/hook' },
   { authorization: basic(app.clientId, app.clientSecret) });
-  assert.equal(res.status, 200);
-  const { payload } = await jose.jwtVerify(res.json.access_token, await jwks(),
-    { audience: 'https://receiver.example.test/hook', currentDate: now() });
-  assert.equal(payload.aud, 'https://receiver.example.test/hook');
-  assertErrorBody(assert, await server.request('GET', '/v1/settings/users',
-    { token: res.json.access_token }), 401);
+  assert.equal(res.status, 400);
+  assert.equal(res.json.error, 'invalid_target');
+  assert.equal(res.headers['cache-control'], 'no-store');
+  const api = await postForm(server, '/oauth/token', { grant_type: 'client_credentials',
+    resource: `${server.url}/v1` },
+  { authorization: basic(app.clientId, app.clientSecret) });
+  assert.equal(api.status, 200);
+  const { payload } = await jose.jwtVerify(api.json.access_token, await jwks(),
+    { audience: `${server.url}/v1`, currentDate: now() });
+  assert.equal(payload.aud, `${server.url}/v1`);
   assert.equal((await server.request('GET', '/v1/settings/users',
     { token: tokens.access_token })).status, 200);
 });

@@ -12,7 +12,7 @@ import { startServer, bin } from '../lib/arenite.mjs';
 import { createApp, postForm, basic } from '../lib/oauth.mjs';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
-const AUDIENCE = 'https://erp.example.test/hooks/arenite';
+let AUDIENCE;
 let server, receiver, receiverUrl, outDir, token;
 
 function startReceiver(args) {
@@ -66,8 +66,15 @@ before(async () => {
   server = await startServer();
   const session = await server.login();
   const app = await createApp(server, session, { grantTypes: ['client_credentials'] });
-  const res = await postForm(server, '/oauth/token',
-    { grant_type: 'client_credentials', resource: AUDIENCE },
+  // A client can only get tokens for the API itself (webhook audiences are minted by arenite),
+  // so this receiver is started with the API's audience.
+  AUDIENCE = `${server.url}/v1`;
+  const refused = await postForm(server, '/oauth/token',
+    { grant_type: 'client_credentials', resource: 'https://victim.example.test/hook' },
+    { authorization: basic(app.clientId, app.clientSecret) });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.json.error, 'invalid_target');
+  const res = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' },
     { authorization: basic(app.clientId, app.clientSecret) });
   assert.equal(res.status, 200, res.text);
   token = res.json.access_token;
@@ -94,18 +101,18 @@ test('a signed delivery with a valid token is written once', async () => {
   assert.deepEqual(lines[0].event, payload);
 });
 
-test('deliveries without a token, with a token for another audience, or badly signed get 401',
+test('deliveries without a token, with a forged token, or badly signed get 401',
   async () => {
     const payload = { type: 'item.created', data: {} };
     const noToken = signed('msg_bad_1', payload);
     assert.equal((await post(receiverUrl, noToken.body, noToken.headers)).status, 401);
 
-    const session = await server.login();
-    const app = await createApp(server, session, { grantTypes: ['client_credentials'] });
-    const other = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' },
-      { authorization: basic(app.clientId, app.clientSecret) });
-    const wrongAud = signed('msg_bad_2', payload,
-      { authorization: `Bearer ${other.json.access_token}` });
+    // The same token with its claims changed (another audience): the signature no longer holds.
+    const [h, c, sig] = token.split('.');
+    const claims = JSON.parse(Buffer.from(c, 'base64url').toString());
+    claims.aud = 'https://other.example.test/';
+    const forgedToken = [h, Buffer.from(JSON.stringify(claims)).toString('base64url'), sig].join('.');
+    const wrongAud = signed('msg_bad_2', payload, { authorization: `Bearer ${forgedToken}` });
     assert.equal((await post(receiverUrl, wrongAud.body, wrongAud.headers)).status, 401);
 
     const forged = signed('msg_bad_3', payload, { authorization: `Bearer ${token}` });

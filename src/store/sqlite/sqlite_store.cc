@@ -306,6 +306,19 @@ class SqliteStore : public Store {
       }
       Status s = RunGuarded(*job->fn, tx);
       if (!s.ok()) (void)writer_.ExecScript("ROLLBACK TO w");
+      // Some errors (a full disk, I/O errors, out of memory) make SQLite roll back the whole
+      // transaction. Then nothing of this batch is kept: fail every write in it, rather than let
+      // later ones run outside the transaction and be told they failed although they were kept.
+      if (sqlite3_get_autocommit(writer_.db())) {
+        Error lost = s.ok() ? MakeError(503, kErrUnavailable,
+                                        "the database rolled the write back; try again")
+                            : s.error();
+        if (lost.status < 500) {
+          lost = MakeError(503, kErrUnavailable, "the database rolled the write back; try again");
+        }
+        for (Job* j : batch) j->done.set_value(lost);
+        return;
+      }
       (void)writer_.ExecScript("RELEASE w");
       results.push_back(std::move(s));
     }
