@@ -72,12 +72,9 @@ Result<Definition> ReadDefinition(const json::Json& body, Definition base, bool 
   }
   ARENITE_ASSIGN_OR_RETURN(auto type, json::OptionalString(body, "type", 16));
   if (type) base.type = *type;
-  if (base.type == "FULL_DELTA") {
-    // TODO: FULL_DELTA runs (only the rows changed since the previous completed run) are not
-    // built yet; such extracts are refused rather than silently delivered in full.
-    return BadRequest("FULL_DELTA extracts are not supported yet; use FULL", kErrInvalidValue);
+  if (base.type != "FULL" && base.type != "FULL_DELTA") {
+    return BadRequest("type must be FULL or FULL_DELTA", kErrInvalidValue);
   }
-  if (base.type != "FULL") return BadRequest("type must be FULL or FULL_DELTA", kErrInvalidValue);
   ARENITE_ASSIGN_OR_RETURN(auto format, json::OptionalString(body, "format", 16));
   if (format) base.format = *format;
   if (base.format != "RFC4180" && base.format != "DATAEXTRACT") {
@@ -125,6 +122,18 @@ CREATE TABLE extract_runs (
   completed_at INTEGER
 );
 CREATE INDEX extract_runs_extract ON extract_runs (extract_guid, created_at);
+)sql"},
+          {301, "extract delta state", R"sql(
+CREATE TABLE extract_row_state (
+  extract_guid TEXT NOT NULL REFERENCES extracts(guid) ON DELETE CASCADE,
+  view TEXT NOT NULL,
+  row_guid TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  key_text TEXT,
+  PRIMARY KEY (extract_guid, view, row_guid)
+);
+ALTER TABLE extract_runs ADD COLUMN sequence_from INTEGER;
+ALTER TABLE extract_runs ADD COLUMN sequence_to INTEGER;
 )sql"}};
 }
 
@@ -292,6 +301,12 @@ Result<json::Json> Extracts::StartRun(const std::string& workspace,
   std::string run_guid = NewGuid();
   int64_t now = clock_.Now();
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    // One run of an extract at a time: a delta is relative to the run before it.
+    ARENITE_ASSIGN_OR_RETURN(
+        bool running,
+        tx.Exists("SELECT 1 FROM extract_runs WHERE extract_guid = ? AND status = 'InProcess'",
+                  {extract_guid}));
+    if (running) return Conflict("the extract already has a run in process");
     ARENITE_ASSIGN_OR_RETURN(
         auto estimate,
         tx.QueryInt("SELECT rows_written FROM extract_runs WHERE extract_guid = ? AND status = "
@@ -322,9 +337,33 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
   auto logger = log::Get("extract");
   auto extract = Get(workspace, extract_guid);
   Result<Package> package = extract.ok() ? Result<Package>(Internal()) : extract.error();
+  // A delta compares against the state the previous completed package of this extract left.
+  bool delta = extract.ok() && (*extract)["type"] == "FULL_DELTA";
+  std::map<std::string, ViewState> previous, next;
+  int64_t sequence_from = 0, sequence_to = 0;
+  if (extract.ok() && delta) {
+    Status loaded = store_.Read([&](store::Tx& tx) -> Status {
+      ARENITE_ASSIGN_OR_RETURN(
+          auto last, tx.QueryInt("SELECT MAX(sequence_to) FROM extract_runs WHERE extract_guid = ? "
+                                 "AND status = 'Completed'",
+                                 {extract_guid}));
+      sequence_from = last.value_or(0);
+      return tx.Query(
+          "SELECT view, row_guid, digest, key_text FROM extract_row_state WHERE extract_guid = ?",
+          {extract_guid}, [&](const store::Row& r) {
+            previous[r.String(0)][r.String(1)] = RowState{r.String(2), r.String(3)};
+            return true;
+          });
+    });
+    if (!loaded.ok()) extract = loaded.error();
+  }
   if (extract.ok()) {
     std::vector<ViewSource> views;
-    for (const auto& v : (*extract)["views"]) views.push_back(FullView(v, workspace));
+    for (const auto& v : (*extract)["views"]) {
+      std::string name = v.get<std::string>();
+      views.push_back(delta ? DeltaView(name, workspace, &previous[name], &next[name])
+                            : FullView(name, workspace));
+    }
     PackageOptions options;
     options.directory = packages_dir_ + "/" + workspace;
     options.csv.format =
@@ -333,6 +372,17 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
     options.csv.neutralize_formulas = (*extract)["neutralizeFormulas"].get<bool>();
     options.cancel = &active->cancel;
     options.on_progress = [&active](int64_t rows) { active->rows = rows; };
+    // The event sequence the snapshot holds: a consumer checks that each package starts where
+    // the one before it ended, so that no change fell between two packages.
+    options.on_snapshot = [&](store::Tx& tx, json::Json& manifest) -> Status {
+      ARENITE_ASSIGN_OR_RETURN(
+          auto max,
+          tx.QueryInt("SELECT MAX(sequence) FROM events WHERE workspace_guid = ?", {workspace}));
+      sequence_to = max.value_or(0);
+      manifest["sequenceFrom"] = delta ? sequence_from : 0;
+      manifest["sequenceTo"] = sequence_to;
+      return OkStatus();
+    };
     json::Json manifest = {{"workspaceId", workspace},
                            {"extract", {{"guid", extract_guid}, {"name", (*extract)["name"]}}},
                            {"run", {{"guid", run_guid}}},
@@ -365,6 +415,22 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
          package.ok() ? store::Value(static_cast<int64_t>(package->size)) : store::Value(nullptr),
          now, run_guid}));
     if (!package.ok()) return OkStatus();
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE extract_runs SET sequence_from = ?, sequence_to = ? WHERE guid = ?",
+                {delta ? sequence_from : int64_t{0}, sequence_to, run_guid}));
+    if (delta) {
+      // The state the next delta compares against: this package's rows.
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM extract_row_state WHERE extract_guid = ?", {extract_guid}));
+      for (const auto& [view, rows_of_view] : next) {
+        for (const auto& [guid, state] : rows_of_view) {
+          ARENITE_RETURN_IF_ERROR(tx.Exec(
+              "INSERT INTO extract_row_state (extract_guid, view, row_guid, digest, key_text) "
+              "VALUES (?, ?, ?, ?, ?)",
+              {extract_guid, view, guid, store::Blob{state.digest}, state.key}));
+        }
+      }
+    }
     // The outbox event of a completed run, in the same transaction as its completion.
     json::Json after = {
         {"extract", {{"guid", extract_guid}, {"name", (*extract)["name"]}}},

@@ -118,7 +118,9 @@ Result<Package> BuildPackage(store::Store& store, const std::vector<ViewSource>&
   // The reading thread (this one): every view inside one snapshot.
   std::vector<PackageFile> files(views.size());
   int64_t total_rows = 0;
+  nlohmann::json manifest = manifest_base;
   Status read = store.Read([&](store::Tx& tx) -> Status {
+    if (options.on_snapshot) ARENITE_RETURN_IF_ERROR(options.on_snapshot(tx, manifest));
     for (size_t i = 0; i < views.size(); ++i) {
       const ViewSource& view = views[i];
       CsvWriter writer(options.csv);
@@ -181,7 +183,6 @@ Result<Package> BuildPackage(store::Store& store, const std::vector<ViewSource>&
                               {"truncatedValues", files[i].truncated_values}});
     truncated += files[i].truncated_values;
   }
-  nlohmann::json manifest = manifest_base;
   manifest["creationDateTime"] = FormatDateTime(now);
   manifest["format"] = options.csv.format == CsvFormat::kRfc4180 ? "RFC4180" : "DATAEXTRACT";
   manifest["maxTextLength"] = options.csv.max_text_length;

@@ -42,6 +42,9 @@ struct PackageOptions {
   std::atomic<bool>* cancel = nullptr;  // set to abort the build
   // Called now and then from the building thread with the rows written so far.
   std::function<void(int64_t rows)> on_progress;
+  // Called first inside the package's snapshot, to add fields (such as the event sequence the
+  // snapshot holds) to the manifest.
+  std::function<Status(store::Tx& tx, nlohmann::json& manifest)> on_snapshot;
 };
 
 struct PackageFile {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "plm/logic.h"
 
 namespace arenite::extract {
@@ -151,6 +152,45 @@ ViewSource FullView(const std::string& view, const std::string& workspace_id) {
               return emit("INSERT", views);
             });
           }};
+}
+
+ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
+                     const ViewState* previous, ViewState* next) {
+  const ViewDef* def = FindDef(view);
+  return {
+      def->name, def->columns,
+      [def, workspace_id, previous, next](store::Tx& tx, const EmitRow& emit) -> Status {
+        std::vector<std::string> values(def->columns.size());
+        std::vector<std::string_view> views(def->columns.size());
+        bool go_on = true;
+        ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
+          std::string joined;
+          for (size_t i = 0; i < values.size(); ++i) {
+            values[i] = Render(row, static_cast<int>(i), def->kinds[i]);
+            views[i] = values[i];
+            joined += values[i];
+            joined.push_back('\x1f');  // a separator no value holds unescaped
+          }
+          RowState state{crypto::Sha256(joined).substr(0, 16), values.size() > 1 ? values[1] : ""};
+          auto before = previous->find(values[0]);
+          const char* trans = before == previous->end()               ? "INSERT"
+                              : before->second.digest != state.digest ? "UPDATE"
+                                                                      : nullptr;
+          (*next)[values[0]] = std::move(state);
+          if (trans) go_on = emit(trans, views);
+          return go_on;
+        }));
+        if (!go_on) return OkStatus();
+        // Rows of the previous package that are gone.
+        std::vector<std::string_view> gone(def->columns.size());
+        for (const auto& [guid, state] : *previous) {
+          if (next->count(guid)) continue;
+          gone[0] = guid;
+          if (gone.size() > 1) gone[1] = state.key;
+          if (!emit("DELETE", gone)) break;
+        }
+        return OkStatus();
+      }};
 }
 
 }  // namespace arenite::extract

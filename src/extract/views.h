@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "extract/package.h"
@@ -18,5 +19,19 @@ bool IsView(std::string_view name);
 
 // The source of one view for one workspace, for BuildPackage (FULL: every row is INSERT).
 ViewSource FullView(const std::string& view, const std::string& workspace_id);
+
+// What a delta package compares against: each row's digest and key column (the second
+// column, e.g. the item number) as the previous package of the extract left them, by guid.
+struct RowState {
+  std::string digest;
+  std::string key;
+};
+using ViewState = std::unordered_map<std::string, RowState>;
+
+// A FULL_DELTA view: rows absent from `previous` are INSERT, rows whose values changed are
+// UPDATE, and rows of `previous` no longer present are DELETE with their guid and key column.
+// Every current row's state is added to `next`, for the package after this one.
+ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
+                     const ViewState* previous, ViewState* next);
 
 }  // namespace arenite::extract
