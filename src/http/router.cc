@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include "core/percent.h"
+
 namespace arenite::http {
 namespace {
 
@@ -12,28 +14,6 @@ std::vector<std::string_view> Split(std::string_view path) {
     if (slash == std::string_view::npos) slash = path.size();
     out.push_back(path.substr(start, slash - start));
     start = slash + 1;
-  }
-  return out;
-}
-
-std::optional<std::string> DecodeSegment(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
   }
   return out;
 }
@@ -65,7 +45,7 @@ const Route* Router::Match(Request& request, int* status, std::string* allow) co
     for (size_t i = 0; i < fixed && matched; ++i) {
       const std::string& want = route.segments[i];
       if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-        auto decoded = DecodeSegment(segments[i]);
+        auto decoded = PercentDecode(segments[i], false);
         if (!decoded || decoded->empty()) {
           matched = false;
         } else {

@@ -1,5 +1,7 @@
 #include "oauth/rules.h"
 
+#include "core/percent.h"
+
 #include <strings.h>
 
 #include "core/crypto.h"
@@ -15,13 +17,6 @@ bool IsUnreserved(char c) {
 bool IsBase64UrlChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 struct SplitUri {
@@ -148,8 +143,9 @@ Status ValidateRedirectUri(std::string_view uri) {
   if (split->authority.find('@') != std::string_view::npos) return bad("must not hold userinfo");
   if (!SplitAuthority(split->authority, &host, &port)) return bad("has no valid host");
   for (size_t i = 0; i < split->rest.size(); ++i) {
-    if (split->rest[i] == '%' && (i + 2 >= split->rest.size() || HexValue(split->rest[i + 1]) < 0 ||
-                                  HexValue(split->rest[i + 2]) < 0)) {
+    if (split->rest[i] == '%' &&
+        (i + 2 >= split->rest.size() || HexDigitValue(split->rest[i + 1]) < 0 ||
+         HexDigitValue(split->rest[i + 2]) < 0)) {
       return bad("holds a broken percent-escape");
     }
   }
@@ -198,25 +194,7 @@ bool VerifyPkceS256(std::string_view verifier, std::string_view challenge) {
   return crypto::ConstantTimeEquals(crypto::Base64UrlEncode(crypto::Sha256(verifier)), challenge);
 }
 
-std::optional<std::string> FormDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+std::optional<std::string> FormDecode(std::string_view text) { return PercentDecode(text, true); }
 
 std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view value) {
   if (value.size() < 6 || strncasecmp(value.data(), "Basic ", 6) != 0) return std::nullopt;
