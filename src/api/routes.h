@@ -18,8 +18,10 @@ namespace arenite::api {
 void RegisterSessionRoutes(http::Router& router, const Auth& auth, workspace::Sessions& sessions,
                            workspace::RequestQuota& quota);
 // /v1/settings/users.
+// `on_user_changed` is told the guid of every user whose role, status or password changed.
 void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users& users,
-                        workspace::Sessions& sessions);
+                        workspace::Sessions& sessions,
+                        std::function<void(const std::string&)> on_user_changed = {});
 // /healthz, /readyz, /metrics, /openapi.yaml; with a test clock also POST /_test/clock.
 void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableClock* test_clock);
 

@@ -66,7 +66,8 @@ Result<json::Json> UpdateUser(workspace::Users& users, workspace::Sessions& sess
 }  // namespace
 
 void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users& users,
-                        workspace::Sessions& sessions) {
+                        workspace::Sessions& sessions,
+                        std::function<void(const std::string&)> on_user_changed) {
   Access read{"settings:read", Role::kAdmin};
   Access write{"settings:write", Role::kAdmin};
 
@@ -92,11 +93,14 @@ void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users
                  return UserJson(user);
                });
              }));
-  router.Add(
-      "PUT", "/v1/settings/users/{guid}",
-      auth.Guard(write, [&users, &sessions](http::Request& request, const Principal& principal) {
-        return Respond(200, [&] { return UpdateUser(users, sessions, request, principal); });
-      }));
+  router.Add("PUT", "/v1/settings/users/{guid}",
+             auth.Guard(write, [&users, &sessions, on_user_changed](http::Request& request,
+                                                                    const Principal& principal) {
+               http::Reply reply =
+                   Respond(200, [&] { return UpdateUser(users, sessions, request, principal); });
+               if (reply.status == 200 && on_user_changed) on_user_changed(request.Param("guid"));
+               return reply;
+             }));
 }
 
 }  // namespace arenite::api

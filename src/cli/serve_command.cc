@@ -210,7 +210,12 @@ int Serve(const ServeOptions& o) {
   http::Router router;
   api::RegisterSystemRoutes(router, *store, o.unsafe_test_clock ? &test_clock : nullptr);
   api::RegisterSessionRoutes(router, auth, sessions, quota);
-  api::RegisterUserRoutes(router, auth, users, sessions);
+  // Set once the token service exists: a user's change reaches their live bearer tokens.
+  std::function<void(const std::string&)> forget_user_tokens;
+  api::RegisterUserRoutes(router, auth, users, sessions,
+                          [&forget_user_tokens](const std::string& id) {
+                            if (forget_user_tokens) forget_user_tokens(id);
+                          });
   // Workspace data (items, BOMs, changes, suppliers) and the event outbox.
   plm::Plm plm(*store, clock);
   api::RegisterPlmRoutes(router, auth, plm, *store, clock);
@@ -245,6 +250,7 @@ int Serve(const ServeOptions& o) {
       [&tokens](const oauth::App& app, bool live) { tokens.OnAppChanged(app, live); });
   auth.SetBearerValidator(
       [&tokens](std::string_view token) { return tokens.ValidateBearer(token); });
+  forget_user_tokens = [&tokens](const std::string& id) { tokens.ForgetUser(id); };
   api::RegisterOAuthAppRoutes(router, auth, oauth_apps);
   api::RegisterOAuthServerRoutes(router, tokens, oauth_apps, signing_keys, sessions, clock,
                                  {o.token_rate_per_client, o.token_rate_per_address});

@@ -146,6 +146,11 @@ void TokenService::MarkRevoked(const std::vector<std::pair<std::string, int64_t>
   for (const auto& [jti, exp] : jtis) revoked_[jti] = exp;
 }
 
+void TokenService::ForgetUser(const std::string& user_id) {
+  std::unique_lock lock(mu_);
+  users_.erase(user_id);
+}
+
 Result<TokenService::CachedUser> TokenService::UserOf(const std::string& user_id) {
   int64_t now = clock_.Now();
   {

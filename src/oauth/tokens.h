@@ -61,6 +61,9 @@ class TokenService {
   Status Load();
   // Keeps the in-memory view in step with app changes (see Apps::SetListener).
   void OnAppChanged(const App& app, bool live);
+  // Drops the cached role and state of a user whose role or status changed, so that live
+  // tokens acting as that user follow at once.
+  void ForgetUser(const std::string& user_id);
 
   const std::string& issuer() const { return options_.issuer; }
   // The `aud` of tokens for this server's own API: the issuer followed by /v1.

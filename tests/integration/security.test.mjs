@@ -64,3 +64,45 @@ test('bearer tokens with non-string header or claim fields are 401, not 500', as
   }
   assert.equal((await server.request('GET', '/healthz')).status, 200);
 });
+
+test('a demoted user\'s bearer token loses admin rights at once; the consent page admits the '
+  + 'redirect origin in its CSP', async () => {
+  const { Browser, authorize, pkcePair } = await import('../lib/oauth.mjs');
+  const email = 'second-admin@acme.test', password = 'second admin password';
+  const created = await server.request('POST', '/v1/settings/users',
+    { session, body: { email, password, role: 'ADMIN' } });
+  assert.equal(created.status, 201, created.text);
+  const redirect = 'https://app.example.test/callback';
+  const app = await createApp(server, session, { name: 'Admin console',
+    scopes: ['settings:read'], redirectUris: [redirect],
+    grantTypes: ['authorization_code', 'refresh_token'] });
+  const { verifier, challenge } = pkcePair();
+  const browser = new Browser(server);
+  const params = { response_type: 'code', client_id: app.clientId, redirect_uri: redirect,
+    scope: 'settings:read', state: 's1', code_challenge: challenge,
+    code_challenge_method: 'S256' };
+  // The consent page (before the decision) carries the app's origin in form-action.
+  const page = await browser.get(`/oauth/authorize?${new URLSearchParams(params)}`);
+  const signin = await browser.post('/oauth/authorize/signin', {
+    ...Object.fromEntries([...page.text.matchAll(/name="([^"]+)" value="([^"]*)"/g)]
+      .map((m) => [m[1], m[2].replace(/&amp;/g, '&')])), email, password });
+  assert.equal(signin.status, 303, signin.text);
+  const consent = await browser.get(signin.headers.location);
+  assert.match(consent.headers['content-security-policy'],
+    /form-action 'self' https:\/\/app\.example\.test(;|$)/);
+
+  const flow = await authorize(server, new Browser(server), params, { email, password });
+  assert.ok(flow.redirect, 'the flow ends in a redirect');
+  const code = flow.redirect.searchParams.get('code');
+  const tokens = await postForm(server, '/oauth/token', { grant_type: 'authorization_code', code,
+    redirect_uri: redirect, code_verifier: verifier },
+  { authorization: basic(app.clientId, app.clientSecret) });
+  assert.equal(tokens.status, 200, tokens.text);
+  const token = tokens.json.access_token;
+  assert.equal((await server.request('GET', '/v1/settings/users', { token })).status, 200);
+
+  const demote = await server.request('PUT', `/v1/settings/users/${created.json.guid}`,
+    { session, body: { role: 'VIEWER' } });
+  assert.equal(demote.status, 200, demote.text);
+  assertErrorBody(assert, await server.request('GET', '/v1/settings/users', { token }), 403);
+});
