@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash bench/healthz.sh
+bash bench/items.sh
 bash scripts/npm-install.sh tests
 node bench/oauth_bearer.mjs 1000 5
