@@ -126,6 +126,20 @@ std::string Render(const store::Row& row, int col, Kind kind) {
   return {};
 }
 
+// One row of a view rendered as CSV text, with views of the text for EmitRow; reused across
+// the rows of a query so that its buffers are allocated once.
+struct RenderedRow {
+  explicit RenderedRow(const ViewDef& def) : values(def.columns.size()), views(values.size()) {}
+  void Fill(const ViewDef& def, const store::Row& row) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] = Render(row, static_cast<int>(i), def.kinds[i]);
+      views[i] = values[i];
+    }
+  }
+  std::vector<std::string> values;
+  std::vector<std::string_view> views;
+};
+
 }  // namespace
 
 const std::vector<std::string>& ViewNames() {
@@ -142,14 +156,10 @@ bool IsView(std::string_view name) { return FindDef(name) != nullptr; }
 ViewSource FullView(const std::string& view, const std::string& workspace_id) {
   const ViewDef* def = FindDef(view);
   return {def->name, def->columns, [def, workspace_id](store::Tx& tx, const EmitRow& emit) {
-            std::vector<std::string> values(def->columns.size());
-            std::vector<std::string_view> views(def->columns.size());
+            RenderedRow r(*def);
             return tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
-              for (size_t i = 0; i < values.size(); ++i) {
-                values[i] = Render(row, static_cast<int>(i), def->kinds[i]);
-                views[i] = values[i];
-              }
-              return emit("INSERT", views);
+              r.Fill(*def, row);
+              return emit("INSERT", r.views);
             });
           }};
 }
@@ -157,40 +167,37 @@ ViewSource FullView(const std::string& view, const std::string& workspace_id) {
 ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
                      const ViewState* previous, ViewState* next) {
   const ViewDef* def = FindDef(view);
-  return {
-      def->name, def->columns,
-      [def, workspace_id, previous, next](store::Tx& tx, const EmitRow& emit) -> Status {
-        std::vector<std::string> values(def->columns.size());
-        std::vector<std::string_view> views(def->columns.size());
-        bool go_on = true;
-        ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
-          std::string joined;
-          for (size_t i = 0; i < values.size(); ++i) {
-            values[i] = Render(row, static_cast<int>(i), def->kinds[i]);
-            views[i] = values[i];
-            joined += values[i];
-            joined.push_back('\x1f');  // a separator no value holds unescaped
-          }
-          RowState state{crypto::Sha256(joined).substr(0, 16), values.size() > 1 ? values[1] : ""};
-          auto before = previous->find(values[0]);
-          const char* trans = before == previous->end()               ? "INSERT"
-                              : before->second.digest != state.digest ? "UPDATE"
-                                                                      : nullptr;
-          (*next)[values[0]] = std::move(state);
-          if (trans) go_on = emit(trans, views);
-          return go_on;
-        }));
-        if (!go_on) return OkStatus();
-        // Rows of the previous package that are gone.
-        std::vector<std::string_view> gone(def->columns.size());
-        for (const auto& [guid, state] : *previous) {
-          if (next->count(guid)) continue;
-          gone[0] = guid;
-          if (gone.size() > 1) gone[1] = state.key;
-          if (!emit("DELETE", gone)) break;
-        }
-        return OkStatus();
-      }};
+  return {def->name, def->columns,
+          [def, workspace_id, previous, next](store::Tx& tx, const EmitRow& emit) -> Status {
+            RenderedRow r(*def);
+            bool go_on = true;
+            ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
+              r.Fill(*def, row);
+              // Each value length-prefixed, so that no two different rows digest the same text.
+              std::string joined;
+              for (const auto& v : r.values) joined += std::to_string(v.size()) + ":" + v;
+              RowState state{crypto::Sha256(joined).substr(0, 16),
+                             r.values.size() > 1 ? r.values[1] : ""};
+              const std::string& guid = r.values[0];
+              auto before = previous->find(guid);
+              const char* trans = before == previous->end()               ? "INSERT"
+                                  : before->second.digest != state.digest ? "UPDATE"
+                                                                          : nullptr;
+              (*next)[guid] = std::move(state);
+              if (trans) go_on = emit(trans, r.views);
+              return go_on;
+            }));
+            if (!go_on) return OkStatus();
+            // Rows of the previous package that are gone.
+            std::vector<std::string_view> gone(def->columns.size());
+            for (const auto& [guid, state] : *previous) {
+              if (next->count(guid)) continue;
+              gone[0] = guid;
+              if (gone.size() > 1) gone[1] = state.key;
+              if (!emit("DELETE", gone)) break;
+            }
+            return OkStatus();
+          }};
 }
 
 }  // namespace arenite::extract
