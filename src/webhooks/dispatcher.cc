@@ -356,7 +356,7 @@ Status Dispatcher::Schedule() {
     for (auto& [guid, w] : webhooks_by_guid_) {
       State& st = states_[guid];
       if (!st.dirty && now < st.next_due) continue;
-      if (st.paused_until_ms > now_ms) continue;
+      if (st.paused_until_ms > clock_.NowMillis()) continue;
       double elapsed = static_cast<double>(now_ms - st.refilled_ms) / 1000.0;
       st.refilled_ms = now_ms;
       st.tokens = std::min(static_cast<double>(w.max_per_second),
@@ -564,13 +564,15 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
 
   OutboundRequest request;
   request.url = w.target_url;
+  request.body = std::move(body);
   auto build = [&](const std::optional<std::string>& bearer) {
     int64_t timestamp = clock_.Now();
-    request.headers = {{"Content-Type", due.content_type},
-                       {"User-Agent", kUserAgent},
-                       {"webhook-id", due.guid},
-                       {"webhook-timestamp", std::to_string(timestamp)},
-                       {"webhook-signature", SignatureHeader(keys, due.guid, timestamp, body)}};
+    request.headers = {
+        {"Content-Type", due.content_type},
+        {"User-Agent", kUserAgent},
+        {"webhook-id", due.guid},
+        {"webhook-timestamp", std::to_string(timestamp)},
+        {"webhook-signature", SignatureHeader(keys, due.guid, timestamp, request.body)}};
     std::vector<std::pair<std::string, std::string>> shown = request.headers;
     shown.back().second = "v1,[redacted]";
     if (bearer) {
@@ -590,7 +592,6 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
     bearer = *token;
   }
   build(bearer);
-  request.body = std::move(body);
   out.result = sender_.Post(request);
   if (w.auth_type == kAuthClientCredentials && out.result.status == 401) {
     // The receiver no longer takes the cached token: one more try with a fresh one.
@@ -623,7 +624,6 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
   std::map<std::string, HookChange> hooks;
   {
     std::lock_guard lock(mu_);
-    int64_t now_ms = SteadyMillis();
     for (const auto& o : outcomes) {
       const AttemptResult& r = o.result;
       Row row;
@@ -660,7 +660,7 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
           // The receiver is overwhelmed: pause, and send fewer attempts at once.
           int64_t pause = std::min<int64_t>(60000, int64_t{1000} << std::min(st.slowdowns, 6));
           if (r.retry_after_seconds) pause = std::max(pause, *r.retry_after_seconds * 1000);
-          st.paused_until_ms = now_ms + std::min<int64_t>(pause, 3600 * 1000);
+          st.paused_until_ms = clock_.NowMillis() + std::min<int64_t>(pause, 3600 * 1000);
           st.slowdowns++;
           st.effective_concurrency = std::max(1.0, st.effective_concurrency / 2);
         }

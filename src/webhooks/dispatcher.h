@@ -101,7 +101,7 @@ class Dispatcher {
     double effective_concurrency = 0;
     double tokens = 0;  // attempts-per-second bucket
     int64_t refilled_ms = 0;
-    int64_t paused_until_ms = 0;
+    int64_t paused_until_ms = 0;  // the Clock's time, so a test clock moves it
     int slowdowns = 0;
     std::deque<bool> recent;  // last outcomes, true = delivered
     std::string health;
