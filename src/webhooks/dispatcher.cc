@@ -314,7 +314,8 @@ Status Dispatcher::FanOut() {
   return OkStatus();
 }
 
-Result<std::string> Dispatcher::EventBody(const store::Row& r, int c) {
+Result<std::string> Dispatcher::EventBody(const store::Row& r, int c,
+                                          const std::string& workspace) {
   // Columns from c: guid, type, sequence, object_type, object_guid, actor, before, after,
   // created_at.
   auto parse = [&](int col) {
@@ -323,7 +324,7 @@ Result<std::string> Dispatcher::EventBody(const store::Row& r, int c) {
     return parsed.ok() ? std::move(parsed).value() : json::Json(nullptr);
   };
   json::Json before = parse(c + 6), after = parse(c + 7);
-  json::Json data = {{"workspaceId", nullptr},
+  json::Json data = {{"workspaceId", workspace},
                      {"eventGuid", r.String(c)},
                      {"sequence", r.Int(c + 2)},
                      {"objectType", r.String(c + 3)},
@@ -404,7 +405,7 @@ Status Dispatcher::Schedule() {
         if (!r.IsNull(4)) {
           d.body = r.String(4);
         } else if (!r.IsNull(10)) {
-          auto body = EventBody(r, 10);
+          auto body = EventBody(r, 10, d.workspace);
           if (body.ok()) d.body = std::move(*body);
         }
         if (!r.IsNull(5)) d.package_path = r.String(5);
@@ -433,15 +434,6 @@ Status Dispatcher::Schedule() {
       if (sent >= plan.free) {
         all_seen = false;
         break;
-      }
-      // The workspace id of the event body is filled in here, where it is known.
-      if (!d.body.empty() && d.package_path.empty() &&
-          d.body.find("\"workspaceId\":null") != std::string::npos) {
-        auto parsed = json::Parse(d.body);
-        if (parsed.ok()) {
-          (*parsed)["data"]["workspaceId"] = d.workspace;
-          d.body = parsed->dump(-1, ' ', false, json::Json::error_handler_t::replace);
-        }
       }
       in_flight_.insert(d.guid);
       st.in_flight++;
@@ -550,8 +542,9 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
     }
     keys = st.keys;
   }
+  // A package is read from its file; a package too large to send has its small event stored.
   std::string body;
-  if (!due.package_path.empty()) {
+  if (due.body.empty() && !due.package_path.empty()) {
     std::ifstream in(due.package_path, std::ios::binary);
     if (!in) return fail(ErrorClass::kPolicy, "the package file is missing");
     std::ostringstream buffer;
