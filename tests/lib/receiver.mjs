@@ -73,6 +73,8 @@ export async function startReceiver({
   let server = null;
 
   const receiver = {
+    // The secrets deliveries are verified with; a test may add one once its webhook exists.
+    secrets,
     deliveries: [],
     queue: [],
     defaultAnswer: { status: 204 },
