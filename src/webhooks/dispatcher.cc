@@ -314,8 +314,7 @@ Status Dispatcher::FanOut() {
   return OkStatus();
 }
 
-Result<std::string> Dispatcher::EventBody(const store::Row& r, int c,
-                                          const std::string& workspace) {
+std::string Dispatcher::EventBody(const store::Row& r, int c, const std::string& workspace) {
   // Columns from c: guid, type, sequence, object_type, object_guid, actor, before, after,
   // created_at.
   auto parse = [&](int col) {
@@ -323,19 +322,18 @@ Result<std::string> Dispatcher::EventBody(const store::Row& r, int c,
     auto parsed = json::Parse(r.Text(col));
     return parsed.ok() ? std::move(parsed).value() : json::Json(nullptr);
   };
-  json::Json before = parse(c + 6), after = parse(c + 7);
-  json::Json data = {{"workspaceId", workspace},
-                     {"eventGuid", r.String(c)},
-                     {"sequence", r.Int(c + 2)},
-                     {"objectType", r.String(c + 3)},
-                     {"objectGuid", r.String(c + 4)},
-                     {"actor", r.String(c + 5)},
-                     {"object", after.is_null() ? before : after}};
-  if (!before.is_null() && !after.is_null()) data["previous"] = std::move(before);
-  return json::Json{{"type", r.String(c + 1)},
-                    {"timestamp", FormatDateTime(r.Int(c + 8))},
-                    {"data", std::move(data)}}
-      .dump(-1, ' ', false, json::Json::error_handler_t::replace);
+  plm::Event e;
+  e.guid = r.String(c);
+  e.workspace_id = workspace;
+  e.type = r.String(c + 1);
+  e.sequence = r.Int(c + 2);
+  e.object_type = r.String(c + 3);
+  e.object_guid = r.String(c + 4);
+  e.actor = r.String(c + 5);
+  e.before = parse(c + 6);
+  e.after = parse(c + 7);
+  e.created_at = r.Int(c + 8);
+  return webhooks::EventBody(e).dump(-1, ' ', false, json::Json::error_handler_t::replace);
 }
 
 Status Dispatcher::Schedule() {
@@ -405,8 +403,7 @@ Status Dispatcher::Schedule() {
         if (!r.IsNull(4)) {
           d.body = r.String(4);
         } else if (!r.IsNull(10)) {
-          auto body = EventBody(r, 10, d.workspace);
-          if (body.ok()) d.body = std::move(*body);
+          d.body = EventBody(r, 10, d.workspace);
         }
         if (!r.IsNull(5)) d.package_path = r.String(5);
         d.content_type = r.String(6);
@@ -977,16 +974,11 @@ Status Dispatcher::MakePackage(const Webhook& w) {
 Result<TestOutcome> Dispatcher::SendTest(const std::string& workspace, const std::string& guid,
                                          const std::string& event_type) {
   ARENITE_ASSIGN_OR_RETURN(Webhook w, webhooks_.Get(workspace, guid));
-  std::string type = event_type.empty() ? kTestEventType : event_type;
+  std::string type = event_type.empty() ? kWebhookTest : event_type;
   const EventType* et = FindEventType(type);
   if (!et) return BadRequest("eventType: unknown event type " + type, kErrInvalidValue);
-  json::Json body = et->example;
   std::string event_guid = NewGuid();
-  body["type"] = type;
-  body["timestamp"] = FormatDateTime(clock_.Now());
-  body["data"]["workspaceId"] = workspace;
-  body["data"]["eventGuid"] = event_guid;
-  if (type == kTestEventType) body["data"]["webhookGuid"] = w.guid;
+  json::Json body = ExampleBody(*et, workspace, event_guid, w.guid, clock_.Now());
   Due due;
   due.guid = NewGuid();
   due.webhook_guid = w.guid;

@@ -131,8 +131,8 @@ class Dispatcher {
   Outcome Attempt(const Webhook& w, Due due);
   Result<std::string> Bearer(const Webhook& w, bool fresh, AttemptResult& failure);
   // The EVENT body of the event in the row's columns from `first_column` on.
-  static Result<std::string> EventBody(const store::Row& row, int first_column,
-                                       const std::string& workspace);
+  static std::string EventBody(const store::Row& row, int first_column,
+                               const std::string& workspace);
 
   store::Store& store_;
   const Clock& clock_;

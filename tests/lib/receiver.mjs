@@ -9,6 +9,12 @@
 //   const r = await startReceiver({ secret: hook.signingSecret });
 //   r.script(500, { status: 429, retryAfter: 7 }, { status: 200, delayMs: 3000 });
 //   await r.waitFor((ds) => ds.filter((d) => d.accepted).length >= 3, 10000);
+//
+// Each record in `deliveries`: n (arrival order), receivedAt, id (webhook-id), headers, raw (a
+// Buffer), body (text), json (when the body is JSON), verdicts {signature: valid | invalid |
+// missing | unchecked, signatureError, signedWith: [bool per secret], token: valid | invalid |
+// missing | unchecked, tokenError, claims, tokenHeader, ok}, answer, accepted (answered 2xx),
+// duplicate (its webhook-id had already been accepted), aborted (the sender hung up first).
 import http from 'node:http';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
