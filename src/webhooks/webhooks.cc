@@ -53,7 +53,7 @@ Error FieldError(std::string_view field, std::string_view message) {
 // Event types a webhook may subscribe to: every one of the catalogue but the test event, which
 // is sent on request whatever the subscription.
 bool Subscribable(std::string_view type) {
-  return type != kTestEventType && type != kPackageEventType && FindEventType(type) != nullptr;
+  return type != kWebhookTest && type != kPackageEventType && FindEventType(type) != nullptr;
 }
 
 Result<std::vector<std::string>> GuidList(const json::Json& obj, std::string_view field) {
