@@ -104,7 +104,7 @@ constexpr char kDueColumns[] =
     "d.guid, d.webhook_guid, d.workspace_guid, d.event_type, d.body, d.package_path, "
     "d.content_type, d.attempts, d.schedule_step, d.next_attempt_at, e.guid, e.type, "
     "e.sequence, e.object_type, e.object_guid, e.actor, e.before_json, e.after_json, "
-    "e.created_at";
+    "e.created_at, d.requeues";
 
 }  // namespace
 
@@ -221,7 +221,7 @@ void Dispatcher::Loop() {
         in_flight_.erase(delivery);
         State& st = states_[webhook];
         st.unrecorded = std::max(0, st.unrecorded - 1);
-        st.dirty = true;
+        MarkDirty(st);
       }
       settled_.clear();
     }
@@ -232,7 +232,11 @@ void Dispatcher::Loop() {
         webhooks_by_guid_.clear();
         for (auto& w : *enabled) {
           State& st = states_[w.guid];
-          st.dirty = true;
+          MarkDirty(st);
+          // The store's health is the truth after a change (disabled, switched back on): the
+          // outcomes remembered before a switch back on no longer count.
+          if (w.health == "UNKNOWN" && st.health != "UNKNOWN") st.recent.clear();
+          if (w.health == "UNKNOWN" || w.health == "DISABLED") st.health = w.health;
           if (st.effective_concurrency <= 0 ||
               st.effective_concurrency > static_cast<double>(w.max_concurrent)) {
             st.effective_concurrency = static_cast<double>(w.max_concurrent);
@@ -273,12 +277,13 @@ Status Dispatcher::FanOut() {
         });
   }));
   constexpr int64_t kBatch = 1000;
+  Status first_error = OkStatus();
   for (const auto& [workspace, from] : behind) {
     bool more = true;
     while (more) {
       std::set<std::string> touched;
       more = false;
-      ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      Status fanned = store_.Write([&](store::Tx& tx) -> Status {
         touched.clear();
         ARENITE_ASSIGN_OR_RETURN(
             auto cursor,
@@ -328,10 +333,18 @@ Status Dispatcher::FanOut() {
             tx.Exec("UPDATE webhook_cursors SET sequence = ? WHERE workspace_guid = ?",
                     {events.back().sequence, workspace}));
         return OkStatus();
-      }));
+      });
+      if (!fanned.ok()) {
+        // One workspace's trouble does not hold the others back; it is tried again later.
+        log::Get("webhooks")
+            ->error("cannot fan out the events of workspace {}: {}", workspace,
+                    fanned.error().message);
+        if (first_error.ok()) first_error = fanned;
+        break;
+      }
       if (!touched.empty()) {
         std::lock_guard lock(mu_);
-        for (const auto& g : touched) states_[g].dirty = true;
+        for (const auto& g : touched) MarkDirty(states_[g]);
       }
     }
   }
@@ -340,7 +353,7 @@ Status Dispatcher::FanOut() {
     package_wake_ = true;
   }
   package_cv_.notify_one();
-  return OkStatus();
+  return first_error;
 }
 
 std::string Dispatcher::EventBody(const store::Row& r, int c, const std::string& workspace) {
@@ -372,6 +385,7 @@ Status Dispatcher::Schedule() {
     Webhook webhook;
     int64_t free = 0;
     int64_t in_flight = 0;
+    uint64_t epoch = 0;  // the webhook's dirty-mark count when planned
   };
   std::vector<Plan> plans;
   {
@@ -383,7 +397,14 @@ Status Dispatcher::Schedule() {
     int64_t queue_room = std::min(threads * 2 - static_cast<int64_t>(jobs_.size()),
                                   threads * 4 - static_cast<int64_t>(in_flight_.size()));
     if (queue_room <= 0) return OkStatus();
-    for (auto& [guid, w] : webhooks_by_guid_) {
+    // Each pass starts one webhook further on, so that busy webhooks share the room.
+    size_t count = webhooks_by_guid_.size(), start = count ? ++pass_ % count : 0;
+    auto it = webhooks_by_guid_.begin();
+    std::advance(it, start);
+    for (size_t k = 0; k < count; ++k, ++it) {
+      if (it == webhooks_by_guid_.end()) it = webhooks_by_guid_.begin();
+      const std::string& guid = it->first;
+      Webhook& w = it->second;
       State& st = states_[guid];
       if (!st.dirty && now < st.next_due) continue;
       if (st.paused_until_ms > clock_.NowMillis()) continue;
@@ -399,7 +420,7 @@ Status Dispatcher::Schedule() {
           {concurrency - st.in_flight, static_cast<int64_t>(st.tokens), queue_room});
       if (free <= 0) continue;
       queue_room -= free;  // the bound holds for the whole pass, not per webhook
-      plans.push_back({w, free, st.unrecorded});
+      plans.push_back({w, free, st.unrecorded, st.epoch});
     }
   }
   for (auto& plan : plans) {
@@ -409,15 +430,16 @@ Status Dispatcher::Schedule() {
     bool extract = w.payload == kPayloadExtract;
     int64_t limit = plan.free + plan.in_flight;
     ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-      // Packages go in order: only the oldest one not yet delivered may be sent, and a package
+      // Packages go in order of their sequence range: only the oldest one not yet delivered
+      // may be sent (test events of the webhook do not count), and a package
       // that FAILED holds the ones after it back until it is redelivered or recovered, so that
       // a replica never misses its rows.
       std::string sql =
           std::string("SELECT ") + kDueColumns +
           " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid WHERE "
           "d.webhook_guid = ? AND " +
-          (extract ? "d.status IN ('PENDING', 'RETRYING', 'FAILED') ORDER BY d.created_ms, d.guid "
-                     "LIMIT 1"
+          (extract ? "d.event_type = 'extract.package' AND d.status IN ('PENDING', 'RETRYING', "
+                     "'FAILED') ORDER BY d.sequence_to, d.created_ms LIMIT 1"
                    : "d.status IN ('PENDING', 'RETRYING') AND d.next_attempt_at <= ? ORDER BY "
                      "d.next_attempt_at, d.created_ms LIMIT ?");
       store::Params params = {w.guid};
@@ -444,6 +466,7 @@ Status Dispatcher::Schedule() {
         d.content_type = r.String(6);
         d.attempts = r.Int(7);
         d.schedule_step = r.Int(8);
+        d.requeues = r.Int(19);
         found.push_back(std::move(d));
         return true;
       });
@@ -474,7 +497,9 @@ Status Dispatcher::Schedule() {
       jobs_.emplace_back(w, std::move(d));
       ++sent;
     }
-    if (all_seen) {
+    // Clean only if nothing marked it while the store was read: else what was marked (a new
+    // package, a settled delivery) could wait for the next unrelated change.
+    if (all_seen && st.epoch == plan.epoch) {
       st.dirty = false;
       st.next_due = next_due.value_or(kNever);
     }
@@ -492,6 +517,14 @@ void Dispatcher::SenderLoop() {
       if (stopping_) return;  // jobs not begun stay due in the store
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      if (!webhooks_by_guid_.count(job.first.guid)) {
+        // Disabled or deleted since it was queued: not sent, and still due in the store.
+        in_flight_.erase(job.second.guid);
+        State& st = states_[job.first.guid];
+        st.in_flight = std::max(0, st.in_flight - 1);
+        st.unrecorded = std::max(0, st.unrecorded - 1);
+        continue;
+      }
     }
     Outcome outcome = Attempt(job.first, std::move(job.second));
     {
@@ -500,7 +533,7 @@ void Dispatcher::SenderLoop() {
       // until its outcome is recorded.
       State& st = states_[outcome.due.webhook_guid];
       st.in_flight = std::max(0, st.in_flight - 1);
-      st.dirty = true;
+      MarkDirty(st);
       woken_ = true;
       outcomes_.push_back(std::move(outcome));
     }
@@ -509,13 +542,14 @@ void Dispatcher::SenderLoop() {
   }
 }
 
-Result<std::string> Dispatcher::Bearer(const Webhook& w, bool fresh, AttemptResult& failure) {
+Result<std::string> Dispatcher::Bearer(const Webhook& w, const std::string* rejected,
+                                       AttemptResult& failure) {
   if (w.auth_type == kAuthOAuth2) {
     int64_t now = clock_.Now();
     {
       std::lock_guard lock(mu_);
       State& st = states_[w.guid];
-      if (!fresh && !st.token.empty() && st.token_version == w.config_version &&
+      if (!rejected && !st.token.empty() && st.token_version == w.config_version &&
           now < st.token_expires - 60) {
         return st.token;
       }
@@ -536,7 +570,8 @@ Result<std::string> Dispatcher::Bearer(const Webhook& w, bool fresh, AttemptResu
   }
   // OAUTH2_CLIENT_CREDENTIALS: the receiver's own authorization server.
   std::string key = w.guid + ":" + std::to_string(w.config_version);
-  if (fresh) token_source_.Drop(key);
+  // Only the token the receiver turned down is dropped: concurrent 401s fetch one new token.
+  if (rejected) token_source_.Drop(key, *rejected);
   std::string secret;
   {
     std::lock_guard lock(mu_);
@@ -617,7 +652,7 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
   std::optional<std::string> bearer;
   if (w.auth_type != kAuthNone) {
     AttemptResult failure;
-    auto token = Bearer(w, false, failure);
+    auto token = Bearer(w, nullptr, failure);
     if (!token.ok()) {
       build(std::nullopt);
       return fail(failure.error_class, failure.error);
@@ -629,7 +664,7 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
   if (w.auth_type == kAuthClientCredentials && out.result.status == 401) {
     // The receiver no longer takes the cached token: one more try with a fresh one.
     AttemptResult failure;
-    auto token = Bearer(w, true, failure);
+    auto token = Bearer(w, &*bearer, failure);
     if (token.ok()) {
       build(*token);
       out.result = sender_.Post(request);
@@ -651,7 +686,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
   };
   std::vector<Row> rows;
   struct HookChange {
-    bool success = false, failure = false, gone = false;
+    bool any_success = false;  // some attempt of the batch was delivered
+    bool last_failed = false;  // the batch's last attempt for the webhook failed
+    bool gone = false;
     std::optional<std::string> health, reason;
   };
   std::map<std::string, HookChange> hooks;
@@ -666,16 +703,15 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
       int status = r.status.value_or(0);
       if (delivered) {
         row.status = kDelivered;
-        hc.success = true;
-        hc.failure = false;
+        hc.any_success = true;
+        hc.last_failed = false;
         st.slowdowns = 0;
         auto it = webhooks_by_guid_.find(o.due.webhook_guid);
         double most = it != webhooks_by_guid_.end() ? static_cast<double>(it->second.max_concurrent)
                                                     : st.effective_concurrency;
         st.effective_concurrency = std::min(most, st.effective_concurrency + 1);
       } else {
-        hc.failure = true;
-        hc.success = false;
+        hc.last_failed = true;
         row.step = o.due.schedule_step + 1;
         if (status == 410) {
           row.status = kFailed;
@@ -719,10 +755,10 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
         hc.health = health;
         hc.reason = reason;
       }
+      std::string outcome = row.status == kDelivered  ? "delivered"
+                            : row.status == kRetrying ? "retrying"
+                                                      : "failed";
       rows.push_back(std::move(row));
-      std::string outcome = row.status == kDelivered          ? "delivered"
-                            : rows.back().status == kRetrying ? "retrying"
-                                                              : "failed";
       m.deliveries.Add({{"outcome", outcome}, {"webhook", o.due.webhook_guid}}).Increment();
       if (r.error_class == ErrorClass::kAuthRejected) {
         m.auth_rejections.Add({{"webhook", o.due.webhook_guid}}).Increment();
@@ -742,13 +778,27 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
           tx.Exec("UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, "
                   "schedule_step = ?, next_attempt_at = ?, last_status = ?, last_error = ?, "
                   "last_error_class = ?, delivered_at = CASE WHEN ? = 'DELIVERED' THEN ? ELSE "
-                  "delivered_at END WHERE guid = ? AND status IN ('PENDING', 'RETRYING')",
+                  "delivered_at END WHERE guid = ? AND status IN ('PENDING', 'RETRYING') AND "
+                  "requeues = ?",
                   {row.status, row.step, store::Nullable(row.next), store::Nullable(r.status),
                    r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
                    r.error_class == ErrorClass::kNone ? store::Value(nullptr)
                                                       : store::Value(ErrorClassName(r.error_class)),
-                   row.status, now, o.due.guid}));
-      if (changed == 0) continue;  // deleted, or already settled
+                   row.status, now, o.due.guid, o.due.requeues}));
+      if (changed == 0) {
+        // Redelivered or recovered while this attempt was out: the attempt is logged, and the
+        // delivery keeps the fresh schedule it was given meanwhile.
+        ARENITE_ASSIGN_OR_RETURN(
+            changed, tx.Exec("UPDATE webhook_deliveries SET attempts = attempts + 1, "
+                             "last_status = ?, last_error = ?, last_error_class = ? WHERE guid = ?",
+                             {store::Nullable(r.status),
+                              r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
+                              r.error_class == ErrorClass::kNone
+                                  ? store::Value(nullptr)
+                                  : store::Value(ErrorClassName(r.error_class)),
+                              o.due.guid}));
+      }
+      if (changed == 0) continue;  // the webhook and its deliveries were deleted
       ARENITE_RETURN_IF_ERROR(tx.Exec(
           "INSERT INTO webhook_attempts (delivery_guid, number, started_ms, duration_ms, "
           "request_headers, response_status, response_headers, response_body, error_class, "
@@ -766,9 +816,10 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
     for (const auto& [guid, hc] : hooks) {
       ARENITE_RETURN_IF_ERROR(tx.Exec(
           "UPDATE webhooks SET last_delivery_at = ?, last_success_at = CASE WHEN ? = 1 THEN ? "
-          "ELSE last_success_at END, failing_since = CASE WHEN ? = 1 THEN NULL ELSE "
-          "COALESCE(failing_since, ?) END WHERE guid = ?",
-          {now, int64_t{hc.success}, now, int64_t{hc.success}, now, guid}));
+          "ELSE last_success_at END, failing_since = CASE WHEN ? = 0 THEN NULL WHEN ? = 1 THEN "
+          "? ELSE COALESCE(failing_since, ?) END WHERE guid = ?",
+          {now, int64_t{hc.any_success}, now, int64_t{hc.last_failed}, int64_t{hc.any_success}, now,
+           now, guid}));
       if (hc.health) {
         ARENITE_RETURN_IF_ERROR(
             tx.Exec("UPDATE webhooks SET health = ?, health_reason = ? WHERE guid = ? AND "
@@ -778,7 +829,7 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
       std::optional<std::string> reason;
       if (hc.gone) {
         reason = "GONE";
-      } else if (hc.failure) {
+      } else if (hc.last_failed && !hc.any_success) {
         ARENITE_ASSIGN_OR_RETURN(
             bool stale, tx.Exists("SELECT 1 FROM webhooks WHERE guid = ? AND enabled = 1 AND "
                                   "failing_since IS NOT NULL AND failing_since <= ?",
@@ -834,28 +885,36 @@ Status Dispatcher::Housekeeping() {
   }));
   if (now - last_retention_ < 3600 && now >= last_retention_) return OkStatus();
   last_retention_ = now;
-  // Settled deliveries older than the retention period go, with their attempts and packages.
+  // Settled deliveries older than the retention period go, with their attempts and packages,
+  // a few thousand per transaction so that the writer is never held for long. A FAILED package
+  // stays: it holds its webhook's later packages back until someone redelivers or recovers it.
   int64_t before = now - webhooks_.options().retention_seconds;
-  std::vector<std::string> files;
+  constexpr int64_t kChunk = 5000;
   int64_t removed = 0;
-  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    files.clear();
-    ARENITE_RETURN_IF_ERROR(
-        tx.Query("SELECT package_path FROM webhook_deliveries WHERE created_at < ? AND status IN "
-                 "('DELIVERED', 'FAILED') AND package_path IS NOT NULL",
-                 {before}, [&](const store::Row& r) {
-                   files.push_back(r.String(0));
-                   return true;
-                 }));
-    ARENITE_ASSIGN_OR_RETURN(
-        removed, tx.Exec("DELETE FROM webhook_deliveries WHERE created_at < ? AND status IN "
-                         "('DELIVERED', 'FAILED')",
-                         {before}));
-    return OkStatus();
-  }));
-  for (const auto& f : files) {
-    std::error_code ec;
-    std::filesystem::remove(f, ec);
+  for (int64_t deleted = kChunk; deleted == kChunk;) {
+    std::vector<std::string> files;
+    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      files.clear();
+      std::vector<std::string> guids;
+      ARENITE_RETURN_IF_ERROR(tx.Query(
+          "SELECT guid, package_path FROM webhook_deliveries WHERE created_at < ? AND (status = "
+          "'DELIVERED' OR (status = 'FAILED' AND event_type <> 'extract.package')) LIMIT ?",
+          {before, kChunk}, [&](const store::Row& r) {
+            guids.push_back(r.String(0));
+            if (!r.IsNull(1)) files.push_back(r.String(1));
+            return true;
+          }));
+      for (const auto& g : guids) {
+        ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM webhook_deliveries WHERE guid = ?", {g}));
+      }
+      deleted = static_cast<int64_t>(guids.size());
+      return OkStatus();
+    }));
+    removed += deleted;
+    for (const auto& f : files) {
+      std::error_code ec;
+      std::filesystem::remove(f, ec);
+    }
   }
   if (removed > 0) log::Get("webhooks")->info("removed {} deliveries past retention", removed);
   return OkStatus();
@@ -1005,7 +1064,7 @@ Status Dispatcher::MakePackage(const Webhook& w) {
                  package.size);
     {
       std::lock_guard lock(mu_);
-      states_[w.guid].dirty = true;
+      MarkDirty(states_[w.guid]);
       woken_ = true;
     }
     wake_.notify_one();

@@ -88,6 +88,7 @@ class Dispatcher {
     std::string package_path;
     std::string content_type;
     int64_t attempts = 0, schedule_step = 0;
+    int64_t requeues = 0;  // redeliveries and recoveries so far
   };
   struct Outcome {
     Due due;
@@ -118,7 +119,12 @@ class Dispatcher {
     // Whether due deliveries may wait in the store; else the clock time the next one is due.
     bool dirty = true;
     int64_t next_due = 0;
+    uint64_t epoch = 0;  // counts MarkDirty calls
   };
+  static void MarkDirty(State& st) {
+    st.dirty = true;
+    ++st.epoch;
+  }
 
   void Loop();
   void RecordLoop();
@@ -131,7 +137,8 @@ class Dispatcher {
   Status MakePackage(const Webhook& w);
 
   Outcome Attempt(const Webhook& w, Due due);
-  Result<std::string> Bearer(const Webhook& w, bool fresh, AttemptResult& failure);
+  // The Bearer token for an attempt; `rejected` is the one a receiver just turned down.
+  Result<std::string> Bearer(const Webhook& w, const std::string* rejected, AttemptResult& failure);
   // The EVENT body of the event in the row's columns from `first_column` on.
   static std::string EventBody(const store::Row& row, int first_column,
                                const std::string& workspace);
@@ -170,6 +177,7 @@ class Dispatcher {
 
   std::thread loop_thread_, package_thread_, record_thread_;
   std::vector<std::thread> senders_;
+  size_t pass_ = 0;  // guarded by mu_
   int64_t last_housekeeping_ = 0;
   int64_t last_retention_ = 0;
   bool started_ = false;

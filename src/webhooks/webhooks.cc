@@ -431,13 +431,21 @@ Result<Webhook> Webhooks::Get(const std::string& workspace, const std::string& g
 
 Result<Webhook> Webhooks::Update(const std::string& workspace, const std::string& guid,
                                  const json::Json& body, const AuditContext& audit) {
+  // Checked outside the write transaction: checking a target resolves its name, which must not
+  // hold up the store's single writer.
+  ARENITE_ASSIGN_OR_RETURN(Webhook w, Get(workspace, guid));
+  bool was_enabled = w.enabled;
+  int64_t version = w.config_version;
+  std::optional<std::string> client_secret;
+  ARENITE_RETURN_IF_ERROR(Apply(workspace, body, false, w, client_secret));
+  w.updated_at = clock_.Now();
+  if (w.enabled) w.disabled_reason.reset();
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    ARENITE_ASSIGN_OR_RETURN(Webhook w,
+    ARENITE_ASSIGN_OR_RETURN(Webhook current,
                              Load(tx, "guid = ? AND workspace_guid = ?", {guid, workspace}));
-    std::optional<std::string> client_secret;
-    ARENITE_RETURN_IF_ERROR(Apply(workspace, body, false, w, client_secret));
-    w.updated_at = clock_.Now();
-    if (w.enabled) w.disabled_reason.reset();
+    if (current.config_version != version) {
+      return Conflict("the webhook changed while this update was checked; read it and try again");
+    }
     ARENITE_RETURN_IF_ERROR(Store(tx, w, false));
     if (client_secret) {
       ARENITE_RETURN_IF_ERROR(tx.Exec(
@@ -446,13 +454,13 @@ Result<Webhook> Webhooks::Update(const std::string& workspace, const std::string
                                   : store::Value(store::Blob{box_.Seal(*client_secret, guid)}),
            guid}));
     }
-    if (w.enabled) {
-      // A webhook switched back on starts afresh: no failing streak.
-      ARENITE_RETURN_IF_ERROR(
-          tx.Exec("UPDATE webhooks SET failing_since = NULL, health = CASE WHEN health = "
-                  "'DISABLED' THEN 'UNKNOWN' ELSE health END WHERE guid = ?",
-                  {guid}));
-    } else {
+    if (w.enabled && !was_enabled) {
+      // A webhook switched back on starts afresh: no failing streak, health unknown.
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "UPDATE webhooks SET failing_since = NULL, health = 'UNKNOWN', health_reason = NULL "
+          "WHERE guid = ?",
+          {guid}));
+    } else if (!w.enabled) {
       ARENITE_RETURN_IF_ERROR(
           tx.Exec("UPDATE webhooks SET health = 'DISABLED' WHERE guid = ?", {guid}));
     }
@@ -728,7 +736,7 @@ Result<json::Json> Webhooks::Redeliver(const std::string& workspace, const std::
     ARENITE_ASSIGN_OR_RETURN(
         auto changed,
         tx.Exec("UPDATE webhook_deliveries SET status = 'PENDING', schedule_step = 0, "
-                "next_attempt_at = ? WHERE guid = ? AND webhook_guid = ?",
+                "next_attempt_at = ?, requeues = requeues + 1 WHERE guid = ? AND webhook_guid = ?",
                 {clock_.Now(), delivery, guid}));
     if (changed == 0) return NotFound("delivery not found");
     return OkStatus();
@@ -744,8 +752,8 @@ Result<int64_t> Webhooks::Recover(const std::string& workspace, const std::strin
     ARENITE_RETURN_IF_ERROR(Load(tx, "guid = ? AND workspace_guid = ?", {guid, workspace}));
     ARENITE_ASSIGN_OR_RETURN(
         requeued, tx.Exec("UPDATE webhook_deliveries SET status = 'PENDING', schedule_step = 0, "
-                          "next_attempt_at = ? WHERE webhook_guid = ? AND status = 'FAILED' AND "
-                          "created_at >= ?",
+                          "next_attempt_at = ?, requeues = requeues + 1 WHERE webhook_guid = ? AND "
+                          "status = 'FAILED' AND created_at >= ?",
                           {clock_.Now(), guid, since}));
     return OkStatus();
   }));

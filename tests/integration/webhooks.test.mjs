@@ -249,6 +249,11 @@ test('410 disables the webhook; 401 shows as auth_rejected and marks its health;
     const metrics = (await server.request('GET', '/metrics')).text;
     assert.match(metrics, /arenite_webhooks_disabled_total\{reason="GONE"\} 1/);
     assert.match(metrics, new RegExp(`arenite_webhook_auth_rejections_total\\{webhook="${hook.guid}"\\} 1`));
+    const counted = (outcome) => Number(new RegExp(
+      `arenite_webhook_deliveries_total\\{outcome="${outcome}",webhook="${hook.guid}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    assert.equal(counted('delivered'), 1);
+    assert.equal(counted('retrying'), 2);
+    assert.equal(counted('failed'), 1);
   } finally {
     await receiver.stop();
   }
