@@ -25,6 +25,7 @@
 #include "oauth/keys.h"
 #include "oauth/tokens.h"
 #include "plm/plm.h"
+#include "web/pages.h"
 #include "workspace/quota.h"
 #include "workspace/sessions.h"
 #include "workspace/throttle.h"
@@ -210,6 +211,7 @@ int Serve(const ServeOptions& o) {
   http::Router router;
   api::RegisterSystemRoutes(router, *store, o.unsafe_test_clock ? &test_clock : nullptr);
   api::RegisterSessionRoutes(router, auth, sessions, quota);
+  api::RegisterBrowserSessionRoutes(router, auth, sessions, quota, users);
   // Set once the token service exists: a user's change reaches their live bearer tokens.
   std::function<void(const std::string&)> forget_user_tokens;
   api::RegisterUserRoutes(router, auth, users, sessions,
@@ -254,6 +256,8 @@ int Serve(const ServeOptions& o) {
   api::RegisterOAuthAppRoutes(router, auth, oauth_apps);
   api::RegisterOAuthServerRoutes(router, tokens, oauth_apps, signing_keys, sessions, clock,
                                  {o.token_rate_per_client, o.token_rate_per_address});
+  // The Workspace Settings pages (/settings, /assets).
+  web::RegisterPages(router);
   logger->info("serving {} as {}", url, public_url);
   std::cout << json::Json{{"event", "listening"}, {"url", url}}.dump() << std::endl;
 
