@@ -10,6 +10,7 @@
 #include "extract/extracts.h"
 #include "oauth/schema.h"
 #include "plm/schema.h"
+#include "webhooks/webhooks.h"
 #include "workspace/schema.h"
 
 namespace arenite::cli {
@@ -23,6 +24,7 @@ std::vector<store::Migration> AllMigrations() {
   add(plm::Migrations());
   add(oauth::Migrations());
   add(extract::Migrations());
+  add(webhooks::Migrations());
   return all;
 }
 

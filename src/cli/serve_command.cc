@@ -14,6 +14,7 @@
 #include "api/auth.h"
 #include "api/oauth_routes.h"
 #include "api/routes.h"
+#include "api/webhook_routes.h"
 #include "cli/commands.h"
 #include "core/crypto.h"
 #include "core/json.h"
@@ -26,6 +27,9 @@
 #include "oauth/tokens.h"
 #include "plm/plm.h"
 #include "web/pages.h"
+#include "webhooks/dispatcher.h"
+#include "webhooks/secret_box.h"
+#include "webhooks/webhooks.h"
 #include "workspace/quota.h"
 #include "workspace/sessions.h"
 #include "workspace/throttle.h"
@@ -57,6 +61,11 @@ struct ServeOptions {
   int64_t access_token_ttl = 3600;
   int64_t token_rate_per_client = 120;
   int64_t token_rate_per_address = 600;
+  int64_t webhook_debounce = 10;
+  int64_t webhook_max_package_bytes = 20 * 1024 * 1024;
+  int64_t webhook_disable_after = 5 * 86400;
+  int64_t webhook_retention_days = 30;
+  int webhook_sender_threads = 32;
 };
 
 bool ValidCidr(const std::string& cidr) {
@@ -148,6 +157,20 @@ int Serve(const ServeOptions& o) {
   if (o.token_rate_per_client < 1 || o.token_rate_per_address < 1) {
     return fail("--token-rate-per-client and --token-rate-per-address must be at least 1", 2);
   }
+  if (o.webhook_debounce < 0 || o.webhook_debounce > 3600) {
+    return fail("--webhook-debounce must be 0 to 3600 seconds", 2);
+  }
+  if (o.webhook_max_package_bytes < 1024) {
+    return fail("--webhook-max-package-bytes must be at least 1024", 2);
+  }
+  if (o.webhook_disable_after < 60) return fail("--webhook-disable-after must be at least 60", 2);
+  if (o.webhook_retention_days < 1) return fail("--webhook-retention-days must be at least 1", 2);
+  if (o.webhook_sender_threads < 1 || o.webhook_sender_threads > 512) {
+    return fail("--webhook-sender-threads must be 1 to 512", 2);
+  }
+  auto address_policy =
+      webhooks::AddressPolicy::Create(o.webhook_allow_networks, o.webhook_allow_http);
+  if (!address_policy.ok()) return fail(address_policy.error().message, 2);
 
   auto opened = OpenDataDir(o.data_dir, o.demo);
   if (!opened.ok()) return fail(opened.error().message, 1);
@@ -256,6 +279,43 @@ int Serve(const ServeOptions& o) {
   api::RegisterOAuthAppRoutes(router, auth, oauth_apps);
   api::RegisterOAuthServerRoutes(router, tokens, oauth_apps, signing_keys, sessions, clock,
                                  {o.token_rate_per_client, o.token_rate_per_address});
+
+  // Webhooks: subscriptions, and the dispatcher that delivers the outbox's events to them.
+  auto secret_box = webhooks::SecretBox::Load(o.data_dir);
+  if (!secret_box.ok()) return fail("webhooks: " + secret_box.error().message, 1);
+  webhooks::Sender sender(*address_policy, {.ca_file = o.webhook_ca_file});
+  webhooks::Webhooks hooks(*store, clock, *secret_box, sender.policy(),
+                           {.debounce_seconds = o.webhook_debounce,
+                            .max_package_bytes = o.webhook_max_package_bytes,
+                            .disable_after_seconds = o.webhook_disable_after,
+                            .retention_seconds = o.webhook_retention_days * 86400,
+                            .packages_dir = o.data_dir + "/webhooks",
+                            .public_url = public_url});
+  hooks.SetAppCheck([&oauth_apps](const std::string& ws, const std::string& guid) -> Status {
+    ARENITE_RETURN_IF_ERROR(oauth_apps.Get(ws, guid));
+    return OkStatus();
+  });
+  oauth_apps.SetDeleteGuard([&hooks](store::Tx& tx, const oauth::App& app) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(auto using_app, hooks.UsingApp(tx, app.guid));
+    if (using_app.empty()) return OkStatus();
+    std::string names;
+    for (const auto& w : using_app) names += (names.empty() ? "" : ", ") + w.name;
+    return Conflict(
+        "the application authenticates webhooks (" + names + "); change or delete them first",
+        kErrInUse);
+  });
+  webhooks::Dispatcher dispatcher(
+      *store, clock, hooks, sender,
+      [&oauth_apps, &tokens](const std::string& ws, const std::string& app_guid,
+                             const std::string& audience, int64_t lifetime) -> Result<std::string> {
+        ARENITE_ASSIGN_OR_RETURN(auto app, oauth_apps.Get(ws, app_guid));
+        return tokens.MintAccessToken(app, audience, app.scopes, lifetime);
+      },
+      {.sender_threads = o.webhook_sender_threads});
+  hooks.SetListener([&dispatcher] { dispatcher.Wake(); });
+  store->SetCommitListener([&dispatcher] { dispatcher.OnCommit(); });
+  dispatcher.Start();
+  api::RegisterWebhookRoutes(router, auth, hooks, dispatcher, oauth_apps, *store);
   // The Workspace Settings pages (/settings, /assets).
   web::RegisterPages(router);
   logger->info("serving {} as {}", url, public_url);
@@ -271,6 +331,8 @@ int Serve(const ServeOptions& o) {
   // Run returns when the server has drained; wake the signal thread if it still waits.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
+  dispatcher.Stop();
+  store->SetCommitListener(nullptr);
   logger->info("stopped");
   return 0;
 }
@@ -324,6 +386,22 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--token-rate-per-address", o->token_rate_per_address,
                   "OAuth endpoint requests per client address per minute")
+      ->capture_default_str();
+  cmd->add_option("--webhook-debounce", o->webhook_debounce,
+                  "Seconds of events an EXTRACT webhook gathers into one package")
+      ->capture_default_str();
+  cmd->add_option("--webhook-max-package-bytes", o->webhook_max_package_bytes,
+                  "Larger packages are delivered as a download URL")
+      ->capture_default_str();
+  cmd->add_option("--webhook-disable-after", o->webhook_disable_after,
+                  "Seconds without a successful delivery after which a failing webhook is "
+                  "disabled")
+      ->capture_default_str();
+  cmd->add_option("--webhook-retention-days", o->webhook_retention_days,
+                  "Days the delivery log keeps settled deliveries")
+      ->capture_default_str();
+  cmd->add_option("--webhook-sender-threads", o->webhook_sender_threads,
+                  "Threads that send webhook deliveries")
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = Serve(*o); });
 }

@@ -308,6 +308,7 @@ Result<App> Apps::Delete(const std::string& workspace_id, const std::string& gui
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(App app,
                              Load(tx, "guid = ? AND workspace_guid = ?", {guid, workspace_id}));
+    if (delete_guard_) ARENITE_RETURN_IF_ERROR(delete_guard_(tx, app));
     int64_t now = clock_.Now();
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "UPDATE oauth_access_tokens SET revoked_at = ? WHERE app_guid = ? AND revoked_at IS NULL",

@@ -88,6 +88,9 @@ class Apps {
   // token service can update its in-memory view at once.
   using Listener = std::function<void(const App& app, bool live)>;
   void SetListener(Listener listener) { listener_ = std::move(listener); }
+  // Asked inside the deleting transaction; an Error (409 while webhooks use the app) refuses it.
+  using DeleteGuard = std::function<Status(store::Tx& tx, const App& app)>;
+  void SetDeleteGuard(DeleteGuard guard) { delete_guard_ = std::move(guard); }
 
   Result<CreatedApp> Create(const std::string& workspace_id, const AppInput& input,
                             const AuditContext& audit);
@@ -133,6 +136,7 @@ class Apps {
   workspace::Users& users_;
   const Clock& clock_;
   Listener listener_;
+  DeleteGuard delete_guard_;
 };
 
 }  // namespace arenite::oauth

@@ -1,14 +1,24 @@
 #include "plm/events.h"
 
+#include <atomic>
+
 #include "core/clock.h"
 #include "core/guid.h"
 
 namespace arenite::plm {
 
+namespace {
+std::atomic<int64_t> g_recorded{0};
+}  // namespace
+
+int64_t EventsRecorded() { return g_recorded.load(std::memory_order_acquire); }
+
 Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std::string_view type,
                             std::string_view object_type, const std::string& object_guid,
                             const std::string& actor, const json::Json& before,
                             const json::Json& after, int64_t now) {
+  // Counted before the commit, so a commit listener that looks afterwards sees it.
+  g_recorded.fetch_add(1, std::memory_order_release);
   ARENITE_ASSIGN_OR_RETURN(
       auto seq,
       tx.QueryInt("INSERT INTO plm_counters (workspace_guid, name, next) VALUES (?, 'event', 2) "

@@ -51,6 +51,10 @@ Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std:
                             const std::string& actor, const json::Json& before,
                             const json::Json& after, int64_t now);
 
+// How many events this process has recorded (including ones whose transaction then rolled
+// back): a cheap "anything new?" for the webhook fan-out, which a commit listener reads.
+int64_t EventsRecorded();
+
 // Which kinds of object a reader may see events of (from its token's scopes): items (with BOM
 // lines and sourcing), changes (with affected items), suppliers (with supplier items), extract
 // runs. `all` also admits object types not listed here.

@@ -97,6 +97,8 @@ class Store {
   virtual Status Ping() = 0;
   // The highest applied migration.
   virtual Result<int> SchemaVersion() = 0;
+  // Called on the writer's thread after every commit; must be quick and must not write.
+  virtual void SetCommitListener(std::function<void()> listener) = 0;
 };
 
 struct SqliteOptions {

@@ -32,6 +32,7 @@ struct Handle {
 };
 
 struct Capture {
+  size_t keep = kMaxKeptBody;
   std::string body;
   size_t read = 0;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -40,12 +41,12 @@ struct Capture {
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* c = static_cast<Capture*>(user);
   size_t bytes = size * n;
-  if (c->body.size() < kMaxKeptBody) {
-    c->body.append(data, std::min(bytes, kMaxKeptBody - c->body.size()));
+  if (c->body.size() < c->keep) {
+    c->body.append(data, std::min(bytes, c->keep - c->body.size()));
   }
   c->read += bytes;
   // Past the read cap, stop: the status is known and the rest is not kept anyway.
-  return c->read > kMaxReadBody ? 0 : bytes;
+  return c->read > std::max(kMaxReadBody, c->keep) ? 0 : bytes;
 }
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -206,6 +207,7 @@ AttemptResult Sender::Post(const OutboundRequest& request) const {
   }
   headers = curl_slist_append(headers, "Expect:");
   Capture capture;
+  capture.keep = request.max_body;
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, policy_.allow_http() ? "http,https" : "https");
@@ -229,6 +231,7 @@ AttemptResult Sender::Post(const OutboundRequest& request) const {
   curl_slist_free_all(headers);
   curl_slist_free_all(resolve);
 
+  result.body_truncated = capture.read > capture.body.size();
   result.response_body = std::move(capture.body);
   result.response_headers = std::move(capture.headers);
   // A write abort past the read cap still has a status: the answer is known.

@@ -254,6 +254,11 @@ class SqliteStore : public Store {
         [](Tx& tx) -> Status { return tx.QueryInt("SELECT 1").ok() ? OkStatus() : Internal(); });
   }
 
+  void SetCommitListener(std::function<void()> listener) override {
+    std::lock_guard lock(listener_mu_);
+    commit_listener_ = std::move(listener);
+  }
+
   Result<int> SchemaVersion() override {
     int version = 0;
     ARENITE_RETURN_IF_ERROR(Read([&](Tx& tx) -> Status {
@@ -329,6 +334,12 @@ class SqliteStore : public Store {
       return;
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
+    std::function<void()> listener;
+    {
+      std::lock_guard lock(listener_mu_);
+      listener = commit_listener_;
+    }
+    if (listener) listener();
   }
 
   Connection* AcquireReader() {
@@ -348,6 +359,8 @@ class SqliteStore : public Store {
   }
 
   Connection writer_;
+  std::mutex listener_mu_;
+  std::function<void()> commit_listener_;  // guarded by listener_mu_
   std::thread writer_thread_;
   std::mutex mu_;
   std::condition_variable cv_;

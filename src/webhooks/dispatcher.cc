@@ -1,0 +1,1044 @@
+#include "webhooks/dispatcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include "core/guid.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "extract/package.h"
+#include "extract/views.h"
+#include "plm/events.h"
+#include "webhooks/event_types.h"
+#include "webhooks/signing.h"
+
+namespace arenite::webhooks {
+namespace {
+
+constexpr size_t kHealthWindow = 20;
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+constexpr char kUserAgent[] = "arenite-webhooks/1";
+
+struct Metrics {
+  prometheus::Family<prometheus::Counter>& deliveries;
+  prometheus::Family<prometheus::Counter>& auth_rejections;
+  prometheus::Family<prometheus::Counter>& disabled;
+  prometheus::Histogram& latency;
+  prometheus::Gauge& queue_depth;
+  prometheus::Gauge& oldest_due_age;
+
+  static Metrics& Get() {
+    static Metrics* m = [] {
+      auto& r = metrics::Registry();
+      return new Metrics{
+          prometheus::BuildCounter()
+              .Name("arenite_webhook_deliveries_total")
+              .Help(
+                  "Webhook delivery attempts by outcome (delivered, retrying, failed) and webhook")
+              .Register(r),
+          prometheus::BuildCounter()
+              .Name("arenite_webhook_auth_rejections_total")
+              .Help("Attempts a receiver answered with 401 or 403, by webhook")
+              .Register(r),
+          prometheus::BuildCounter()
+              .Name("arenite_webhooks_disabled_total")
+              .Help("Webhooks disabled by arenite, by reason (GONE, FAILING)")
+              .Register(r),
+          prometheus::BuildHistogram()
+              .Name("arenite_webhook_attempt_duration_seconds")
+              .Help("Duration of webhook delivery attempts")
+              .Register(r)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5, 1, 2.5, 5, 10, 15}),
+          prometheus::BuildGauge()
+              .Name("arenite_webhook_queue_depth")
+              .Help("Deliveries pending or waiting for a retry")
+              .Register(r)
+              .Add({}),
+          prometheus::BuildGauge()
+              .Name("arenite_webhook_oldest_due_age_seconds")
+              .Help("How long the oldest due delivery has waited")
+              .Register(r)
+              .Add({})};
+    }();
+    return *m;
+  }
+};
+
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double Jitter() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(-1.0, 1.0)(rng);
+}
+
+json::Json HeadersJson(const std::vector<std::pair<std::string, std::string>>& headers) {
+  json::Json out = json::Json::object();
+  for (const auto& [k, v] : headers) out[k] = v;
+  return out;
+}
+
+// Whether an event's object passes a webhook's category and lifecycle phase filters. Objects
+// without a category (or phase) are not held back by that filter.
+bool PassesFilters(const Webhook& w, const json::Json& object) {
+  auto check = [&](const std::vector<std::string>& allowed, const char* field) {
+    if (allowed.empty() || !object.is_object()) return true;
+    auto it = object.find(field);
+    if (it == object.end() || !it->is_object()) return true;
+    std::string guid = json::StringOr(*it, "guid");
+    return std::find(allowed.begin(), allowed.end(), guid) != allowed.end();
+  };
+  return check(w.category_guids, "category") && check(w.phase_guids, "lifecyclePhase");
+}
+
+constexpr char kDueColumns[] =
+    "d.guid, d.webhook_guid, d.workspace_guid, d.event_type, d.body, d.package_path, "
+    "d.content_type, d.attempts, d.schedule_step, d.next_attempt_at, e.guid, e.type, "
+    "e.sequence, e.object_type, e.object_guid, e.actor, e.before_json, e.after_json, "
+    "e.created_at";
+
+}  // namespace
+
+int64_t RetryDelay(int failures, double unit, std::optional<int64_t> retry_after) {
+  int index = std::clamp(failures, 1, static_cast<int>(std::size(kRetryDelays))) - 1;
+  double base = static_cast<double>(kRetryDelays[index]);
+  int64_t delay = static_cast<int64_t>(base * (1.0 + 0.1 * std::clamp(unit, -1.0, 1.0)) + 0.5);
+  if (retry_after && *retry_after > delay) delay = std::min<int64_t>(*retry_after, 86400);
+  return std::max<int64_t>(delay, 1);
+}
+
+Dispatcher::Dispatcher(store::Store& store, const Clock& clock, Webhooks& webhooks,
+                       const Sender& sender, TokenMinter minter, DispatcherOptions options)
+    : store_(store),
+      clock_(clock),
+      webhooks_(webhooks),
+      sender_(sender),
+      minter_(std::move(minter)),
+      token_source_(sender, clock),
+      options_(options) {
+  Metrics::Get();
+}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  std::lock_guard lock(mu_);
+  if (started_) return;
+  started_ = true;
+  loop_thread_ = std::thread([this] { Loop(); });
+  package_thread_ = std::thread([this] { PackageLoop(); });
+  for (int i = 0; i < std::max(1, options_.sender_threads); ++i) {
+    senders_.emplace_back([this] { SenderLoop(); });
+  }
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  jobs_cv_.notify_all();
+  package_cv_.notify_all();
+  for (auto& t : senders_) t.join();
+  if (package_thread_.joinable()) package_thread_.join();
+  if (loop_thread_.joinable()) loop_thread_.join();
+  // Attempts that finished while stopping are recorded; jobs never started stay due.
+  std::vector<Outcome> last;
+  {
+    std::lock_guard lock(mu_);
+    last.swap(outcomes_);
+  }
+  if (!last.empty()) (void)Flush(std::move(last));
+}
+
+void Dispatcher::Wake() {
+  events_dirty_ = true;
+  config_dirty_ = true;
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void Dispatcher::OnCommit() {
+  int64_t recorded = plm::EventsRecorded();
+  if (recorded == events_seen_.exchange(recorded)) return;
+  events_dirty_ = true;
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void Dispatcher::Loop() {
+  auto logger = log::Get("webhooks");
+  for (;;) {
+    std::vector<Outcome> done;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(250),
+                     [&] { return woken_ || stopping_ || !outcomes_.empty(); });
+      woken_ = false;
+      if (stopping_) return;
+      done.swap(outcomes_);
+    }
+    if (!done.empty()) {
+      if (Status s = Flush(std::move(done)); !s.ok()) {
+        logger->error("cannot record delivery attempts: {}", s.error().message);
+      }
+    }
+    if (config_dirty_.exchange(false)) {
+      auto enabled = webhooks_.Enabled();
+      if (enabled.ok()) {
+        std::lock_guard lock(mu_);
+        webhooks_by_guid_.clear();
+        for (auto& w : *enabled) {
+          State& st = states_[w.guid];
+          st.dirty = true;
+          if (st.effective_concurrency <= 0 ||
+              st.effective_concurrency > static_cast<double>(w.max_concurrent)) {
+            st.effective_concurrency = static_cast<double>(w.max_concurrent);
+          }
+          std::string guid = w.guid;
+          webhooks_by_guid_.emplace(std::move(guid), std::move(w));
+        }
+      } else {
+        config_dirty_ = true;
+        logger->error("cannot load webhooks: {}", enabled.error().message);
+      }
+    }
+    if (events_dirty_.exchange(false)) {
+      if (Status s = FanOut(); !s.ok()) {
+        events_dirty_ = true;
+        logger->error("cannot fan events out to webhooks: {}", s.error().message);
+      }
+    }
+    if (Status s = Schedule(); !s.ok()) {
+      logger->error("cannot schedule webhook deliveries: {}", s.error().message);
+    }
+    if (Status s = Housekeeping(); !s.ok()) {
+      logger->warn("webhook housekeeping failed: {}", s.error().message);
+    }
+  }
+}
+
+Status Dispatcher::FanOut() {
+  // Which workspaces have events their webhooks have not seen yet.
+  std::vector<std::pair<std::string, int64_t>> behind;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    return tx.Query(
+        "SELECT c.workspace_guid, c.sequence FROM webhook_cursors c WHERE EXISTS (SELECT 1 FROM "
+        "events e WHERE e.workspace_guid = c.workspace_guid AND e.sequence > c.sequence)",
+        {}, [&](const store::Row& r) {
+          behind.emplace_back(r.String(0), r.Int(1));
+          return true;
+        });
+  }));
+  constexpr int64_t kBatch = 1000;
+  for (const auto& [workspace, from] : behind) {
+    bool more = true;
+    while (more) {
+      std::set<std::string> touched;
+      more = false;
+      ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+        touched.clear();
+        ARENITE_ASSIGN_OR_RETURN(
+            auto cursor,
+            tx.QueryInt("SELECT sequence FROM webhook_cursors WHERE workspace_guid = ?",
+                        {workspace}));
+        if (!cursor) return OkStatus();
+        // Inside the transaction, so a webhook created a moment ago is matched too.
+        std::vector<Webhook> hooks;
+        std::vector<std::string> guids;
+        ARENITE_RETURN_IF_ERROR(
+            tx.Query("SELECT guid FROM webhooks WHERE workspace_guid = ? AND enabled = 1",
+                     {workspace}, [&](const store::Row& r) {
+                       guids.push_back(r.String(0));
+                       return true;
+                     }));
+        for (const auto& g : guids) {
+          ARENITE_ASSIGN_OR_RETURN(Webhook w, Webhooks::Load(tx, "guid = ?", {g}));
+          hooks.push_back(std::move(w));
+        }
+        ARENITE_ASSIGN_OR_RETURN(auto events, plm::ListEvents(tx, workspace, *cursor, kBatch));
+        if (events.empty()) return OkStatus();
+        more = static_cast<int64_t>(events.size()) == kBatch;
+        int64_t now = clock_.Now(), now_ms = clock_.NowMillis();
+        for (const auto& e : events) {
+          const json::Json& object = e.after.is_null() ? e.before : e.after;
+          for (const auto& w : hooks) {
+            if (e.sequence <= w.from_sequence || !w.Wants(e.type) || !PassesFilters(w, object)) {
+              continue;
+            }
+            if (w.payload == kPayloadExtract) {
+              ARENITE_RETURN_IF_ERROR(
+                  tx.Exec("UPDATE webhooks SET extract_due_at = COALESCE(extract_due_at, ?) "
+                          "WHERE guid = ?",
+                          {now + webhooks_.options().debounce_seconds, w.guid}));
+              continue;
+            }
+            ARENITE_RETURN_IF_ERROR(tx.Exec(
+                "INSERT INTO webhook_deliveries (guid, workspace_guid, webhook_guid, event_guid, "
+                "event_type, content_type, status, attempts, schedule_step, next_attempt_at, "
+                "created_at, created_ms) VALUES (?, ?, ?, ?, ?, 'application/json', 'PENDING', 0, "
+                "0, ?, ?, ?)",
+                {NewGuid(), workspace, w.guid, e.guid, e.type, now, now, now_ms}));
+            touched.insert(w.guid);
+          }
+        }
+        ARENITE_RETURN_IF_ERROR(
+            tx.Exec("UPDATE webhook_cursors SET sequence = ? WHERE workspace_guid = ?",
+                    {events.back().sequence, workspace}));
+        return OkStatus();
+      }));
+      if (!touched.empty()) {
+        std::lock_guard lock(mu_);
+        for (const auto& g : touched) states_[g].dirty = true;
+      }
+    }
+  }
+  package_cv_.notify_one();
+  return OkStatus();
+}
+
+Result<std::string> Dispatcher::EventBody(const store::Row& r, int c) {
+  // Columns from c: guid, type, sequence, object_type, object_guid, actor, before, after,
+  // created_at.
+  auto parse = [&](int col) {
+    if (r.IsNull(col)) return json::Json(nullptr);
+    auto parsed = json::Parse(r.Text(col));
+    return parsed.ok() ? std::move(parsed).value() : json::Json(nullptr);
+  };
+  json::Json before = parse(c + 6), after = parse(c + 7);
+  json::Json data = {{"workspaceId", nullptr},
+                     {"eventGuid", r.String(c)},
+                     {"sequence", r.Int(c + 2)},
+                     {"objectType", r.String(c + 3)},
+                     {"objectGuid", r.String(c + 4)},
+                     {"actor", r.String(c + 5)},
+                     {"object", after.is_null() ? before : after}};
+  if (!before.is_null() && !after.is_null()) data["previous"] = std::move(before);
+  return json::Json{{"type", r.String(c + 1)},
+                    {"timestamp", FormatDateTime(r.Int(c + 8))},
+                    {"data", std::move(data)}}
+      .dump(-1, ' ', false, json::Json::error_handler_t::replace);
+}
+
+Status Dispatcher::Schedule() {
+  int64_t now = clock_.Now(), now_ms = SteadyMillis();
+  // A copy of what is to be looked at, so the store is read without holding the lock.
+  struct Plan {
+    Webhook webhook;
+    int64_t free = 0;
+    int64_t in_flight = 0;
+  };
+  std::vector<Plan> plans;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return OkStatus();
+    // Keep the senders busy, not the queue long: due deliveries wait in the store.
+    int64_t queue_room =
+        static_cast<int64_t>(options_.sender_threads) * 2 - static_cast<int64_t>(jobs_.size());
+    if (queue_room <= 0) return OkStatus();
+    for (auto& [guid, w] : webhooks_by_guid_) {
+      State& st = states_[guid];
+      if (!st.dirty && now < st.next_due) continue;
+      if (st.paused_until_ms > now_ms) continue;
+      double elapsed = static_cast<double>(now_ms - st.refilled_ms) / 1000.0;
+      st.refilled_ms = now_ms;
+      st.tokens = std::min(static_cast<double>(w.max_per_second),
+                           st.tokens + elapsed * static_cast<double>(w.max_per_second));
+      int64_t concurrency =
+          w.payload == kPayloadExtract
+              ? 1
+              : std::max<int64_t>(1, static_cast<int64_t>(st.effective_concurrency));
+      int64_t free = std::min<int64_t>(
+          {concurrency - st.in_flight, static_cast<int64_t>(st.tokens), queue_room});
+      if (free <= 0) continue;
+      plans.push_back({w, free, st.in_flight});
+    }
+  }
+  for (auto& plan : plans) {
+    const Webhook& w = plan.webhook;
+    std::vector<Due> found;
+    std::optional<int64_t> next_due;
+    bool extract = w.payload == kPayloadExtract;
+    int64_t limit = plan.free + plan.in_flight;
+    ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+      // Packages go in order: only the oldest one not yet delivered may be sent.
+      std::string sql =
+          std::string("SELECT ") + kDueColumns +
+          " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid WHERE "
+          "d.webhook_guid = ? AND d.status IN ('PENDING', 'RETRYING')" +
+          (extract ? " ORDER BY d.created_ms, d.guid LIMIT 1"
+                   : " AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.created_ms "
+                     "LIMIT ?");
+      store::Params params = {w.guid};
+      if (!extract) {
+        params.push_back(now);
+        params.push_back(limit);
+      }
+      Status s = tx.Query(sql, params, [&](const store::Row& r) {
+        if (extract && r.Int(9) > now) {
+          next_due = r.Int(9);
+          return false;
+        }
+        Due d;
+        d.guid = r.String(0);
+        d.webhook_guid = r.String(1);
+        d.workspace = r.String(2);
+        d.event_type = r.String(3);
+        if (!r.IsNull(4)) {
+          d.body = r.String(4);
+        } else if (!r.IsNull(10)) {
+          auto body = EventBody(r, 10);
+          if (body.ok()) d.body = std::move(*body);
+        }
+        if (!r.IsNull(5)) d.package_path = r.String(5);
+        d.content_type = r.String(6);
+        d.attempts = r.Int(7);
+        d.schedule_step = r.Int(8);
+        found.push_back(std::move(d));
+        return true;
+      });
+      ARENITE_RETURN_IF_ERROR(s);
+      if (!extract && static_cast<int64_t>(found.size()) < limit) {
+        ARENITE_ASSIGN_OR_RETURN(
+            next_due, tx.QueryInt("SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE "
+                                  "webhook_guid = ? AND status IN ('PENDING', 'RETRYING') AND "
+                                  "next_attempt_at > ?",
+                                  {w.guid, now}));
+      }
+      return OkStatus();
+    }));
+    std::lock_guard lock(mu_);
+    State& st = states_[w.guid];
+    bool all_seen = extract ? true : static_cast<int64_t>(found.size()) < limit;
+    int64_t sent = 0;
+    for (auto& d : found) {
+      if (in_flight_.count(d.guid)) continue;
+      if (sent >= plan.free) {
+        all_seen = false;
+        break;
+      }
+      // The workspace id of the event body is filled in here, where it is known.
+      if (!d.body.empty() && d.package_path.empty() &&
+          d.body.find("\"workspaceId\":null") != std::string::npos) {
+        auto parsed = json::Parse(d.body);
+        if (parsed.ok()) {
+          (*parsed)["data"]["workspaceId"] = d.workspace;
+          d.body = parsed->dump(-1, ' ', false, json::Json::error_handler_t::replace);
+        }
+      }
+      in_flight_.insert(d.guid);
+      st.in_flight++;
+      st.tokens -= 1;
+      jobs_.emplace_back(w, std::move(d));
+      ++sent;
+    }
+    if (all_seen) {
+      st.dirty = false;
+      st.next_due = next_due.value_or(kNever);
+    }
+    if (sent > 0) jobs_cv_.notify_all();
+  }
+  return OkStatus();
+}
+
+void Dispatcher::SenderLoop() {
+  for (;;) {
+    std::pair<Webhook, Due> job;
+    {
+      std::unique_lock lock(mu_);
+      jobs_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;  // jobs not begun stay due in the store
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    Outcome outcome = Attempt(job.first, std::move(job.second));
+    {
+      std::lock_guard lock(mu_);
+      outcomes_.push_back(std::move(outcome));
+    }
+    wake_.notify_one();
+  }
+}
+
+Result<std::string> Dispatcher::Bearer(const Webhook& w, bool fresh, AttemptResult& failure) {
+  if (w.auth_type == kAuthOAuth2) {
+    int64_t now = clock_.Now();
+    {
+      std::lock_guard lock(mu_);
+      State& st = states_[w.guid];
+      if (!fresh && !st.token.empty() && st.token_version == w.config_version &&
+          now < st.token_expires - 60) {
+        return st.token;
+      }
+    }
+    auto minted = minter_(w.workspace_id, w.oauth_app_guid, w.target_url, options_.token_lifetime);
+    if (!minted.ok()) {
+      failure.error_class = ErrorClass::kAuthRejected;
+      failure.error =
+          "the linked OAuth application cannot issue a token: " + minted.error().message;
+      return minted.error();
+    }
+    std::lock_guard lock(mu_);
+    State& st = states_[w.guid];
+    st.token = *minted;
+    st.token_expires = now + options_.token_lifetime;
+    st.token_version = w.config_version;
+    return *minted;
+  }
+  // OAUTH2_CLIENT_CREDENTIALS: the receiver's own authorization server.
+  std::string key = w.guid + ":" + std::to_string(w.config_version);
+  if (fresh) token_source_.Drop(key);
+  std::string secret;
+  {
+    std::lock_guard lock(mu_);
+    secret = states_[w.guid].client_secret;
+  }
+  ClientCredentials creds{w.token_url, w.client_id, secret, w.scope, w.audience};
+  auto got = token_source_.Get(key, creds);
+  if (auto* token = std::get_if<std::string>(&got)) return *token;
+  const auto& f = std::get<TokenFailure>(got);
+  failure.error_class = f.error_class;
+  failure.error = f.error;
+  return Unauthorized(f.error);
+}
+
+Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
+  Outcome out;
+  out.started_ms = clock_.NowMillis();
+  int64_t began = SteadyMillis();
+  auto fail = [&](ErrorClass c, std::string message) {
+    out.result.error_class = c;
+    out.result.error = std::move(message);
+    out.result.duration_ms = SteadyMillis() - began;
+    out.due = std::move(due);
+    return std::move(out);
+  };
+  // The signing keys (and client secret), cached until the webhook changes or the previous
+  // key's grace period ends.
+  std::vector<std::string> keys;
+  {
+    std::unique_lock lock(mu_);
+    State& st = states_[w.guid];
+    if (st.keys_version != w.config_version || clock_.Now() >= st.keys_valid_until ||
+        st.keys.empty()) {
+      lock.unlock();
+      auto secrets = webhooks_.Secrets(w.guid);
+      if (!secrets.ok()) return fail(ErrorClass::kPolicy, "the webhook's secrets cannot be read");
+      lock.lock();
+      st.keys = secrets->signing_keys;
+      st.client_secret = secrets->client_secret;
+      st.keys_version = w.config_version;
+      st.keys_valid_until = w.previous_secret_expires_at.value_or(kNever);
+      if (st.keys_valid_until <= clock_.Now()) st.keys_valid_until = kNever;
+    }
+    keys = st.keys;
+  }
+  std::string body;
+  if (!due.package_path.empty()) {
+    std::ifstream in(due.package_path, std::ios::binary);
+    if (!in) return fail(ErrorClass::kPolicy, "the package file is missing");
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    body = buffer.str();
+  } else {
+    body = due.body;
+  }
+  if (body.empty()) return fail(ErrorClass::kPolicy, "the event of this delivery is gone");
+
+  OutboundRequest request;
+  request.url = w.target_url;
+  auto build = [&](const std::optional<std::string>& bearer) {
+    int64_t timestamp = clock_.Now();
+    request.headers = {{"Content-Type", due.content_type},
+                       {"User-Agent", kUserAgent},
+                       {"webhook-id", due.guid},
+                       {"webhook-timestamp", std::to_string(timestamp)},
+                       {"webhook-signature", SignatureHeader(keys, due.guid, timestamp, body)}};
+    std::vector<std::pair<std::string, std::string>> shown = request.headers;
+    shown.back().second = "v1,[redacted]";
+    if (bearer) {
+      request.headers.emplace_back("Authorization", "Bearer " + *bearer);
+      shown.emplace_back("Authorization", "Bearer [redacted]");
+    }
+    out.request_headers = HeadersJson(shown);
+  };
+  std::optional<std::string> bearer;
+  if (w.auth_type != kAuthNone) {
+    AttemptResult failure;
+    auto token = Bearer(w, false, failure);
+    if (!token.ok()) {
+      build(std::nullopt);
+      return fail(failure.error_class, failure.error);
+    }
+    bearer = *token;
+  }
+  build(bearer);
+  request.body = std::move(body);
+  out.result = sender_.Post(request);
+  if (w.auth_type == kAuthClientCredentials && out.result.status == 401) {
+    // The receiver no longer takes the cached token: one more try with a fresh one.
+    AttemptResult failure;
+    auto token = Bearer(w, true, failure);
+    if (token.ok()) {
+      build(*token);
+      out.result = sender_.Post(request);
+    }
+  }
+  out.due = std::move(due);
+  return out;
+}
+
+Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
+  auto logger = log::Get("webhooks");
+  auto& m = Metrics::Get();
+  int64_t now = clock_.Now();
+  int64_t disable_before = now - webhooks_.options().disable_after_seconds;
+  struct Row {
+    std::string status;
+    int64_t step = 0;
+    std::optional<int64_t> next;
+  };
+  std::vector<Row> rows;
+  struct HookChange {
+    bool success = false, failure = false, gone = false;
+    std::optional<std::string> health, reason;
+  };
+  std::map<std::string, HookChange> hooks;
+  {
+    std::lock_guard lock(mu_);
+    int64_t now_ms = SteadyMillis();
+    for (const auto& o : outcomes) {
+      const AttemptResult& r = o.result;
+      Row row;
+      State& st = states_[o.due.webhook_guid];
+      HookChange& hc = hooks[o.due.webhook_guid];
+      bool delivered = r.delivered();
+      int status = r.status.value_or(0);
+      if (delivered) {
+        row.status = kDelivered;
+        hc.success = true;
+        hc.failure = false;
+        st.slowdowns = 0;
+        auto it = webhooks_by_guid_.find(o.due.webhook_guid);
+        double most = it != webhooks_by_guid_.end() ? static_cast<double>(it->second.max_concurrent)
+                                                    : st.effective_concurrency;
+        st.effective_concurrency = std::min(most, st.effective_concurrency + 1);
+      } else {
+        hc.failure = true;
+        hc.success = false;
+        row.step = o.due.schedule_step + 1;
+        if (status == 410) {
+          row.status = kFailed;
+          hc.gone = true;
+        } else if (row.step >= kMaxAttempts) {
+          row.status = kFailed;
+        } else {
+          row.status = kRetrying;
+          row.next = now + (row.step == 0 ? 0
+                                          : RetryDelay(static_cast<int>(row.step), Jitter(),
+                                                       r.retry_after_seconds));
+          st.next_due = std::min(st.next_due, *row.next);
+        }
+        if (status == 429 || status == 503) {
+          // The receiver is overwhelmed: pause, and send fewer attempts at once.
+          int64_t pause = std::min<int64_t>(60000, int64_t{1000} << std::min(st.slowdowns, 6));
+          if (r.retry_after_seconds) pause = std::max(pause, *r.retry_after_seconds * 1000);
+          st.paused_until_ms = now_ms + std::min<int64_t>(pause, 3600 * 1000);
+          st.slowdowns++;
+          st.effective_concurrency = std::max(1.0, st.effective_concurrency / 2);
+        }
+      }
+      st.recent.push_back(delivered);
+      if (st.recent.size() > kHealthWindow) st.recent.pop_front();
+      int failures = static_cast<int>(std::count(st.recent.begin(), st.recent.end(), false));
+      std::string health = "HEALTHY";
+      std::optional<std::string> reason;
+      if (r.error_class == ErrorClass::kAuthRejected) {
+        health = "AUTH_REJECTED";
+        reason = r.status ? "the receiver answered " + std::to_string(*r.status) : r.error;
+      } else if (st.recent.size() >= 4 && failures * 2 >= static_cast<int>(st.recent.size())) {
+        health = "FAILING";
+        reason = std::to_string(failures) + " of the last " + std::to_string(st.recent.size()) +
+                 " attempts failed (last: " + (r.error.empty() ? "ok" : r.error) + ")";
+      }
+      if (health != st.health) {
+        if (health != "HEALTHY") {
+          logger->warn("webhook {} is {}: {}", o.due.webhook_guid, health, reason.value_or(""));
+        }
+        st.health = health;
+        hc.health = health;
+        hc.reason = reason;
+      }
+      rows.push_back(std::move(row));
+      std::string outcome = row.status == kDelivered          ? "delivered"
+                            : rows.back().status == kRetrying ? "retrying"
+                                                              : "failed";
+      m.deliveries.Add({{"outcome", outcome}, {"webhook", o.due.webhook_guid}}).Increment();
+      if (r.error_class == ErrorClass::kAuthRejected) {
+        m.auth_rejections.Add({{"webhook", o.due.webhook_guid}}).Increment();
+      }
+      m.latency.Observe(static_cast<double>(r.duration_ms) / 1000.0);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> disabled;  // guid, reason
+  Status written = store_.Write([&](store::Tx& tx) -> Status {
+    disabled.clear();
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      const Outcome& o = outcomes[i];
+      const AttemptResult& r = o.result;
+      const Row& row = rows[i];
+      ARENITE_ASSIGN_OR_RETURN(
+          auto changed,
+          tx.Exec("UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, "
+                  "schedule_step = ?, next_attempt_at = ?, last_status = ?, last_error = ?, "
+                  "last_error_class = ?, delivered_at = CASE WHEN ? = 'DELIVERED' THEN ? ELSE "
+                  "delivered_at END WHERE guid = ? AND status IN ('PENDING', 'RETRYING')",
+                  {row.status, row.step, store::Nullable(row.next), store::Nullable(r.status),
+                   r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
+                   r.error_class == ErrorClass::kNone ? store::Value(nullptr)
+                                                      : store::Value(ErrorClassName(r.error_class)),
+                   row.status, now, o.due.guid}));
+      if (changed == 0) continue;  // deleted, or already settled
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO webhook_attempts (delivery_guid, number, started_ms, duration_ms, "
+          "request_headers, response_status, response_headers, response_body, error_class, "
+          "error, address) SELECT guid, attempts, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "
+          "webhook_deliveries WHERE guid = ?",
+          {o.started_ms, r.duration_ms, o.request_headers.dump(), store::Nullable(r.status),
+           HeadersJson(r.response_headers)
+               .dump(-1, ' ', false, json::Json::error_handler_t::replace),
+           store::Blob{r.response_body},
+           r.error_class == ErrorClass::kNone ? store::Value(nullptr)
+                                              : store::Value(ErrorClassName(r.error_class)),
+           r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
+           r.address.empty() ? store::Value(nullptr) : store::Value(r.address), o.due.guid}));
+    }
+    for (const auto& [guid, hc] : hooks) {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "UPDATE webhooks SET last_delivery_at = ?, last_success_at = CASE WHEN ? = 1 THEN ? "
+          "ELSE last_success_at END, failing_since = CASE WHEN ? = 1 THEN NULL ELSE "
+          "COALESCE(failing_since, ?) END WHERE guid = ?",
+          {now, int64_t{hc.success}, now, int64_t{hc.success}, now, guid}));
+      if (hc.health) {
+        ARENITE_RETURN_IF_ERROR(
+            tx.Exec("UPDATE webhooks SET health = ?, health_reason = ? WHERE guid = ? AND "
+                    "enabled = 1",
+                    {*hc.health, store::Nullable(hc.reason), guid}));
+      }
+      std::optional<std::string> reason;
+      if (hc.gone) {
+        reason = "GONE";
+      } else if (hc.failure) {
+        ARENITE_ASSIGN_OR_RETURN(
+            bool stale, tx.Exists("SELECT 1 FROM webhooks WHERE guid = ? AND enabled = 1 AND "
+                                  "failing_since IS NOT NULL AND failing_since <= ?",
+                                  {guid, disable_before}));
+        if (stale) reason = "FAILING";
+      }
+      if (reason) {
+        ARENITE_ASSIGN_OR_RETURN(
+            auto changed,
+            tx.Exec("UPDATE webhooks SET enabled = 0, disabled_reason = ?, health = 'DISABLED', "
+                    "health_reason = ?, config_version = config_version + 1 WHERE guid = ? AND "
+                    "enabled = 1",
+                    {*reason,
+                     *reason == "GONE" ? "the receiver answered 410 Gone"
+                                       : "no successful delivery for too long",
+                     guid}));
+        if (changed > 0) disabled.emplace_back(guid, *reason);
+      }
+    }
+    return OkStatus();
+  });
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& o : outcomes) {
+      in_flight_.erase(o.due.guid);
+      State& st = states_[o.due.webhook_guid];
+      st.in_flight = std::max(0, st.in_flight - 1);
+      st.dirty = true;
+    }
+  }
+  for (const auto& [guid, reason] : disabled) {
+    logger->warn("webhook {} disabled: {}", guid,
+                 reason == "GONE" ? "the receiver answered 410 Gone"
+                                  : "no successful delivery for too long");
+    m.disabled.Add({{"reason", reason}}).Increment();
+  }
+  if (!disabled.empty()) config_dirty_ = true;
+  return written;
+}
+
+Status Dispatcher::Housekeeping() {
+  int64_t now = clock_.Now();
+  if (now - last_housekeeping_ < 5 && now >= last_housekeeping_) return OkStatus();
+  last_housekeeping_ = now;
+  auto& m = Metrics::Get();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    return tx.Query(
+        "SELECT COUNT(*), MIN(next_attempt_at) FROM webhook_deliveries WHERE status IN "
+        "('PENDING', 'RETRYING')",
+        {}, [&](const store::Row& r) {
+          m.queue_depth.Set(static_cast<double>(r.Int(0)));
+          m.oldest_due_age.Set(
+              r.IsNull(1) ? 0.0 : static_cast<double>(std::max<int64_t>(0, now - r.Int(1))));
+          return false;
+        });
+  }));
+  if (now - last_retention_ < 3600 && now >= last_retention_) return OkStatus();
+  last_retention_ = now;
+  // Settled deliveries older than the retention period go, with their attempts and packages.
+  int64_t before = now - webhooks_.options().retention_seconds;
+  std::vector<std::string> files;
+  int64_t removed = 0;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    files.clear();
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT package_path FROM webhook_deliveries WHERE created_at < ? AND status IN "
+                 "('DELIVERED', 'FAILED') AND package_path IS NOT NULL",
+                 {before}, [&](const store::Row& r) {
+                   files.push_back(r.String(0));
+                   return true;
+                 }));
+    ARENITE_ASSIGN_OR_RETURN(
+        removed, tx.Exec("DELETE FROM webhook_deliveries WHERE created_at < ? AND status IN "
+                         "('DELIVERED', 'FAILED')",
+                         {before}));
+    return OkStatus();
+  }));
+  for (const auto& f : files) {
+    std::error_code ec;
+    std::filesystem::remove(f, ec);
+  }
+  if (removed > 0) log::Get("webhooks")->info("removed {} deliveries past retention", removed);
+  return OkStatus();
+}
+
+void Dispatcher::PackageLoop() {
+  auto logger = log::Get("webhooks");
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      package_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      if (stopping_) return;
+    }
+    std::vector<std::string> due;
+    Status read = store_.Read([&](store::Tx& tx) -> Status {
+      return tx.Query(
+          "SELECT guid FROM webhooks WHERE payload = 'EXTRACT' AND enabled = 1 AND "
+          "extract_due_at IS NOT NULL AND extract_due_at <= ?",
+          {clock_.Now()}, [&](const store::Row& r) {
+            due.push_back(r.String(0));
+            return true;
+          });
+    });
+    if (!read.ok()) continue;
+    for (const auto& guid : due) {
+      std::optional<Webhook> w;
+      Status loaded = store_.Read([&](store::Tx& tx) -> Status {
+        ARENITE_ASSIGN_OR_RETURN(Webhook found, Webhooks::Load(tx, "guid = ?", {guid}));
+        w = std::move(found);
+        return OkStatus();
+      });
+      if (!loaded.ok()) continue;
+      if (Status s = MakePackage(*w); !s.ok()) {
+        logger->warn("cannot build the package of webhook {}: {}", guid, s.error().message);
+      }
+    }
+  }
+}
+
+Status Dispatcher::MakePackage(const Webhook& w) {
+  auto logger = log::Get("webhooks");
+  std::map<std::string, extract::ViewState> previous, next;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    return tx.Query(
+        "SELECT view, row_guid, digest, key_text FROM webhook_row_state WHERE webhook_guid = ?",
+        {w.guid}, [&](const store::Row& r) {
+          previous[r.String(0)][r.String(1)] = extract::RowState{r.String(2), r.String(3)};
+          return true;
+        });
+  }));
+  std::string delivery = NewGuid();
+  std::vector<extract::ViewSource> views;
+  for (const auto& name : w.extract_views) {
+    views.push_back(extract::DeltaView(name, w.workspace_id, &previous[name], &next[name]));
+  }
+  extract::PackageOptions options;
+  options.directory = webhooks_.options().packages_dir + "/" + w.guid;
+  std::error_code ec;
+  std::filesystem::create_directories(options.directory, ec);
+  options.csv.format = w.extract_format == "DATAEXTRACT" ? extract::CsvFormat::kDataExtract
+                                                         : extract::CsvFormat::kRfc4180;
+  int64_t sequence_from = w.extract_sequence, sequence_to = 0;
+  bool first = previous.empty() && w.extract_sequence == 0;
+  options.on_snapshot = [&](store::Tx& tx, json::Json& manifest) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(auto max, tx.QueryInt("SELECT MAX(sequence) FROM events WHERE "
+                                                   "workspace_guid = ?",
+                                                   {w.workspace_id}));
+    sequence_to = max.value_or(0);
+    manifest["sequenceFrom"] = sequence_from;
+    manifest["sequenceTo"] = sequence_to;
+    return OkStatus();
+  };
+  json::Json base = {{"workspaceId", w.workspace_id},
+                     {"webhook", {{"guid", w.guid}, {"name", w.name}}},
+                     {"run", {{"guid", delivery}}},
+                     {"type", first ? "FULL" : "FULL_DELTA"},
+                     {"format", w.extract_format}};
+  int64_t now = clock_.Now();
+  ARENITE_ASSIGN_OR_RETURN(extract::Package package,
+                           extract::BuildPackage(store_, views, delivery, now, base, options));
+  int64_t rows = 0;
+  for (const auto& f : package.files) rows += f.rows;
+  bool send = rows > 0;
+  std::string body;
+  bool too_large = static_cast<int64_t>(package.size) > webhooks_.options().max_package_bytes;
+  if (send && too_large) {
+    json::Json files = json::Json::array();
+    for (const auto& f : package.files) {
+      files.push_back({{"view", f.view}, {"rows", f.rows}, {"sha256", f.sha256}});
+    }
+    body = json::Json{{"type", kPackageEventType},
+                      {"timestamp", FormatDateTime(now)},
+                      {"data",
+                       {{"workspaceId", w.workspace_id},
+                        {"webhookGuid", w.guid},
+                        {"packageGuid", delivery},
+                        {"fileName", package.file_name},
+                        {"size", package.size},
+                        {"sequenceFrom", sequence_from},
+                        {"sequenceTo", sequence_to},
+                        {"files", files},
+                        {"downloadUrl", webhooks_.options().public_url + "/v1/settings/webhooks/" +
+                                            w.guid + "/packages/" + delivery + "/content"}}}}
+               .dump();
+  }
+  Status written = store_.Write([&](store::Tx& tx) -> Status {
+    if (send) {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO webhook_deliveries (guid, workspace_guid, webhook_guid, event_type, "
+          "sequence_from, sequence_to, body, package_path, content_type, status, attempts, "
+          "schedule_step, next_attempt_at, created_at, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, 'PENDING', 0, 0, ?, ?, ?)",
+          {delivery, w.workspace_id, w.guid, std::string(kPackageEventType), sequence_from,
+           sequence_to, too_large ? store::Value(store::Blob{body}) : store::Value(nullptr),
+           package.path, too_large ? "application/json" : "application/zip", now, now,
+           clock_.NowMillis()}));
+    }
+    // The state the next package compares against: this one's rows.
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM webhook_row_state WHERE webhook_guid = ?", {w.guid}));
+    for (const auto& [view, of_view] : next) {
+      for (const auto& [guid, state] : of_view) {
+        ARENITE_RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO webhook_row_state (webhook_guid, view, row_guid, digest, key_text) "
+            "VALUES (?, ?, ?, ?, ?)",
+            {w.guid, view, guid, store::Blob{state.digest}, state.key}));
+      }
+    }
+    // Events after the snapshot wait for the next window.
+    ARENITE_ASSIGN_OR_RETURN(bool later,
+                             tx.Exists("SELECT 1 FROM events WHERE workspace_guid = ? AND "
+                                       "sequence > ?",
+                                       {w.workspace_id, sequence_to}));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE webhooks SET extract_sequence = ?, extract_due_at = ? WHERE guid = ?",
+        {sequence_to,
+         later ? store::Value(now + webhooks_.options().debounce_seconds) : store::Value(nullptr),
+         w.guid}));
+    return OkStatus();
+  });
+  if (!written.ok() || !send) std::filesystem::remove(package.path, ec);
+  ARENITE_RETURN_IF_ERROR(written);
+  if (send) {
+    logger->info("webhook {}: package {} of {} rows ({} bytes) queued", w.guid, delivery, rows,
+                 package.size);
+    {
+      std::lock_guard lock(mu_);
+      states_[w.guid].dirty = true;
+      woken_ = true;
+    }
+    wake_.notify_one();
+  }
+  return OkStatus();
+}
+
+Result<TestOutcome> Dispatcher::SendTest(const std::string& workspace, const std::string& guid,
+                                         const std::string& event_type) {
+  ARENITE_ASSIGN_OR_RETURN(Webhook w, webhooks_.Get(workspace, guid));
+  std::string type = event_type.empty() ? kTestEventType : event_type;
+  const EventType* et = FindEventType(type);
+  if (!et) return BadRequest("eventType: unknown event type " + type, kErrInvalidValue);
+  json::Json body = et->example;
+  std::string event_guid = NewGuid();
+  body["type"] = type;
+  body["timestamp"] = FormatDateTime(clock_.Now());
+  body["data"]["workspaceId"] = workspace;
+  body["data"]["eventGuid"] = event_guid;
+  if (type == kTestEventType) body["data"]["webhookGuid"] = w.guid;
+  Due due;
+  due.guid = NewGuid();
+  due.webhook_guid = w.guid;
+  due.workspace = workspace;
+  due.event_type = type;
+  due.body = body.dump();
+  due.content_type = "application/json";
+  Outcome o = Attempt(w, due);
+  const AttemptResult& r = o.result;
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO webhook_deliveries (guid, workspace_guid, webhook_guid, event_guid, "
+        "event_type, body, content_type, status, attempts, schedule_step, last_status, "
+        "last_error, last_error_class, created_at, created_ms, delivered_at) VALUES (?, ?, ?, ?, "
+        "?, ?, 'application/json', ?, 1, 1, ?, ?, ?, ?, ?, ?)",
+        {due.guid, workspace, w.guid, event_guid, type, store::Blob{due.body},
+         r.delivered() ? kDelivered : kFailed, store::Nullable(r.status),
+         r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
+         r.delivered() ? store::Value(nullptr) : store::Value(ErrorClassName(r.error_class)), now,
+         clock_.NowMillis(), r.delivered() ? store::Value(now) : store::Value(nullptr)}));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO webhook_attempts (delivery_guid, number, started_ms, duration_ms, "
+        "request_headers, response_status, response_headers, response_body, error_class, "
+        "error, address) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {due.guid, o.started_ms, r.duration_ms, o.request_headers.dump(), store::Nullable(r.status),
+         HeadersJson(r.response_headers).dump(-1, ' ', false, json::Json::error_handler_t::replace),
+         store::Blob{r.response_body},
+         r.delivered() ? store::Value(nullptr) : store::Value(ErrorClassName(r.error_class)),
+         r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
+         r.address.empty() ? store::Value(nullptr) : store::Value(r.address)}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("UPDATE webhooks SET last_delivery_at = ? WHERE guid = ?", {now, w.guid}));
+    return OkStatus();
+  }));
+  TestOutcome out;
+  out.delivered = r.delivered();
+  out.status = r.status;
+  out.duration_ms = r.duration_ms;
+  if (!r.delivered()) {
+    out.error = r.error;
+    out.error_class = ErrorClassName(r.error_class);
+  }
+  out.delivery_guid = due.guid;
+  return out;
+}
+
+}  // namespace arenite::webhooks
