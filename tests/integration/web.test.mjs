@@ -273,8 +273,8 @@ test('DataExtract: define, Run now, live progress, download opened as a ZIP', as
   await page.goto(`${server.url}/settings/extracts`);
   const form = page.locator('form', { has: page.getByRole('heading', { name: 'New extract' }) });
   await form.getByLabel('Name').fill('Nightly ERP');
-  await form.getByLabel('Items_Summary').check();
-  await form.getByLabel('Suppliers_Summary').check();
+  await form.getByLabel('Items_Summary', { exact: true }).check();
+  await form.getByLabel('Suppliers_Summary', { exact: true }).check();
   await form.getByRole('button', { name: 'Create extract' }).click();
   await page.getByText('Nightly ERP was created.').waitFor();
   await check('extracts');

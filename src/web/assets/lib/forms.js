@@ -51,7 +51,7 @@ export function choices({ legend, name, type = 'checkbox', options, hint, match,
     return h('div', { class: 'option' },
       h('input', { type, id: oid, name, value: o.value, checked: !!o.checked, 'aria-describedby': hid }),
       h('label', { for: oid }, o.label),
-      o.hint ? h('span', { class: 'hint inline', id: hid }, `— ${o.hint}`) : null);
+      o.hint ? h('span', { class: 'hint', id: hid }, o.hint) : null);
   })),
   h('p', { class: 'field-error', id: errorId, hidden: true }));
 }

@@ -168,7 +168,7 @@ export function secretOnce({ heading, items, warning, after }) {
     h('dl', { class: 'secrets' }, items.map(({ label, value, secret }) => [
       h('dt', {}, label),
       h('dd', {}, h('code', { class: secret ? 'secret-value' : 'id-value' }, value), ' ',
-        copyButton(value, label.toLowerCase())),
+        copyButton(value, label[0].toLowerCase() + label.slice(1))),
     ])),
     after || null);
 }

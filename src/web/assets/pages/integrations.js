@@ -1,7 +1,7 @@
 // Integrations: one row per OAuth application with its scopes, secret age, last activity and
 // the webhooks that deliver with it (GET /v1/settings/integrations).
 import { h } from '../lib/dom.js';
-import { get, query } from '../lib/api.js';
+import { get } from '../lib/api.js';
 import { pageHeader, table, pagedList, badge, fmtDate, since } from '../lib/ui.js';
 
 function lastActivity(app) {
@@ -13,9 +13,15 @@ function lastActivity(app) {
 export async function list(root) {
   root.append(pageHeader('Integrations'),
     h('p', { class: 'lead' }, 'Every application connected to this workspace, what it may do, and the webhooks that push events to it.'));
+  let all = null;
   const listing = pagedList({
     label: 'Integrations',
-    load: (offset, limit) => get(`/v1/settings/integrations${query({ offset, limit })}`),
+    // The inventory comes whole; it is paged here.
+    load: async (offset, limit) => {
+      all ??= (await get('/v1/settings/integrations')).results;
+      const results = all.slice(offset, offset + limit);
+      return { count: results.length, results };
+    },
     render: (apps) => table({
       caption: 'Connected applications',
       empty: 'No application is connected yet. Register one under OAuth Applications.',

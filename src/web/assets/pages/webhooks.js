@@ -122,7 +122,9 @@ async function webhookForm(root, hook) {
     field({ label: 'Target URL', name: 'targetUrl', type: 'url', required: true, value: cur.targetUrl || '',
       hint: 'A public https:// address that answers 2xx to each delivery.', match: 'target' }),
     choices({ legend: 'Event types', name: 'eventTypes', required: true, match: 'event type',
-      options: types.map((t) => ({ value: t.name, label: t.name, hint: t.description, checked: cur.eventTypes.includes(t.name) })) }),
+      options: types.filter((t) => t.name !== 'webhook.test').map((t) => ({ value: t.name, label: t.name,
+        hint: t.description && t.description !== t.name ? t.description : null,
+        checked: cur.eventTypes.includes(t.name) })) }),
     h('fieldset', { class: 'group' }, h('legend', {}, 'Filters (optional)'),
       multi('Only items in these categories', 'filters.categoryGuids',
         categories.map((c) => ({ value: c.guid, label: c.path || c.name })), cur.filters?.categoryGuids || [],
@@ -376,7 +378,7 @@ export async function detail(root, { params }) {
             h('dt', {}, 'Error'), h('dd', {}, a.error ? `${a.errorClass ? a.errorClass + ': ' : ''}${a.error}` : '—')),
           h('details', {}, h('summary', {}, 'Request headers'), headersList(a.requestHeaders)),
           h('details', {}, h('summary', {}, 'Response headers'), headersList(a.responseHeaders)),
-          h('details', {}, h('summary', {}, 'Response body'), h('pre', {}, a.responseBody || '(empty)')))))
+          h('details', {}, h('summary', {}, 'Response body'), h('pre', { tabindex: 0 }, a.responseBody || '(empty)')))))
           : h('p', {}, 'No attempt has been made yet.')));
       details.querySelector('h3').focus();
     } catch (e) {
