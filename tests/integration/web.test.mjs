@@ -368,6 +368,20 @@ test('phone width: the navigation wraps and tables become labelled cards', async
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+test('an expired session leads back to sign-in; a secret past the maximum age is marked', async () => {
+  await api('PUT', '/v1/settings/oauth', { maxSecretAgeDays: 1 });
+  await server.advanceClock(2 * 86400);
+  session = await server.login();
+  await page.goto(`${server.url}/settings/oauthapps`);
+  await page.waitForURL(/\/settings\/signin\?next=%2Fsettings%2Foauthapps$/);
+  await page.getByLabel('Email').fill(server.email);
+  await page.getByLabel('Password').fill(server.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/settings\/oauthapps$/);
+  await page.getByText('past the 1-day maximum').waitFor();
+  await page.getByText('Client secrets older than 1 day are marked for rotation.').waitFor();
+});
+
 test('the pages caused no script error and no CSP violation', () => {
   const unexpected = problems.filter((p) => !/status of (400|401|403|404|409)/.test(p));
   assert.deepEqual(unexpected, []);

@@ -46,7 +46,7 @@ export async function list(root) {
   root.append(pageHeader('OAuth Applications',
     linkButton('/settings/oauthapps/new', 'New OAuth Application')), region,
   h('p', { class: 'lead' }, 'Applications that call this workspace\'s API with OAuth 2.0. ',
-    max ? `Client secrets older than ${max} days are marked for rotation.`
+    max ? `Client secrets older than ${max === 1 ? '1 day' : `${max} days`} are marked for rotation.`
       : 'The workspace sets no maximum secret age.'));
   const secretHolder = h('div');
   root.append(secretHolder);
