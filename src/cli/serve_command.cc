@@ -66,6 +66,8 @@ struct ServeOptions {
   int64_t webhook_disable_after = 5 * 86400;
   int64_t webhook_retention_days = 30;
   int webhook_sender_threads = 32;
+  int webhook_connect_timeout = 5;
+  int webhook_attempt_timeout = 15;
 };
 
 bool ValidCidr(const std::string& cidr) {
@@ -167,6 +169,11 @@ int Serve(const ServeOptions& o) {
   if (o.webhook_retention_days < 1) return fail("--webhook-retention-days must be at least 1", 2);
   if (o.webhook_sender_threads < 1 || o.webhook_sender_threads > 512) {
     return fail("--webhook-sender-threads must be 1 to 512", 2);
+  }
+  if (o.webhook_connect_timeout < 1 || o.webhook_connect_timeout > 300 ||
+      o.webhook_attempt_timeout < 1 || o.webhook_attempt_timeout > 300) {
+    return fail("--webhook-connect-timeout and --webhook-attempt-timeout must be 1 to 300 seconds",
+                2);
   }
   auto address_policy =
       webhooks::AddressPolicy::Create(o.webhook_allow_networks, o.webhook_allow_http);
@@ -283,7 +290,11 @@ int Serve(const ServeOptions& o) {
   // Webhooks: subscriptions, and the dispatcher that delivers the outbox's events to them.
   auto secret_box = webhooks::SecretBox::Load(o.data_dir);
   if (!secret_box.ok()) return fail("webhooks: " + secret_box.error().message, 1);
-  webhooks::Sender sender(*address_policy, {.ca_file = o.webhook_ca_file});
+  webhooks::Sender sender(
+      *address_policy,
+      {.connect_timeout_ms = std::min(o.webhook_connect_timeout, o.webhook_attempt_timeout) * 1000,
+       .total_timeout_ms = o.webhook_attempt_timeout * 1000,
+       .ca_file = o.webhook_ca_file});
   webhooks::Webhooks hooks(*store, clock, *secret_box, sender.policy(),
                            {.debounce_seconds = o.webhook_debounce,
                             .max_package_bytes = o.webhook_max_package_bytes,
@@ -402,6 +413,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--webhook-sender-threads", o->webhook_sender_threads,
                   "Threads that send webhook deliveries")
+      ->capture_default_str();
+  cmd->add_option("--webhook-connect-timeout", o->webhook_connect_timeout,
+                  "Seconds a webhook attempt may take to connect")
+      ->capture_default_str();
+  cmd->add_option("--webhook-attempt-timeout", o->webhook_attempt_timeout,
+                  "Seconds a whole webhook attempt may take")
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = Serve(*o); });
 }

@@ -314,7 +314,7 @@ Status Dispatcher::FanOut() {
   return OkStatus();
 }
 
-Result<std::string> Dispatcher::EventBody(const store::Row& r, int c) {
+std::string Dispatcher::EventBody(const store::Row& r, int c, const std::string& workspace) {
   // Columns from c: guid, type, sequence, object_type, object_guid, actor, before, after,
   // created_at.
   auto parse = [&](int col) {
@@ -322,19 +322,18 @@ Result<std::string> Dispatcher::EventBody(const store::Row& r, int c) {
     auto parsed = json::Parse(r.Text(col));
     return parsed.ok() ? std::move(parsed).value() : json::Json(nullptr);
   };
-  json::Json before = parse(c + 6), after = parse(c + 7);
-  json::Json data = {{"workspaceId", nullptr},
-                     {"eventGuid", r.String(c)},
-                     {"sequence", r.Int(c + 2)},
-                     {"objectType", r.String(c + 3)},
-                     {"objectGuid", r.String(c + 4)},
-                     {"actor", r.String(c + 5)},
-                     {"object", after.is_null() ? before : after}};
-  if (!before.is_null() && !after.is_null()) data["previous"] = std::move(before);
-  return json::Json{{"type", r.String(c + 1)},
-                    {"timestamp", FormatDateTime(r.Int(c + 8))},
-                    {"data", std::move(data)}}
-      .dump(-1, ' ', false, json::Json::error_handler_t::replace);
+  plm::Event e;
+  e.guid = r.String(c);
+  e.workspace_id = workspace;
+  e.type = r.String(c + 1);
+  e.sequence = r.Int(c + 2);
+  e.object_type = r.String(c + 3);
+  e.object_guid = r.String(c + 4);
+  e.actor = r.String(c + 5);
+  e.before = parse(c + 6);
+  e.after = parse(c + 7);
+  e.created_at = r.Int(c + 8);
+  return webhooks::EventBody(e).dump(-1, ' ', false, json::Json::error_handler_t::replace);
 }
 
 Status Dispatcher::Schedule() {
@@ -356,7 +355,7 @@ Status Dispatcher::Schedule() {
     for (auto& [guid, w] : webhooks_by_guid_) {
       State& st = states_[guid];
       if (!st.dirty && now < st.next_due) continue;
-      if (st.paused_until_ms > now_ms) continue;
+      if (st.paused_until_ms > clock_.NowMillis()) continue;
       double elapsed = static_cast<double>(now_ms - st.refilled_ms) / 1000.0;
       st.refilled_ms = now_ms;
       st.tokens = std::min(static_cast<double>(w.max_per_second),
@@ -404,8 +403,7 @@ Status Dispatcher::Schedule() {
         if (!r.IsNull(4)) {
           d.body = r.String(4);
         } else if (!r.IsNull(10)) {
-          auto body = EventBody(r, 10);
-          if (body.ok()) d.body = std::move(*body);
+          d.body = EventBody(r, 10, d.workspace);
         }
         if (!r.IsNull(5)) d.package_path = r.String(5);
         d.content_type = r.String(6);
@@ -433,15 +431,6 @@ Status Dispatcher::Schedule() {
       if (sent >= plan.free) {
         all_seen = false;
         break;
-      }
-      // The workspace id of the event body is filled in here, where it is known.
-      if (!d.body.empty() && d.package_path.empty() &&
-          d.body.find("\"workspaceId\":null") != std::string::npos) {
-        auto parsed = json::Parse(d.body);
-        if (parsed.ok()) {
-          (*parsed)["data"]["workspaceId"] = d.workspace;
-          d.body = parsed->dump(-1, ' ', false, json::Json::error_handler_t::replace);
-        }
       }
       in_flight_.insert(d.guid);
       st.in_flight++;
@@ -550,8 +539,9 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
     }
     keys = st.keys;
   }
+  // A package is read from its file; a package too large to send has its small event stored.
   std::string body;
-  if (!due.package_path.empty()) {
+  if (due.body.empty() && !due.package_path.empty()) {
     std::ifstream in(due.package_path, std::ios::binary);
     if (!in) return fail(ErrorClass::kPolicy, "the package file is missing");
     std::ostringstream buffer;
@@ -564,13 +554,15 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
 
   OutboundRequest request;
   request.url = w.target_url;
+  request.body = std::move(body);
   auto build = [&](const std::optional<std::string>& bearer) {
     int64_t timestamp = clock_.Now();
-    request.headers = {{"Content-Type", due.content_type},
-                       {"User-Agent", kUserAgent},
-                       {"webhook-id", due.guid},
-                       {"webhook-timestamp", std::to_string(timestamp)},
-                       {"webhook-signature", SignatureHeader(keys, due.guid, timestamp, body)}};
+    request.headers = {
+        {"Content-Type", due.content_type},
+        {"User-Agent", kUserAgent},
+        {"webhook-id", due.guid},
+        {"webhook-timestamp", std::to_string(timestamp)},
+        {"webhook-signature", SignatureHeader(keys, due.guid, timestamp, request.body)}};
     std::vector<std::pair<std::string, std::string>> shown = request.headers;
     shown.back().second = "v1,[redacted]";
     if (bearer) {
@@ -590,7 +582,6 @@ Dispatcher::Outcome Dispatcher::Attempt(const Webhook& w, Due due) {
     bearer = *token;
   }
   build(bearer);
-  request.body = std::move(body);
   out.result = sender_.Post(request);
   if (w.auth_type == kAuthClientCredentials && out.result.status == 401) {
     // The receiver no longer takes the cached token: one more try with a fresh one.
@@ -623,7 +614,6 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
   std::map<std::string, HookChange> hooks;
   {
     std::lock_guard lock(mu_);
-    int64_t now_ms = SteadyMillis();
     for (const auto& o : outcomes) {
       const AttemptResult& r = o.result;
       Row row;
@@ -660,7 +650,7 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
           // The receiver is overwhelmed: pause, and send fewer attempts at once.
           int64_t pause = std::min<int64_t>(60000, int64_t{1000} << std::min(st.slowdowns, 6));
           if (r.retry_after_seconds) pause = std::max(pause, *r.retry_after_seconds * 1000);
-          st.paused_until_ms = now_ms + std::min<int64_t>(pause, 3600 * 1000);
+          st.paused_until_ms = clock_.NowMillis() + std::min<int64_t>(pause, 3600 * 1000);
           st.slowdowns++;
           st.effective_concurrency = std::max(1.0, st.effective_concurrency / 2);
         }
@@ -984,16 +974,11 @@ Status Dispatcher::MakePackage(const Webhook& w) {
 Result<TestOutcome> Dispatcher::SendTest(const std::string& workspace, const std::string& guid,
                                          const std::string& event_type) {
   ARENITE_ASSIGN_OR_RETURN(Webhook w, webhooks_.Get(workspace, guid));
-  std::string type = event_type.empty() ? kTestEventType : event_type;
+  std::string type = event_type.empty() ? kWebhookTest : event_type;
   const EventType* et = FindEventType(type);
   if (!et) return BadRequest("eventType: unknown event type " + type, kErrInvalidValue);
-  json::Json body = et->example;
   std::string event_guid = NewGuid();
-  body["type"] = type;
-  body["timestamp"] = FormatDateTime(clock_.Now());
-  body["data"]["workspaceId"] = workspace;
-  body["data"]["eventGuid"] = event_guid;
-  if (type == kTestEventType) body["data"]["webhookGuid"] = w.guid;
+  json::Json body = ExampleBody(*et, workspace, event_guid, w.guid, clock_.Now());
   Due due;
   due.guid = NewGuid();
   due.webhook_guid = w.guid;

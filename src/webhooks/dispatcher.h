@@ -101,7 +101,7 @@ class Dispatcher {
     double effective_concurrency = 0;
     double tokens = 0;  // attempts-per-second bucket
     int64_t refilled_ms = 0;
-    int64_t paused_until_ms = 0;
+    int64_t paused_until_ms = 0;  // the Clock's time, so a test clock moves it
     int slowdowns = 0;
     std::deque<bool> recent;  // last outcomes, true = delivered
     std::string health;
@@ -130,7 +130,9 @@ class Dispatcher {
 
   Outcome Attempt(const Webhook& w, Due due);
   Result<std::string> Bearer(const Webhook& w, bool fresh, AttemptResult& failure);
-  Result<std::string> EventBody(const store::Row& row, int first_column);
+  // The EVENT body of the event in the row's columns from `first_column` on.
+  static std::string EventBody(const store::Row& row, int first_column,
+                               const std::string& workspace);
 
   store::Store& store_;
   const Clock& clock_;

@@ -1,26 +1,81 @@
-// TEMPORARY (replaced by the whparts branch)
 #include "webhooks/event_types.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "core/embedded.h"
+
 namespace arenite::webhooks {
-const std::vector<EventType>& EventTypes() {
-  static const std::vector<EventType> types = [] {
-    std::vector<EventType> out;
-    for (const char* n :
-         {"change.created", "change.deleted", "change.status_changed", "change.updated",
-          "extract.completed", "item.created", "item.deleted", "item.lifecycle_changed",
-          "item.updated", "supplier.created", "supplier.deleted", "supplier.updated",
-          "supplieritem.created", "supplieritem.deleted", "supplieritem.updated", "webhook.test"}) {
-      out.push_back({n,
-                     n,
-                     json::Json::object(),
-                     {{"type", n}, {"timestamp", ""}, {"data", json::Json::object()}}});
-    }
-    return out;
-  }();
+namespace {
+
+constexpr char kCataloguePath[] = "docs/webhook-event-types.json";
+
+std::vector<EventType> LoadCatalogue() {
+  std::vector<EventType> types;
+  const embedded::File* file = embedded::Find(kCataloguePath);
+  if (!file) return types;
+  json::Json doc = json::Json::parse(file->data, nullptr, false);
+  if (!doc.is_object() || !doc["eventTypes"].is_array()) return types;
+  const json::Json& defs = doc["$defs"];
+  for (const json::Json& entry : doc["eventTypes"]) {
+    if (!entry.is_object()) continue;
+    EventType t{json::StringOr(entry, "name"), json::StringOr(entry, "description"),
+                entry.value("schema", json::Json::object()),
+                entry.value("example", json::Json::object())};
+    if (t.schema.is_object()) t.schema["$defs"] = defs;
+    types.push_back(std::move(t));
+  }
+  std::sort(types.begin(), types.end(),
+            [](const EventType& a, const EventType& b) { return a.name < b.name; });
   return types;
 }
-const EventType* FindEventType(std::string_view name) {
-  for (const auto& t : EventTypes())
-    if (t.name == name) return &t;
-  return nullptr;
+
+}  // namespace
+
+const std::vector<EventType>& EventTypes() {
+  static const std::vector<EventType> types = LoadCatalogue();
+  return types;
 }
+
+const EventType* FindEventType(std::string_view name) {
+  const auto& types = EventTypes();
+  auto it = std::lower_bound(types.begin(), types.end(), name,
+                             [](const EventType& t, std::string_view n) { return t.name < n; });
+  return it != types.end() && it->name == name ? &*it : nullptr;
+}
+
+json::Json EventBody(const plm::Event& event) {
+  json::Json data = {{"workspaceId", event.workspace_id},
+                     {"eventGuid", event.guid},
+                     {"sequence", event.sequence},
+                     {"objectType", event.object_type},
+                     {"objectGuid", event.object_guid},
+                     {"actor", event.actor},
+                     {"object", event.after.is_null() ? event.before : event.after}};
+  if (!event.before.is_null() && !event.after.is_null()) data["previous"] = event.before;
+  return {{"type", event.type}, {"timestamp", FormatDateTime(event.created_at)}, {"data", data}};
+}
+
+json::Json TestEventBody(const std::string& workspace_id, const std::string& event_guid,
+                         const std::string& webhook_guid, int64_t now) {
+  return {{"type", kWebhookTest},
+          {"timestamp", FormatDateTime(now)},
+          {"data",
+           {{"workspaceId", workspace_id},
+            {"eventGuid", event_guid},
+            {"webhookGuid", webhook_guid},
+            {"message", "A test delivery from arenite"}}}};
+}
+
+json::Json ExampleBody(const EventType& type, const std::string& workspace_id,
+                       const std::string& event_guid, const std::string& webhook_guid,
+                       int64_t now) {
+  if (type.name == kWebhookTest) return TestEventBody(workspace_id, event_guid, webhook_guid, now);
+  json::Json body = type.example;
+  body["timestamp"] = FormatDateTime(now);
+  body["data"]["workspaceId"] = workspace_id;
+  body["data"]["eventGuid"] = event_guid;
+  return body;
+}
+
 }  // namespace arenite::webhooks

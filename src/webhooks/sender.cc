@@ -161,6 +161,15 @@ std::optional<int64_t> ParseRetryAfter(std::string_view value, int64_t now) {
   return std::clamp<int64_t>(when - now, 0, 7 * 86400);
 }
 
+Status CheckTarget(const AddressPolicy& policy, std::string_view url) {
+  ARENITE_RETURN_IF_ERROR(policy.CheckUrl(url));
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return BadRequest("not an absolute URL");
+  ErrorClass ignored = ErrorClass::kNone;
+  ARENITE_RETURN_IF_ERROR(ResolveChecked(policy, std::string(parsed->encoded_host()), &ignored));
+  return OkStatus();
+}
+
 AttemptResult Sender::Post(const OutboundRequest& request) const {
   AttemptResult result;
   auto start = std::chrono::steady_clock::now();

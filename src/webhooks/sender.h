@@ -76,6 +76,10 @@ class Sender {
   SenderOptions options_;
 };
 
+// Checks a URL's form and every address its host resolves to against the policy, without
+// connecting: webhook settings are checked so when they are saved (and again at each attempt).
+Status CheckTarget(const AddressPolicy& policy, std::string_view url);
+
 // Seconds in a Retry-After header (delta-seconds or an HTTP-date), relative to now.
 std::optional<int64_t> ParseRetryAfter(std::string_view value, int64_t now);
 

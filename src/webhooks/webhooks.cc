@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "extract/views.h"
 #include "webhooks/event_types.h"
+#include "webhooks/sender.h"
 #include "webhooks/signing.h"
 
 namespace arenite::webhooks {
@@ -52,7 +53,7 @@ Error FieldError(std::string_view field, std::string_view message) {
 // Event types a webhook may subscribe to: every one of the catalogue but the test event, which
 // is sent on request whatever the subscription.
 bool Subscribable(std::string_view type) {
-  return type != kTestEventType && type != kPackageEventType && FindEventType(type) != nullptr;
+  return type != kWebhookTest && type != kPackageEventType && FindEventType(type) != nullptr;
 }
 
 Result<std::vector<std::string>> GuidList(const json::Json& obj, std::string_view field) {
@@ -154,7 +155,7 @@ Status Webhooks::Apply(const std::string& workspace, const json::Json& body, boo
   if (description) w.description = *description;
   if (creating || body.contains("targetUrl")) {
     ARENITE_ASSIGN_OR_RETURN(std::string url, json::RequiredString(body, "targetUrl", 2000));
-    if (Status s = policy_.CheckUrl(url); !s.ok()) {
+    if (Status s = CheckTarget(policy_, url); !s.ok()) {
       return FieldError("targetUrl", s.error().message);
     }
     w.target_url = std::move(url);
@@ -249,7 +250,7 @@ Status Webhooks::Apply(const std::string& workspace, const json::Json& body, boo
       client_secret = std::string();
     } else if (type == kAuthClientCredentials) {
       ARENITE_ASSIGN_OR_RETURN(std::string token_url, json::RequiredString(a, "tokenUrl", 2000));
-      if (Status s = policy_.CheckUrl(token_url); !s.ok()) {
+      if (Status s = CheckTarget(policy_, token_url); !s.ok()) {
         return FieldError("authentication.tokenUrl", s.error().message);
       }
       ARENITE_ASSIGN_OR_RETURN(std::string id, json::RequiredString(a, "clientId", 400));

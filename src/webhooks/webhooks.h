@@ -38,7 +38,6 @@ inline constexpr char kFailed[] = "FAILED";
 // The event type of a DataExtract package delivery, and of the small event that carries a
 // package's download URL when the package is too large to send.
 inline constexpr char kPackageEventType[] = "extract.package";
-inline constexpr char kTestEventType[] = "webhook.test";
 
 struct Webhook {
   std::string guid;

@@ -104,6 +104,23 @@ TEST_F(SenderTest, KeepsOnlyTheStartOfALargeAnswer) {
   EXPECT_EQ(result.status, 200);
   EXPECT_TRUE(result.delivered());
   EXPECT_EQ(result.response_body.size(), kMaxKeptBody);
+  EXPECT_TRUE(result.body_truncated);
+}
+
+TEST_F(SenderTest, ARequestCanKeepMoreOfTheAnswer) {
+  OutboundRequest request{Url("/big"), {}, "x"};
+  request.max_body = 64 * 1024;
+  auto result = Loopback().Post(request);
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(result.response_body, std::string(64 * 1024, 'b'));
+  EXPECT_TRUE(result.body_truncated);
+  request.max_body = 300000;
+  result = Loopback().Post(request);
+  EXPECT_EQ(result.response_body.size(), 200000u);
+  EXPECT_FALSE(result.body_truncated);
+  auto small = Loopback().Post({Url("/fail"), {}, "x"});
+  EXPECT_EQ(small.response_body, "broken");
+  EXPECT_FALSE(small.body_truncated);
 }
 
 TEST_F(SenderTest, RefusesLoopbackWithoutTheAllowListAndPlainHttpWithoutTheFlag) {
