@@ -339,6 +339,27 @@ test('Webhooks: OAuth 2.0 to a receiver, Test shows delivered, an API edit reach
   await page.getByRole('row').filter({ hasText: 'item.updated' }).first().waitFor();
   await check('webhook-detail');
 
+  // Redeliver one delivery, then recover everything of the last hour.
+  await page.getByRole('row').filter({ hasText: 'item.updated' }).first()
+    .getByRole('button', { name: /^Redeliver/ }).click();
+  await page.getByText(/^Delivery [0-9A-Z]{20} is queued again\.$/).waitFor();
+  const hourAgo = new Date(Date.now() - 3600 * 1000).toISOString().slice(0, 19);
+  await page.getByLabel('Since (UTC)').fill(hourAgo);
+  await page.getByRole('button', { name: 'Requeue deliveries' }).click();
+  await page.getByText(/^\d+ (delivery was|deliveries were) requeued\.$/).waitFor();
+
+  // The edit page holds the webhook's values.
+  const hookUrl = page.url();
+  await page.getByRole('link', { name: 'Edit', exact: true }).click();
+  await page.waitForURL(/\/edit$/);
+  assert.equal(await page.getByLabel('Target URL').inputValue(), target);
+  assert.equal(await page.getByLabel('OAuth application').inputValue() !== '', true);
+  await check('webhook-edit');
+  await page.getByLabel('Description').fill('Items to the ERP.');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(hookUrl);
+  assert.equal((await api('GET', `/v1/settings/webhooks/${hookUrl.split('/').pop()}`)).description, 'Items to the ERP.');
+
   await page.goto(`${server.url}/settings/webhooks`);
   await page.getByRole('link', { name: 'ERP item sync' }).waitFor();
   await page.getByText('HEALTHY').first().waitFor();

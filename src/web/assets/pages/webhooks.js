@@ -306,7 +306,9 @@ export async function detail(root, { params }) {
     field({ label: 'Status', name: 'status', type: 'select', value: '',
       options: [{ value: '', label: 'Any status' }, ...STATUSES.map((s) => ({ value: s, label: s }))] }),
     field({ label: 'Event type', name: 'eventType', type: 'select', value: '',
-      options: [{ value: '', label: 'Any event type' }, ...types.map((t) => ({ value: t.name, label: t.name }))] }));
+      options: [{ value: '', label: 'Any event type' }, ...types.map((t) => ({ value: t.name, label: t.name })),
+        // The deliveries of an EXTRACT webhook carry packages.
+        { value: 'extract.package', label: 'extract.package' }] }));
   filters.addEventListener('change', () => deliveries.first());
   filters.addEventListener('submit', (e) => e.preventDefault());
   const details = h('div', { class: 'delivery-details' });
