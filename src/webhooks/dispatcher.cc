@@ -135,6 +135,7 @@ void Dispatcher::Start() {
   if (started_) return;
   started_ = true;
   loop_thread_ = std::thread([this] { Loop(); });
+  record_thread_ = std::thread([this] { RecordLoop(); });
   package_thread_ = std::thread([this] { PackageLoop(); });
   for (int i = 0; i < std::max(1, options_.sender_threads); ++i) {
     senders_.emplace_back([this] { SenderLoop(); });
@@ -151,6 +152,9 @@ void Dispatcher::Stop() {
   jobs_cv_.notify_all();
   package_cv_.notify_all();
   for (auto& t : senders_) t.join();
+  // The recorder ends once every outcome of the senders is recorded.
+  record_cv_.notify_all();
+  if (record_thread_.joinable()) record_thread_.join();
   if (package_thread_.joinable()) package_thread_.join();
   if (loop_thread_.joinable()) loop_thread_.join();
   // Attempts that finished while stopping are recorded; jobs never started stay due.
@@ -183,22 +187,43 @@ void Dispatcher::OnCommit() {
   wake_.notify_one();
 }
 
-void Dispatcher::Loop() {
+// Records outcomes as they come, so that the scheduling loop never waits for a commit.
+void Dispatcher::RecordLoop() {
   auto logger = log::Get("webhooks");
   for (;;) {
     std::vector<Outcome> done;
     {
       std::unique_lock lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(250),
-                     [&] { return woken_ || stopping_ || !outcomes_.empty(); });
-      woken_ = false;
-      if (stopping_) return;
+      record_cv_.wait(lock, [&] { return stopping_ || !outcomes_.empty(); });
+      if (outcomes_.empty()) return;  // stopping, and nothing left to record
       done.swap(outcomes_);
     }
-    if (!done.empty()) {
-      if (Status s = Flush(std::move(done)); !s.ok()) {
-        logger->error("cannot record delivery attempts: {}", s.error().message);
+    if (Status s = Flush(std::move(done)); !s.ok()) {
+      logger->error("cannot record delivery attempts: {}", s.error().message);
+    }
+    {
+      std::lock_guard lock(mu_);
+      woken_ = true;
+    }
+    wake_.notify_one();
+  }
+}
+
+void Dispatcher::Loop() {
+  auto logger = log::Get("webhooks");
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(250), [&] { return woken_ || stopping_; });
+      woken_ = false;
+      if (stopping_) return;
+      for (const auto& [delivery, webhook] : settled_) {
+        in_flight_.erase(delivery);
+        State& st = states_[webhook];
+        st.unrecorded = std::max(0, st.unrecorded - 1);
+        st.dirty = true;
       }
+      settled_.clear();
     }
     if (config_dirty_.exchange(false)) {
       auto enabled = webhooks_.Enabled();
@@ -348,9 +373,11 @@ Status Dispatcher::Schedule() {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return OkStatus();
-    // Keep the senders busy, not the queue long: due deliveries wait in the store.
-    int64_t queue_room =
-        static_cast<int64_t>(options_.sender_threads) * 2 - static_cast<int64_t>(jobs_.size());
+    // Keep the senders busy, not the queue long: due deliveries wait in the store. What a
+    // crash can make arrive twice is bounded too: attempts made but not yet recorded.
+    int64_t threads = options_.sender_threads;
+    int64_t queue_room = std::min(threads * 2 - static_cast<int64_t>(jobs_.size()),
+                                  threads * 4 - static_cast<int64_t>(in_flight_.size()));
     if (queue_room <= 0) return OkStatus();
     for (auto& [guid, w] : webhooks_by_guid_) {
       State& st = states_[guid];
@@ -367,7 +394,7 @@ Status Dispatcher::Schedule() {
       int64_t free = std::min<int64_t>(
           {concurrency - st.in_flight, static_cast<int64_t>(st.tokens), queue_room});
       if (free <= 0) continue;
-      plans.push_back({w, free, st.in_flight});
+      plans.push_back({w, free, st.unrecorded});
     }
   }
   for (auto& plan : plans) {
@@ -434,6 +461,7 @@ Status Dispatcher::Schedule() {
       }
       in_flight_.insert(d.guid);
       st.in_flight++;
+      st.unrecorded++;
       st.tokens -= 1;
       jobs_.emplace_back(w, std::move(d));
       ++sent;
@@ -460,9 +488,16 @@ void Dispatcher::SenderLoop() {
     Outcome outcome = Attempt(job.first, std::move(job.second));
     {
       std::lock_guard lock(mu_);
+      // The receiver is free for another attempt now; the delivery stays out of the schedule
+      // until its outcome is recorded.
+      State& st = states_[outcome.due.webhook_guid];
+      st.in_flight = std::max(0, st.in_flight - 1);
+      st.dirty = true;
+      woken_ = true;
       outcomes_.push_back(std::move(outcome));
     }
     wake_.notify_one();
+    record_cv_.notify_one();
   }
 }
 
@@ -759,12 +794,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
   });
   {
     std::lock_guard lock(mu_);
-    for (const auto& o : outcomes) {
-      in_flight_.erase(o.due.guid);
-      State& st = states_[o.due.webhook_guid];
-      st.in_flight = std::max(0, st.in_flight - 1);
-      st.dirty = true;
-    }
+    // The loop takes them out of in_flight_ before its next read of the store, which then
+    // sees what was recorded: a read begun earlier could still see them due.
+    for (const auto& o : outcomes) settled_.emplace_back(o.due.guid, o.due.webhook_guid);
   }
   for (const auto& [guid, reason] : disabled) {
     logger->warn("webhook {} disabled: {}", guid,

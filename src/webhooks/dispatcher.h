@@ -97,7 +97,8 @@ class Dispatcher {
   };
   // What the engine remembers of each webhook between attempts; lost on a restart.
   struct State {
-    int in_flight = 0;
+    int in_flight = 0;   // attempts on the wire
+    int unrecorded = 0;  // scheduled deliveries whose outcome is not recorded yet
     double effective_concurrency = 0;
     double tokens = 0;  // attempts-per-second bucket
     int64_t refilled_ms = 0;
@@ -120,6 +121,7 @@ class Dispatcher {
   };
 
   void Loop();
+  void RecordLoop();
   void SenderLoop();
   void PackageLoop();
   Status FanOut();
@@ -153,16 +155,20 @@ class Dispatcher {
   // Webhooks by guid (enabled ones), reloaded when a change is told.
   std::map<std::string, Webhook> webhooks_by_guid_;
   std::map<std::string, State> states_;  // guarded by mu_
-  std::set<std::string> in_flight_;      // delivery guids, guarded by mu_
+  // Deliveries scheduled and not yet recorded (at most 4 per sender thread), guarded by mu_.
+  std::set<std::string> in_flight_;
 
   std::deque<std::pair<Webhook, Due>> jobs_;  // guarded by mu_
   std::condition_variable jobs_cv_;
+  std::condition_variable record_cv_;
   std::vector<Outcome> outcomes_;  // guarded by mu_
+  // Recorded deliveries (guid, webhook) the loop is to take out of in_flight_; guarded by mu_.
+  std::vector<std::pair<std::string, std::string>> settled_;
 
   std::condition_variable package_cv_;
   bool package_wake_ = false;
 
-  std::thread loop_thread_, package_thread_;
+  std::thread loop_thread_, package_thread_, record_thread_;
   std::vector<std::thread> senders_;
   int64_t last_housekeeping_ = 0;
   int64_t last_retention_ = 0;

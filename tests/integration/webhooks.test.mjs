@@ -483,6 +483,18 @@ test('webhook settings are validated field by field', async () => {
     await bad({ authentication: { type: 'BASIC' } }, /authentication\.type/);
     await bad({ filters: { categoryGuids: ['not a guid'] } }, /categoryGuids/);
     await bad({ maxConcurrentAttempts: 0 }, /maxConcurrentAttempts/);
+    await bad({ name: 'x'.repeat(201) }, /name/);
+    await bad({ eventTypes: 'item.created' }, /eventTypes/);
+    await bad({ targetUrl: 'https://user:pw@example.com/x' }, /targetUrl/);
+    await bad({ targetUrl: `${receiver.url}#frag` }, /targetUrl/);
+    const garbage = await server.request('POST', '/v1/settings/webhooks',
+      { session, raw: '{"name":', headers: { 'content-type': 'application/json' } });
+    assertErrorBody(assert, garbage, 400);
+    const wrongType = await server.request('POST', '/v1/settings/webhooks',
+      { session, raw: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assertErrorBody(assert, wrongType, 415);
+    const recover = await api('POST', '/v1/settings/webhooks/ABCDEFGHIJKLMNOPQRST/recover', { since: 'yesterday' });
+    assertErrorBody(assert, recover, 400);
     const unknown = await api('POST', '/v1/settings/webhooks', { ...base, colour: 'red' });
     assertErrorBody(assert, unknown, 400, 3004);
     assertErrorBody(assert, await api('GET', '/v1/settings/webhooks/nope'), 400, 3011);
@@ -512,5 +524,32 @@ test('without the allow flags, loopback, private, link-local, metadata and unspe
     }
   } finally {
     await strict.stop();
+  }
+});
+
+test('filters on category and lifecycle phase hold back the events of other objects', async () => {
+  const receiver = await receiverFor();
+  try {
+    const cats = (await api('GET', '/v1/settings/items/categories')).json.results
+      .filter((c) => !c.structural);
+    assert.ok(cats.length >= 2, 'two assignable categories');
+    const [wanted, other] = cats;
+    const hook = await createWebhook(receiver, {
+      eventTypes: ['item.created'], filters: { categoryGuids: [wanted.guid] },
+    });
+    assert.deepEqual(hook.filters.categoryGuids, [wanted.guid]);
+    const no = await createItem({ category: { guid: other.guid } });
+    const yes = await createItem({ category: { guid: wanted.guid } });
+    await receiver.waitFor((ds) => ds.some((d) => d.accepted));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(receiver.accepted.map((d) => d.json.data.object.guid), [yes.guid]);
+    assert.ok(!receiver.deliveries.some((d) => d.json?.data?.object?.guid === no.guid));
+    // Unfiltered again: every item.
+    const put = await api('PUT', `/v1/settings/webhooks/${hook.guid}`, { filters: null });
+    assert.equal(put.status, 200, put.text);
+    await createItem({ category: { guid: other.guid } });
+    await receiver.waitFor((ds) => ds.filter((d) => d.accepted).length === 2);
+  } finally {
+    await receiver.stop();
   }
 });

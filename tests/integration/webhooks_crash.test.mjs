@@ -45,6 +45,8 @@ test('kill -9 during 10,000 deliveries loses none of them', { timeout: 240000 },
     await new Promise((resolve) => server.proc.once('exit', resolve));
     await Promise.all(creators);
     const beforeCrash = receiver.acceptedIds().length;
+    // Without a crash nothing is sent twice.
+    assert.equal(receiver.accepted.length, beforeCrash, 'no duplicates before the crash');
 
     server = await startServer({ dataDir: server.dataDir, init: false, args: ARGS, testClock: false });
     session = await server.login('admin@acme.test', ADMIN_PASSWORD);

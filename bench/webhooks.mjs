@@ -1,0 +1,190 @@
+// Webhook delivery throughput and latency (issue 6). nginx on loopback answers 204 at once; wrk
+// measures its own POST rate to that receiver in the same run, as the baseline. Then:
+//   1. one webhook: N deliveries queued durably (the webhook held at 1 attempt per second while
+//      the events are made), released at once; deliveries per second until the last 204;
+//   2. 100 webhooks on the same events: the same, N deliveries in all;
+//   3. latency from commit (the API's answer to the POST that made the event) to the
+//      receiver, at 1,000 events per second, to a Node receiver in this process.
+// Every state change is durable (synchronous=FULL). Prints a markdown table; asserts nothing.
+// Usage: node bench/webhooks.mjs [deliveries (20000)] [latency seconds (10)]
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir, cpus } from 'node:os';
+import path from 'node:path';
+import { startServer } from '../tests/lib/arenite.mjs';
+
+const N = Number(process.argv[2] ?? 20000);
+const LATENCY_SECONDS = Number(process.argv[3] ?? 10);
+const work = mkdtempSync(path.join(tmpdir(), 'arenite-bench-wh-'));
+const nginxBin = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p)) ?? 'nginx';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return Number(execFileSync('python3', ['-c',
+    'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'],
+  { encoding: 'utf8' }).trim());
+}
+
+// nginx answering 204 to every POST on /hook, logging each request's time to access.log.
+async function startNginx() {
+  const port = freePort();
+  const dir = path.join(work, 'nginx');
+  execFileSync('mkdir', ['-p', dir]);
+  const user = process.getuid() === 0 ? 'user root;' : '';
+  writeFileSync(path.join(dir, 'nginx.conf'), `${user}
+worker_processes ${cpus().length};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  log_format t '$msec';
+  access_log ${dir}/access.log t buffer=64k flush=100ms;
+  keepalive_requests 100000000;
+  keepalive_timeout 60s;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location = /hook { return 204; }
+  }
+}
+`);
+  const proc = spawn(nginxBin, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  await sleep(500);
+  return { proc, url: `http://127.0.0.1:${port}/hook`, log: path.join(dir, 'access.log') };
+}
+
+function logTimes(file) {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+function wrkPostRate(url) {
+  const script = path.join(work, 'post.lua');
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = string.rep("x", 1024)\n` +
+    `wrk.headers["Content-Type"] = "application/json"\n`);
+  const out = execFileSync('wrk', ['-t2', '-c32', '-d5s', '-s', script, url], { encoding: 'utf8' });
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+}
+
+async function makeItems(server, session, count, concurrency = 32) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      const n = next++;
+      const res = await server.request('POST', '/v1/items', { session, body: { name: `Bench ${n}` } });
+      if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
+    }
+  }));
+}
+
+async function queueDepth(server) {
+  const text = (await server.request('GET', '/metrics')).text;
+  return Number(/^arenite_webhook_queue_depth (\S+)/m.exec(text)?.[1] ?? 0);
+}
+
+// Queues `events` events for `hooks` webhooks (held back), releases them, and times the drain.
+async function drain(server, session, nginx, hooks, events) {
+  const guids = [];
+  for (let i = 0; i < hooks; i++) {
+    const res = await server.request('POST', '/v1/settings/webhooks', {
+      session,
+      body: { name: `Bench ${i}`, targetUrl: nginx.url, eventTypes: ['item.created'], payload: 'EVENT',
+        maxConcurrentAttempts: 64, maxAttemptsPerSecond: 1 },
+    });
+    if (res.status !== 201) throw new Error(res.text);
+    guids.push(res.json.guid);
+  }
+  const already = logTimes(nginx.log).length;
+  await makeItems(server, session, events);
+  const total = hooks * events;
+  while (await queueDepth(server) < total * 0.95) await sleep(500);
+  const start = Date.now() / 1000;
+  await Promise.all(guids.map((g) => server.request('PUT', `/v1/settings/webhooks/${g}`,
+    { session, body: { maxAttemptsPerSecond: 100000 } })));
+  for (;;) {
+    const times = logTimes(nginx.log);
+    if (times.length - already >= total * 0.999) {
+      const end = Math.max(...times.slice(already));
+      await Promise.all(guids.map((g) => server.request('DELETE', `/v1/settings/webhooks/${g}`, { session })));
+      return (times.length - already) / (end - start);
+    }
+    await sleep(200);
+  }
+}
+
+async function latency(server, session) {
+  const arrivals = new Map();
+  const receiver = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const now = performance.now();
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        arrivals.set(body.data.object.guid, now);
+      } catch { /* not an event */ }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const hook = await server.request('POST', '/v1/settings/webhooks', {
+    session,
+    body: { name: 'Latency', targetUrl: `http://127.0.0.1:${receiver.address().port}/hook`,
+      eventTypes: ['item.created'], payload: 'EVENT', maxAttemptsPerSecond: 100000 },
+  });
+  const committed = new Map();
+  const pending = [];
+  const perTick = 10; // 10 events every 10 ms
+  const end = performance.now() + LATENCY_SECONDS * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    const tick = performance.now();
+    for (let i = 0; i < perTick; i++) {
+      pending.push(server.request('POST', '/v1/items', { session, body: { name: `Latency ${n++}` } })
+        .then((res) => { committed.set(res.json.guid, performance.now()); }));
+    }
+    await sleep(Math.max(0, 10 - (performance.now() - tick)));
+  }
+  await Promise.all(pending);
+  for (let i = 0; i < 100 && arrivals.size < committed.size; i++) await sleep(100);
+  const lat = [];
+  for (const [guid, t] of committed) {
+    if (arrivals.has(guid)) lat.push(Math.max(0, arrivals.get(guid) - t));
+  }
+  lat.sort((a, b) => a - b);
+  receiver.close();
+  await server.request('DELETE', `/v1/settings/webhooks/${hook.json.guid}`, { session });
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return { rate: n / LATENCY_SECONDS, p50: q(0.5), p99: q(0.99), lost: committed.size - lat.length };
+}
+
+const nginx = await startNginx();
+const server = await startServer({
+  args: ['--webhook-allow-network', '127.0.0.0/8', '--webhook-allow-http', '--request-limit',
+    '1000000000', '--log-level', 'warn', '--webhook-sender-threads', '64'],
+  testClock: false,
+});
+try {
+  const session = await server.login();
+  const baseline = wrkPostRate(nginx.url);
+  const one = await drain(server, session, nginx, 1, N);
+  const hundred = await drain(server, session, nginx, 100, Math.ceil(N / 100));
+  const lat = await latency(server, session);
+  console.log('| webhook deliveries (nginx answering 204 on loopback) | figure |');
+  console.log('| --- | --- |');
+  console.log(`| wrk POST rate to the receiver (baseline) | ${baseline.toFixed(0)}/s |`);
+  console.log(`| 1 webhook, ${N} durable deliveries | ${one.toFixed(0)}/s (${(one / baseline).toFixed(3)} of wrk) |`);
+  console.log(`| 100 webhooks, ${100 * Math.ceil(N / 100)} durable deliveries | ${hundred.toFixed(0)}/s (${(hundred / baseline).toFixed(3)} of wrk) |`);
+  console.log(`| commit-to-receiver latency at ${lat.rate.toFixed(0)} events/s: p50 | ${lat.p50.toFixed(1)} ms |`);
+  console.log(`| same: p99 | ${lat.p99.toFixed(1)} ms |`);
+  console.log(`| same: events not delivered within 10 s of the last commit | ${lat.lost} |`);
+} finally {
+  await server.stop();
+  nginx.proc.kill('SIGTERM');
+}
