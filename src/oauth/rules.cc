@@ -109,9 +109,11 @@ std::string JoinScopes(const ScopeSet& scopes) {
 }
 
 workspace::Role RoleForScopes(const ScopeSet& scopes) {
-  // Every settings endpoint is for administrators; the scopes still bound what the app may do.
-  if (scopes.count("settings:read") || scopes.count("settings:write"))
-    return workspace::Role::kAdmin;
+  // Every settings endpoint (webhooks are Workspace Settings too) is for administrators; the
+  // scopes still bound what the app may do.
+  for (const char* admin : {"settings:read", "settings:write", "webhooks:read", "webhooks:write"}) {
+    if (scopes.count(admin)) return workspace::Role::kAdmin;
+  }
   for (const auto& s : scopes) {
     if (s.size() > 6 && s.compare(s.size() - 6, 6, ":write") == 0) return workspace::Role::kEditor;
   }

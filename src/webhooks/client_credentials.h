@@ -71,6 +71,15 @@ class TokenSource {
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries_;
 };
 
+// A token endpoint's answer (RFC 6749 sections 5.1 and 5.2) read: the access token and its
+// lifetime in seconds, or why there is none. Pure; the parsing is fuzzed.
+struct IssuedToken {
+  std::string access_token;
+  int64_t lifetime_seconds = kDefaultTokenLifetimeSeconds;
+};
+std::variant<IssuedToken, TokenFailure> ReadTokenAnswer(const AttemptResult& answer,
+                                                        const ClientCredentials& creds);
+
 // The token request of RFC 6749 section 4.4.2 for `creds`: a form POST with HTTP Basic client
 // authentication (id and secret form-urlencoded before base64, section 2.3.1).
 OutboundRequest TokenRequest(const ClientCredentials& creds);

@@ -335,6 +335,10 @@ Status Dispatcher::FanOut() {
       }
     }
   }
+  {
+    std::lock_guard lock(mu_);
+    package_wake_ = true;
+  }
   package_cv_.notify_one();
   return OkStatus();
 }
@@ -394,6 +398,7 @@ Status Dispatcher::Schedule() {
       int64_t free = std::min<int64_t>(
           {concurrency - st.in_flight, static_cast<int64_t>(st.tokens), queue_room});
       if (free <= 0) continue;
+      queue_room -= free;  // the bound holds for the whole pass, not per webhook
       plans.push_back({w, free, st.unrecorded});
     }
   }
@@ -404,22 +409,25 @@ Status Dispatcher::Schedule() {
     bool extract = w.payload == kPayloadExtract;
     int64_t limit = plan.free + plan.in_flight;
     ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-      // Packages go in order: only the oldest one not yet delivered may be sent.
+      // Packages go in order: only the oldest one not yet delivered may be sent, and a package
+      // that FAILED holds the ones after it back until it is redelivered or recovered, so that
+      // a replica never misses its rows.
       std::string sql =
           std::string("SELECT ") + kDueColumns +
           " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid WHERE "
-          "d.webhook_guid = ? AND d.status IN ('PENDING', 'RETRYING')" +
-          (extract ? " ORDER BY d.created_ms, d.guid LIMIT 1"
-                   : " AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.created_ms "
-                     "LIMIT ?");
+          "d.webhook_guid = ? AND " +
+          (extract ? "d.status IN ('PENDING', 'RETRYING', 'FAILED') ORDER BY d.created_ms, d.guid "
+                     "LIMIT 1"
+                   : "d.status IN ('PENDING', 'RETRYING') AND d.next_attempt_at <= ? ORDER BY "
+                     "d.next_attempt_at, d.created_ms LIMIT ?");
       store::Params params = {w.guid};
       if (!extract) {
         params.push_back(now);
         params.push_back(limit);
       }
       Status s = tx.Query(sql, params, [&](const store::Row& r) {
-        if (extract && r.Int(9) > now) {
-          next_due = r.Int(9);
+        if (extract && (r.IsNull(9) || r.Int(9) > now)) {
+          if (!r.IsNull(9)) next_due = r.Int(9);  // a FAILED one has no next attempt
           return false;
         }
         Due d;
@@ -858,7 +866,9 @@ void Dispatcher::PackageLoop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      package_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      package_cv_.wait_for(lock, std::chrono::seconds(1),
+                           [&] { return stopping_ || package_wake_; });
+      package_wake_ = false;
       if (stopping_) return;
     }
     std::vector<std::string> due;

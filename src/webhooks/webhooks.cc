@@ -372,9 +372,9 @@ Result<Webhooks::Created> Webhooks::Create(const std::string& workspace, const j
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "UPDATE webhooks SET signing_secret = ?, signing_secret_created_at = ?, auth_secret = ? "
         "WHERE guid = ?",
-        {store::Blob{box_.Seal(out.signing_secret)}, w.signing_secret_created_at,
+        {store::Blob{box_.Seal(out.signing_secret, w.guid)}, w.signing_secret_created_at,
          client_secret && !client_secret->empty()
-             ? store::Value(store::Blob{box_.Seal(*client_secret)})
+             ? store::Value(store::Blob{box_.Seal(*client_secret, w.guid)})
              : store::Value(nullptr),
          w.guid}));
     ARENITE_RETURN_IF_ERROR(
@@ -440,11 +440,11 @@ Result<Webhook> Webhooks::Update(const std::string& workspace, const std::string
     if (w.enabled) w.disabled_reason.reset();
     ARENITE_RETURN_IF_ERROR(Store(tx, w, false));
     if (client_secret) {
-      ARENITE_RETURN_IF_ERROR(
-          tx.Exec("UPDATE webhooks SET auth_secret = ? WHERE guid = ?",
-                  {client_secret->empty() ? store::Value(nullptr)
-                                          : store::Value(store::Blob{box_.Seal(*client_secret)}),
-                   guid}));
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "UPDATE webhooks SET auth_secret = ? WHERE guid = ?",
+          {client_secret->empty() ? store::Value(nullptr)
+                                  : store::Value(store::Blob{box_.Seal(*client_secret, guid)}),
+           guid}));
     }
     if (w.enabled) {
       // A webhook switched back on starts afresh: no failing streak.
@@ -506,7 +506,7 @@ Result<Webhooks::Created> Webhooks::RotateSigningSecret(const std::string& works
         "signing_secret = ?, signing_secret_created_at = ?, updated_at = ?, config_version = "
         "config_version + 1 WHERE guid = ?",
         {grace_seconds, grace_seconds, now + grace_seconds,
-         store::Blob{box_.Seal(out.signing_secret)}, now, now, guid}));
+         store::Blob{box_.Seal(out.signing_secret, guid)}, now, now, guid}));
     return Audit(tx, audit, "webhook.secret_rotated", w);
   }));
   ARENITE_ASSIGN_OR_RETURN(out.webhook, Get(workspace, guid));
@@ -535,7 +535,7 @@ Result<WebhookSecrets> Webhooks::Secrets(const std::string& guid) {
     return OkStatus();
   }));
   auto unseal_key = [&](const std::string& sealed) -> Result<std::string> {
-    ARENITE_ASSIGN_OR_RETURN(std::string secret, box_.Unseal(sealed));
+    ARENITE_ASSIGN_OR_RETURN(std::string secret, box_.Unseal(sealed, guid));
     auto key = SigningKey(secret);
     if (!key) return Internal("a stored signing secret is malformed");
     return *key;
@@ -547,7 +547,7 @@ Result<WebhookSecrets> Webhooks::Secrets(const std::string& guid) {
     out.signing_keys.push_back(std::move(old_key));
   }
   if (!client.empty()) {
-    ARENITE_ASSIGN_OR_RETURN(out.client_secret, box_.Unseal(client));
+    ARENITE_ASSIGN_OR_RETURN(out.client_secret, box_.Unseal(client, guid));
   }
   return out;
 }

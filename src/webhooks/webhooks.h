@@ -1,9 +1,9 @@
 // Webhook subscriptions of a workspace (Workspace Settings > Webhooks): their settings, signing
 // secrets (rotated with a grace period during which deliveries carry both signatures), the
 // credentials of their authentication, and the delivery log that the Dispatcher fills. Secrets
-// are kept sealed by the data dir's SecretBox and never returned after the one answer that
-// creates them. Thread-safe; each call is one store transaction. Every change tells the
-// listener, so the dispatcher sees it at once.
+// are kept sealed by the data dir's SecretBox (bound to their webhook) and never returned after the
+// one answer that creates them. Thread-safe; each call is one store transaction. Every change tells
+// the listener, so the dispatcher sees it at once.
 #pragma once
 
 #include <cstdint>

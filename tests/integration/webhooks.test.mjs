@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, assertErrorBody } from '../lib/arenite.mjs';
-import { createApp } from '../lib/oauth.mjs';
+import { createApp, postForm, basic } from '../lib/oauth.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
 
 const ALLOW = ['--webhook-allow-network', '127.0.0.0/8', '--webhook-allow-http'];
@@ -337,6 +337,17 @@ test('test events, every event type\'s example, redelivery and the integration i
     await waitForLog(hook, (l) => l.find((d) => d.guid === failed.json.deliveryGuid)?.status === 'DELIVERED');
     const ids = receiver.deliveries.filter((d) => d.id === failed.json.deliveryGuid);
     assert.equal(ids.length, 2, 'the redelivery kept its webhook-id');
+
+    // An app of its own reads the webhooks with a webhooks:read token, and may not change them.
+    const reader = await createApp(server, session, { name: 'Monitor', grantTypes: ['client_credentials'], scopes: ['webhooks:read'] });
+    const tok = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' },
+      { authorization: basic(reader.clientId, reader.clientSecret) });
+    assert.equal(tok.status, 200, tok.text);
+    const listed = await server.request('GET', '/v1/settings/webhooks', { token: tok.json.access_token });
+    assert.equal(listed.status, 200, listed.text);
+    assert.ok(listed.json.results.some((x) => x.guid === hook.guid));
+    assertErrorBody(assert, await server.request('POST', `/v1/settings/webhooks/${hook.guid}/test`,
+      { token: tok.json.access_token }), 403);
 
     const inv = await api('GET', '/v1/settings/integrations');
     assert.equal(inv.status, 200, inv.text);
