@@ -123,6 +123,7 @@ test('OAuth 2.0 deliveries carry a token of the linked app for the target URL, s
 
     const log = await waitForLog(hook, (l) => l.length === 2 && l.every((d) => d.status === 'DELIVERED') && l);
     assert.deepEqual(log.map((d) => d.eventType).sort(), ['item.created', 'item.updated']);
+    assert.equal(log.length, 2);
     assert.ok(log.every((d) => d.attempts === 1 && d.lastResponseStatus === 204));
     // The webhook-id is the delivery's guid, so receivers can drop duplicates.
     assert.deepEqual(new Set(receiver.acceptedIds()), new Set(log.map((d) => d.guid)));
@@ -130,6 +131,14 @@ test('OAuth 2.0 deliveries carry a token of the linked app for the target URL, s
     assert.equal(detail.json.attempts.length, 1);
     assert.equal(detail.json.attempts[0].requestHeaders.Authorization, 'Bearer [redacted]');
     assert.doesNotMatch(detail.text, /eyJ/);  // no token in the log
+
+    // Rotating the app's client secret does not interrupt deliveries: their tokens are minted
+    // by arenite itself.
+    const rotated = await api('POST', `/v1/settings/oauthapps/${app.guid}/secrets`, { graceSeconds: 0 });
+    assert.equal(rotated.status, 201, rotated.text);
+    await createItem();
+    await receiver.waitFor((ds) => ds.filter((d) => d.accepted).length >= 3);
+    assert.equal(receiver.accepted.at(-1).verdicts.token, 'valid');
 
     // An app that webhooks authenticate with cannot be deleted until they are changed.
     const del = await api('DELETE', `/v1/settings/oauthapps/${app.guid}`);
