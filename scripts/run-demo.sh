@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 data=${ARENITE_DEMO_DIR:-data/demo}
 mkdir -p "$(dirname "$data")"
 echo "arenite: serving the demo workspace from $data; the self-signed certificate is $data/tls/cert.pem" >&2
+echo "arenite: Workspace Settings in the browser: https://localhost:8443/settings" >&2
 exec build/bin/arenite serve --data-dir "$data" --listen 127.0.0.1:8443 --demo \
   --webhook-allow-network 127.0.0.0/8 --webhook-allow-http

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "oauth/rate_limit.h"
+#include "web/pages.h"
 
 namespace arenite::api {
 namespace {
@@ -130,13 +131,17 @@ std::string RedirectOrigin(const std::string& uri) {
   return origin;
 }
 
+// The pages share the Workspace Settings stylesheet, so both sign-ins look the same.
 http::Reply Page(int status, std::string_view title, const std::string& body) {
   std::string html = fmt::format(
       "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>{} - arenite</title>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n{}</main>\n</body>\n"
+      "<title>{} - arenite</title>\n"
+      "<link rel=\"stylesheet\" href=\"/assets/{}/app.css\">\n</head>\n"
+      "<body class=\"signin-page\">\n<header class=\"top\"><span class=\"brand\">arenite</span>"
+      "</header>\n<main>\n<h1>{}</h1>\n<div class=\"card\">\n{}</div>\n</main>\n</body>\n"
       "</html>\n",
-      Html(title), Html(title), body);
+      Html(title), web::AssetVersion(), Html(title), body);
   http::Reply reply = http::TextReply(status, "text/html; charset=utf-8", std::move(html));
   reply.headers.Set("Content-Security-Policy", kPageCsp);
   reply.headers.Set("X-Frame-Options", "DENY");

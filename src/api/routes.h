@@ -17,6 +17,11 @@ namespace arenite::api {
 // POST /v1/login, PUT /v1/logout.
 void RegisterSessionRoutes(http::Router& router, const Auth& auth, workspace::Sessions& sessions,
                            workspace::RequestQuota& quota);
+// POST /v1/session (sign-in into the browser cookie) and GET /v1/session (the caller, and the
+// CSRF token of a browser session).
+void RegisterBrowserSessionRoutes(http::Router& router, const Auth& auth,
+                                  workspace::Sessions& sessions, workspace::RequestQuota& quota,
+                                  workspace::Users& users);
 // /v1/settings/users.
 // `on_user_changed` is told the guid of every user whose role, status or password changed.
 void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users& users,

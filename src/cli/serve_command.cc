@@ -26,6 +26,7 @@
 #include "oauth/keys.h"
 #include "oauth/tokens.h"
 #include "plm/plm.h"
+#include "web/pages.h"
 #include "webhooks/dispatcher.h"
 #include "webhooks/secret_box.h"
 #include "webhooks/webhooks.h"
@@ -240,6 +241,7 @@ int Serve(const ServeOptions& o) {
   http::Router router;
   api::RegisterSystemRoutes(router, *store, o.unsafe_test_clock ? &test_clock : nullptr);
   api::RegisterSessionRoutes(router, auth, sessions, quota);
+  api::RegisterBrowserSessionRoutes(router, auth, sessions, quota, users);
   // Set once the token service exists: a user's change reaches their live bearer tokens.
   std::function<void(const std::string&)> forget_user_tokens;
   api::RegisterUserRoutes(router, auth, users, sessions,
@@ -325,6 +327,8 @@ int Serve(const ServeOptions& o) {
   store->SetCommitListener([&dispatcher] { dispatcher.OnCommit(); });
   dispatcher.Start();
   api::RegisterWebhookRoutes(router, auth, hooks, dispatcher, oauth_apps, *store);
+  // The Workspace Settings pages (/settings, /assets).
+  web::RegisterPages(router);
   logger->info("serving {} as {}", url, public_url);
   std::cout << json::Json{{"event", "listening"}, {"url", url}}.dump() << std::endl;
 
