@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "extract/extracts.h"
+#include "extract/scheduler.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "oauth/apps.h"
@@ -56,6 +57,7 @@ struct ServeOptions {
   int64_t access_token_ttl = 3600;
   int64_t token_rate_per_client = 120;
   int64_t token_rate_per_address = 600;
+  extract::Retention extract_retention;
 };
 
 bool ValidCidr(const std::string& cidr) {
@@ -147,6 +149,9 @@ int Serve(const ServeOptions& o) {
   if (o.token_rate_per_client < 1 || o.token_rate_per_address < 1) {
     return fail("--token-rate-per-client and --token-rate-per-address must be at least 1", 2);
   }
+  if (o.extract_retention.keep_runs < 0 || o.extract_retention.keep_days < 0) {
+    return fail("--extract-keep-runs and --extract-keep-days must be 0 (no limit) or more", 2);
+  }
 
   auto opened = OpenDataDir(o.data_dir, o.demo);
   if (!opened.ok()) return fail(opened.error().message, 1);
@@ -225,6 +230,10 @@ int Serve(const ServeOptions& o) {
     return fail("extract: " + recovered.error().message, 1);
   }
   api::RegisterExtractRoutes(router, auth, extracts);
+  // Scheduled runs and package retention; stopped before `extracts` goes away.
+  extracts.SetRetention(o.extract_retention);
+  extract::Scheduler extract_scheduler(extracts, clock);
+  extract_scheduler.Start();
 
   http::Server server(server_options, router);
   auto port = server.Start();
@@ -320,6 +329,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--token-rate-per-address", o->token_rate_per_address,
                   "OAuth endpoint requests per client address per minute")
+      ->capture_default_str();
+  cmd->add_option("--extract-keep-runs", o->extract_retention.keep_runs,
+                  "Packages kept per extract, newest first (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--extract-keep-days", o->extract_retention.keep_days,
+                  "Days a package is kept; the newest of each extract stays (0: no limit)")
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = Serve(*o); });
 }
