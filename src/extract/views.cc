@@ -164,6 +164,14 @@ ViewSource FullView(const std::string& view, const std::string& workspace_id) {
           }};
 }
 
+Result<int64_t> CountRows(store::Tx& tx, const std::string& view, const std::string& workspace_id) {
+  const ViewDef* def = FindDef(view);
+  if (!def) return BadRequest("\"" + view + "\" is not a view", kErrInvalidValue);
+  ARENITE_ASSIGN_OR_RETURN(
+      auto n, tx.QueryInt("SELECT COUNT(*) FROM (" + def->sql + ") counted", {workspace_id}));
+  return n.value_or(0);
+}
+
 ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
                      const ViewState* previous, ViewState* next) {
   const ViewDef* def = FindDef(view);
