@@ -1,8 +1,10 @@
 // Builds a DataExtract package: one CSV per view and a manifest.json, in a ZIP named
 // Extract_YYYYMMDD_HHMMSSZ_<runGuid>.zip. All views are read inside ONE store read transaction,
 // so the package is one consistent snapshot however long it takes; rows are formatted on the
-// reading thread and compressed on a second one, so that reading and compressing overlap, and
-// memory stays flat (bounded chunks) whatever the workspace's size.
+// reading thread into 256 KiB chunks that a pool of threads (one per core) compresses in
+// parallel, each chunk on its own, and a writing thread appends in order. Reading and
+// compressing overlap, and memory stays flat (a bounded number of chunks in flight) whatever the
+// workspace's size.
 // A PackageBuilder is used for one package from one thread; progress and cancellation may be
 // observed and set from others.
 #pragma once
