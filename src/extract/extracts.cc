@@ -515,6 +515,9 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
         (*extract)["format"] == "DATAEXTRACT" ? CsvFormat::kDataExtract : CsvFormat::kRfc4180;
     options.csv.max_text_length = static_cast<size_t>((*extract)["maxTextLength"].get<int64_t>());
     options.csv.neutralize_formulas = (*extract)["neutralizeFormulas"].get<bool>();
+    // Two reading threads where there are cores for them: with at most two runs at once, that
+    // holds four of the store's eight readers.
+    options.read_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
     options.cancel = &active->cancel;
     options.on_progress = [&active](int64_t rows) { active->rows = rows; };
     // The event sequence the snapshot holds: a consumer checks that each package starts where

@@ -56,7 +56,7 @@ class Extracts {
                               const std::string& status, int64_t offset, int64_t limit);
   Result<json::Json> GetRun(const std::string& workspace, const std::string& extract_guid,
                             const std::string& run_guid);
-  static constexpr size_t kMaxConcurrentRuns = 2;  // each holds one of the store's 8 readers
+  static constexpr size_t kMaxConcurrentRuns = 2;  // each holds two of the store's 8 readers
 
   // Cancels a run in process (it ends Aborted); 409 for a run that already ended.
   Status AbortRun(const std::string& workspace, const std::string& extract_guid,

@@ -194,65 +194,91 @@ Result<Package> BuildPackage(store::Store& store, const std::vector<ViewSource>&
   }
   Pipeline pipeline(parts, digests, options.compression_level, CompressionThreads());
 
-  // The reading thread (this one): every view inside one snapshot.
+  // The reading threads: views taken in turn, every one inside the same snapshot.
   std::vector<PackageFile> files(views.size());
-  int64_t total_rows = 0;
   nlohmann::json manifest = manifest_base;
-  Status read = store.Read([&](store::Tx& tx) -> Status {
-    if (options.on_snapshot) ARENITE_RETURN_IF_ERROR(options.on_snapshot(tx, manifest));
-    for (size_t i = 0; i < views.size(); ++i) {
-      const ViewSource& view = views[i];
-      CsvWriter writer(options.csv);
-      auto chunk = std::make_unique<Chunk>();
-      chunk->view = i;
-      chunk->data.reserve(kChunkBytes + 4096);
-      std::vector<std::string_view> header = {"Trans Type"};
-      for (const auto& c : view.columns) header.push_back(c);
-      writer.AppendRow(chunk->data, header);
-      std::vector<std::string_view> row;
-      bool stopped = false;
-      // Hands the chunk on and starts the next one, primed with this one's tail.
-      auto hand_on = [&](bool last) {
-        files[i].bytes += chunk->data.size();
-        chunk->last_of_view = last;
-        auto next = std::make_unique<Chunk>();
-        next->view = i;
-        if (!last) {
-          size_t keep = std::min(chunk->data.size(), BlockDeflater::kWindow);
-          next->dictionary.assign(chunk->data, chunk->data.size() - keep, keep);
-          next->data.reserve(kChunkBytes + 4096);
-        }
-        bool ok = pipeline.Push(std::move(chunk));
-        chunk = std::move(next);
-        return ok;
-      };
-      Status s = view.read(tx, [&](std::string_view trans, const std::vector<std::string_view>& v) {
-        if (stopped) return false;
-        row.clear();
-        row.push_back(trans);
-        row.insert(row.end(), v.begin(), v.end());
-        writer.AppendRow(chunk->data, row);
-        if (chunk->data.size() >= kChunkBytes) {
-          if (!hand_on(false)) stopped = true;
-          if (options.cancel && options.cancel->load()) stopped = true;
-          if (options.on_progress) options.on_progress(total_rows + writer.rows() - 1);
-        }
-        return !stopped;
-      });
-      bool pushed = hand_on(true);
-      if (!s.ok()) return s;
-      if (options.cancel && options.cancel->load()) {
-        return MakeError(409, kErrConflict, "the run was aborted");
+  std::atomic<size_t> next_view{0};
+  std::atomic<bool> stop{false};  // cancelled, or the pipeline failed
+  std::atomic<int64_t> rows_read{0};
+  std::mutex progress_mu;
+  auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+  auto report = [&] {
+    if (!options.on_progress) return;
+    std::lock_guard lock(progress_mu);  // one call at a time, with totals that only grow
+    options.on_progress(rows_read.load());
+  };
+  auto read_view = [&](store::Tx& tx, size_t i) -> Status {
+    const ViewSource& view = views[i];
+    CsvWriter writer(options.csv);
+    auto chunk = std::make_unique<Chunk>();
+    chunk->view = i;
+    chunk->data.reserve(kChunkBytes + 4096);
+    std::vector<std::string_view> header = {"Trans Type"};
+    for (const auto& c : view.columns) header.push_back(c);
+    writer.AppendRow(chunk->data, header);
+    std::vector<std::string_view> row;
+    int64_t counted = 0;  // rows of this view already in rows_read
+    auto count = [&] {
+      int64_t rows = writer.rows() - 1;  // the header is not a row
+      rows_read += rows - counted;
+      counted = rows;
+    };
+    // Hands the chunk on and starts the next one, primed with this one's tail.
+    auto hand_on = [&](bool last) {
+      files[i].bytes += chunk->data.size();
+      chunk->last_of_view = last;
+      auto next = std::make_unique<Chunk>();
+      next->view = i;
+      if (!last) {
+        size_t keep = std::min(chunk->data.size(), BlockDeflater::kWindow);
+        next->dictionary.assign(chunk->data, chunk->data.size() - keep, keep);
+        next->data.reserve(kChunkBytes + 4096);
       }
-      if (stopped || !pushed) return OkStatus();  // the pipeline's failure is reported below
-      files[i].view = view.name;
-      files[i].name = view.name + ".csv";
-      files[i].rows = writer.rows() - 1;  // the header is not a row
-      files[i].truncated_values = writer.truncated_values();
-      total_rows += files[i].rows;
-    }
+      bool ok = pipeline.Push(std::move(chunk));
+      chunk = std::move(next);
+      return ok;
+    };
+    Status s = view.read(tx, [&](std::string_view trans, const std::vector<std::string_view>& v) {
+      if (stop) return false;
+      row.clear();
+      row.push_back(trans);
+      row.insert(row.end(), v.begin(), v.end());
+      writer.AppendRow(chunk->data, row);
+      if (chunk->data.size() >= kChunkBytes) {
+        if (!hand_on(false) || cancelled()) stop = true;
+        count();
+        report();
+      }
+      return !stop.load();
+    });
+    if (!hand_on(true)) stop = true;
+    count();
+    if (!s.ok()) return s;
+    files[i].view = view.name;
+    files[i].name = view.name + ".csv";
+    files[i].rows = writer.rows() - 1;
+    files[i].truncated_values = writer.truncated_values();
     return OkStatus();
-  });
+  };
+  size_t threads = std::clamp<size_t>(options.read_threads, 1, views.size());
+  std::vector<store::TxFn> readers;
+  for (size_t t = 0; t < threads; ++t) {
+    readers.push_back([&, t](store::Tx& tx) -> Status {
+      if (t == 0 && options.on_snapshot) {
+        ARENITE_RETURN_IF_ERROR(options.on_snapshot(tx, manifest));
+      }
+      for (size_t i; !stop && (i = next_view++) < views.size();) {
+        Status s = read_view(tx, i);
+        if (!s.ok()) {
+          stop = true;
+          return s;
+        }
+      }
+      return OkStatus();
+    });
+  }
+  Status read = store.ReadTogether(readers);
+  if (read.ok() && cancelled()) read = MakeError(409, kErrConflict, "the run was aborted");
   Status written = pipeline.Close();
   if (!read.ok()) return read.error();
   ARENITE_RETURN_IF_ERROR(written);

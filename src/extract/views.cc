@@ -43,7 +43,7 @@ const std::vector<ViewDef>& Defs() {
            Shown("i") +
            " LEFT JOIN item_categories c ON c.guid = r.category_guid "
            "LEFT JOIN lifecycle_phases p ON p.guid = r.phase_guid "
-           "WHERE i.workspace_guid = ? ORDER BY i.guid"},
+           "WHERE i.workspace_guid = ? ORDER BY i.created_at, i.guid"},
       {"Items_BOM",
        {"Guid", "Parent Item Guid", "Parent Item Number", "Parent Item Revision", "Child Item Guid",
         "Child Item Number", "Child Item Revision", "Quantity", "Notes", "Reference Designators",
@@ -56,7 +56,8 @@ const std::vector<ViewDef>& Defs() {
            Shown("pi") +
            " JOIN bom_lines b ON b.parent_rev = pr.guid JOIN items ci ON ci.guid = b.child_item "
            "JOIN item_revisions cr ON cr.guid = " +
-           Shown("ci") + " WHERE pi.workspace_guid = ? ORDER BY b.guid"},
+           Shown("ci") +
+           " WHERE pi.workspace_guid = ? ORDER BY pi.created_at, pi.guid, b.line_number"},
       {"Items_Sourcing",
        {"Guid", "Item Guid", "Item Number", "Item Revision", "Manufacturer Item Guid",
         "Manufacturer Item Number", "Vendor Item Guid", "Vendor Item Number", "AML Rank",
@@ -69,7 +70,7 @@ const std::vector<ViewDef>& Defs() {
            Shown("i") +
            " JOIN sourcing s ON s.rev_guid = r.guid LEFT JOIN supplier_items m ON m.guid = "
            "s.mfr_item LEFT JOIN supplier_items v ON v.guid = s.vendor_item "
-           "WHERE i.workspace_guid = ? ORDER BY s.guid"},
+           "WHERE i.workspace_guid = ? ORDER BY i.created_at, i.guid"},
       {"Changes_Summary",
        {"Guid", "Change Number", "Title", "Description", "Effectivity Type", "Lifecycle Status",
         "Creation Date", "Effective Date", "Last Modified Date"},
@@ -97,7 +98,7 @@ const std::vector<ViewDef>& Defs() {
         K::kTime},
        "SELECT si.guid, s.guid, s.name, si.number, si.name, si.description, si.type, si.uom, "
        "si.created_at, si.updated_at FROM supplier_items si JOIN suppliers s ON s.guid = "
-       "si.supplier_guid WHERE si.workspace_guid = ? ORDER BY si.guid"},
+       "si.supplier_guid WHERE si.workspace_guid = ? ORDER BY si.number"},
   };
   return defs;
 }
