@@ -110,34 +110,38 @@ const ViewDef* FindDef(std::string_view name) {
   return nullptr;
 }
 
-std::string Render(const store::Row& row, int col, Kind kind) {
+// Renders one column into `out` (reusing its buffer) and answers a view of the text: of `out`,
+// or, for text columns, of the row's own value, valid until the query steps on.
+std::string_view Render(const store::Row& row, int col, Kind kind, std::string& out) {
   if (row.IsNull(col)) return {};
   switch (kind) {
     case Kind::kText:
-      return row.String(col);
+      return row.Text(col);
     case Kind::kNumber:
-      return fmt::format("{}", row.Real(col));
+      out.clear();
+      fmt::format_to(std::back_inserter(out), "{}", row.Real(col));
+      return out;
     case Kind::kBool:
       return row.Int(col) != 0 ? "true" : "false";
     case Kind::kTime:
-      return FormatDateTime(row.Int(col));
+      out = FormatDateTime(row.Int(col));
+      return out;
     case Kind::kRevisionStatus:
-      return std::string(plm::RevisionStatusName(row.Int(col)));
+      return plm::RevisionStatusName(row.Int(col));
   }
   return {};
 }
 
-// One row of a view rendered as CSV text, with views of the text for EmitRow; reused across
-// the rows of a query so that its buffers are allocated once.
+// One row of a view rendered as CSV text, as views for EmitRow; reused across the rows of a
+// query so that its buffers are allocated once.
 struct RenderedRow {
-  explicit RenderedRow(const ViewDef& def) : values(def.columns.size()), views(values.size()) {}
+  explicit RenderedRow(const ViewDef& def) : buffers(def.columns.size()), views(buffers.size()) {}
   void Fill(const ViewDef& def, const store::Row& row) {
-    for (size_t i = 0; i < values.size(); ++i) {
-      values[i] = Render(row, static_cast<int>(i), def.kinds[i]);
-      views[i] = values[i];
+    for (size_t i = 0; i < views.size(); ++i) {
+      views[i] = Render(row, static_cast<int>(i), def.kinds[i], buffers[i]);
     }
   }
-  std::vector<std::string> values;
+  std::vector<std::string> buffers;
   std::vector<std::string_view> views;
 };
 
@@ -184,10 +188,14 @@ ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
               r.Fill(*def, row);
               // Each value length-prefixed, so that no two different rows digest the same text.
               std::string joined;
-              for (const auto& v : r.values) joined += std::to_string(v.size()) + ":" + v;
+              for (const auto& v : r.views) {
+                joined += std::to_string(v.size());
+                joined += ':';
+                joined += v;
+              }
               RowState state{crypto::Sha256(joined).substr(0, 16),
-                             r.values.size() > 1 ? r.values[1] : ""};
-              const std::string& guid = r.values[0];
+                             r.views.size() > 1 ? std::string(r.views[1]) : ""};
+              std::string guid(r.views[0]);
               auto before = previous->find(guid);
               const char* trans = before == previous->end()               ? "INSERT"
                                   : before->second.digest != state.digest ? "UPDATE"
