@@ -7,3 +7,4 @@ bash bench/healthz.sh
 bash bench/items.sh
 bash scripts/npm-install.sh tests
 node bench/oauth_bearer.mjs 1000 5
+bash bench/extract.sh

@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libssl-dev libsodium-dev libcurl4-openssl-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libzip-dev zlib1g-dev libspdlog-dev libfmt-dev libcli11-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  curl jq openssl unzip zip python3 wrk nginx-light chromium
+  curl jq openssl unzip zip python3 wrk nginx-light chromium time
 )
 # Node.js may come from elsewhere than Debian (with npm inside); take Debian's only when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

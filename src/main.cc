@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   arenite::cli::AddReceiveCommand(app, exit_code);
   arenite::cli::AddDemoDataCommand(app, exit_code);
   arenite::cli::AddKeysCommand(app, exit_code);
+  arenite::cli::AddExtractCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,9 +23,12 @@ void AddDemoDataCommand(CLI::App& app, int& exit_code);
 Result<json::Json> FillDemoWorkspace(store::Store& store, const std::string& workspace,
                                      int64_t items, uint64_t seed);
 void AddKeysCommand(CLI::App& app, int& exit_code);
+void AddExtractCommand(CLI::App& app, int& exit_code);
 
 // Opens (creating when asked) DIR/arenite.db and applies every component's migrations.
-Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create);
+// `tuning` sets the store's other options (its path is ignored).
+Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create,
+                                                  const store::SqliteOptions& tuning = {});
 
 // Every component's schema, in one list; add a component's migrations here.
 std::vector<store::Migration> AllMigrations();

@@ -28,7 +28,8 @@ std::vector<store::Migration> AllMigrations() {
   return all;
 }
 
-Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create) {
+Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool create,
+                                                  const store::SqliteOptions& tuning) {
   namespace fs = std::filesystem;
   std::error_code ec;
   std::string db = dir + "/arenite.db";
@@ -40,7 +41,9 @@ Result<std::unique_ptr<store::Store>> OpenDataDir(const std::string& dir, bool c
     if (ec) return Internal("cannot create the data directory " + dir + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);
   }
-  ARENITE_ASSIGN_OR_RETURN(auto store, store::OpenSqlite({.path = db}));
+  store::SqliteOptions options = tuning;
+  options.path = db;
+  ARENITE_ASSIGN_OR_RETURN(auto store, store::OpenSqlite(options));
   ARENITE_RETURN_IF_ERROR(store->Migrate(AllMigrations()));
   return store;
 }

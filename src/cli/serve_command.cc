@@ -20,6 +20,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "extract/extracts.h"
+#include "extract/scheduler.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "oauth/apps.h"
@@ -68,6 +69,7 @@ struct ServeOptions {
   int webhook_sender_threads = 32;
   int webhook_connect_timeout = 5;
   int webhook_attempt_timeout = 15;
+  extract::Retention extract_retention;
 };
 
 bool ValidCidr(const std::string& cidr) {
@@ -178,6 +180,9 @@ int Serve(const ServeOptions& o) {
   auto address_policy =
       webhooks::AddressPolicy::Create(o.webhook_allow_networks, o.webhook_allow_http);
   if (!address_policy.ok()) return fail(address_policy.error().message, 2);
+  if (o.extract_retention.keep_runs < 0 || o.extract_retention.keep_days < 0) {
+    return fail("--extract-keep-runs and --extract-keep-days must be 0 (no limit) or more", 2);
+  }
 
   auto opened = OpenDataDir(o.data_dir, o.demo);
   if (!opened.ok()) return fail(opened.error().message, 1);
@@ -257,6 +262,10 @@ int Serve(const ServeOptions& o) {
     return fail("extract: " + recovered.error().message, 1);
   }
   api::RegisterExtractRoutes(router, auth, extracts);
+  // Scheduled runs and package retention; stopped before `extracts` goes away.
+  extracts.SetRetention(o.extract_retention);
+  extract::Scheduler extract_scheduler(extracts, clock);
+  extract_scheduler.Start();
 
   http::Server server(server_options, router);
   auto port = server.Start();
@@ -419,6 +428,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--webhook-attempt-timeout", o->webhook_attempt_timeout,
                   "Seconds a whole webhook attempt may take")
+      ->capture_default_str();
+  cmd->add_option("--extract-keep-runs", o->extract_retention.keep_runs,
+                  "Packages kept per extract, newest first (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--extract-keep-days", o->extract_retention.keep_days,
+                  "Days a package is kept; the newest of each extract stays (0: no limit)")
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = Serve(*o); });
 }

@@ -1,10 +1,14 @@
 #include "extract/extracts.h"
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <thread>
 
 #include "core/guid.h"
 #include "core/log.h"
 #include "extract/package.h"
+#include "extract/schedule.h"
 #include "extract/views.h"
 #include "plm/events.h"
 
@@ -13,13 +17,26 @@ namespace {
 
 constexpr char kExtractColumns[] =
     "guid, name, views_json, type, format, max_text_length, neutralize_formulas, creator, "
-    "created_at, updated_at";
+    "created_at, updated_at, owners_json, schedule_json, next_run_at";
 constexpr char kRunColumns[] =
     "guid, extract_guid, status, failure_reason, rows_written, rows_estimate, file_guid, "
-    "file_name, size, created_at, completed_at, type";
+    "file_name, size, created_at, completed_at, type, started_by, files_removed_at, run_number";
+
+constexpr size_t kMaxOwners = 20;
 
 json::Json ExtractJson(const store::Row& row) {
   auto views = json::Parse(row.Text(2));
+  auto owners = json::Parse(row.Text(10));
+  json::Json owner_refs = json::Json::array();
+  if (owners.ok() && owners->is_array()) {
+    for (const auto& o : *owners) owner_refs.push_back({{"guid", o}});
+  }
+  json::Json schedule = nullptr;
+  if (!row.IsNull(11)) {
+    auto stored = json::Parse(row.Text(11));
+    if (stored.ok()) schedule = *stored;
+    if (!row.IsNull(12)) schedule["nextRunDateTime"] = FormatDateTime(row.Int(12));
+  }
   return {{"guid", row.String(0)},
           {"name", row.String(1)},
           {"views", views.ok() ? *views : json::Json::array()},
@@ -29,7 +46,23 @@ json::Json ExtractJson(const store::Row& row) {
           {"neutralizeFormulas", row.Int(6) != 0},
           {"creator", row.String(7)},
           {"creationDateTime", FormatDateTime(row.Int(8))},
-          {"lastModifiedDateTime", FormatDateTime(row.Int(9))}};
+          {"lastModifiedDateTime", FormatDateTime(row.Int(9))},
+          {"owners", owner_refs},
+          {"schedule", schedule}};
+}
+
+// Adds each owner's email and full name, as the users table holds them now.
+Status DescribeOwners(store::Tx& tx, const std::string& workspace, json::Json& extract) {
+  for (auto& owner : extract["owners"]) {
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT email, full_name FROM users WHERE workspace_guid = ? AND guid = ?",
+                 {workspace, owner["guid"].get<std::string>()}, [&](const store::Row& r) {
+                   owner["email"] = r.String(0);
+                   owner["fullName"] = r.String(1);
+                   return false;
+                 }));
+  }
+  return OkStatus();
 }
 
 struct Definition {
@@ -39,13 +72,54 @@ struct Definition {
   std::string format = "RFC4180";
   int64_t max_text_length = 0;
   bool neutralize = false;
+  std::vector<std::string> owners;  // user guids
+  std::optional<Schedule> schedule;
+  bool schedule_given = false;  // the body set or cleared the schedule
 };
 
+// Reads `owners`: [{"guid"}] as Arena writes references, or bare guid strings.
+Result<std::optional<std::vector<std::string>>> ReadOwners(const json::Json& body) {
+  auto it = body.find("owners");
+  if (it == body.end() || it->is_null()) return std::optional<std::vector<std::string>>();
+  if (!it->is_array()) return BadRequest("owners must be an array of users", kErrInvalidValue);
+  if (it->size() > kMaxOwners) {
+    return BadRequest("an extract has at most 20 owners", kErrInvalidValue);
+  }
+  std::vector<std::string> owners;
+  for (const auto& o : *it) {
+    std::string guid = o.is_string() ? o.get<std::string>() : json::StringOr(o, "guid");
+    if (!IsGuid(guid)) {
+      return BadRequest("each owner is a user's guid, as {\"guid\":\"...\"}", kErrInvalidGuid);
+    }
+    for (const auto& seen : owners) {
+      if (seen == guid) return BadRequest("an owner is listed twice", kErrInvalidValue);
+    }
+    owners.push_back(guid);
+  }
+  return std::optional<std::vector<std::string>>(std::move(owners));
+}
+
+// Owners must be users of the workspace.
+Status CheckOwners(store::Tx& tx, const std::string& workspace,
+                   const std::vector<std::string>& owners) {
+  for (const auto& guid : owners) {
+    ARENITE_ASSIGN_OR_RETURN(
+        bool known,
+        tx.Exists("SELECT 1 FROM users WHERE workspace_guid = ? AND guid = ?", {workspace, guid}));
+    if (!known) {
+      return BadRequest("the owner \"" + guid + "\" is not a user of this workspace",
+                        kErrInvalidValue);
+    }
+  }
+  return OkStatus();
+}
+
 // Reads a definition from a body, over `base` for a PUT.
-Result<Definition> ReadDefinition(const json::Json& body, Definition base, bool create) {
+Result<Definition> ReadDefinition(const json::Json& body, Definition base, bool create,
+                                  int64_t now) {
   ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(
       body, {"name", "views", "type", "format", "maxTextLength", "neutralizeFormulas", "guid",
-             "creator", "creationDateTime", "lastModifiedDateTime"}));
+             "creator", "creationDateTime", "lastModifiedDateTime", "owners", "schedule"}));
   if (create) {
     ARENITE_ASSIGN_OR_RETURN(base.name, json::RequiredString(body, "name", 200));
   } else {
@@ -84,6 +158,26 @@ Result<Definition> ReadDefinition(const json::Json& body, Definition base, bool 
   if (max_len) base.max_text_length = *max_len;
   ARENITE_ASSIGN_OR_RETURN(auto neutralize, json::OptionalBool(body, "neutralizeFormulas"));
   if (neutralize) base.neutralize = *neutralize;
+  ARENITE_ASSIGN_OR_RETURN(auto owners, ReadOwners(body));
+  if (owners) base.owners = std::move(*owners);
+  if (auto it = body.find("schedule"); it != body.end()) {
+    base.schedule_given = true;
+    if (it->is_null()) {
+      base.schedule.reset();
+    } else {
+      ARENITE_ASSIGN_OR_RETURN(Schedule parsed, ParseSchedule(*it, now));
+      // The same schedule sent back (as a GET shows it) keeps its anchor and next run.
+      const std::optional<Schedule>& old = base.schedule;
+      bool same = old && old->frequency == parsed.frequency && old->interval == parsed.interval &&
+                  old->hour == parsed.hour && old->minute == parsed.minute &&
+                  old->day_of_week == parsed.day_of_week;
+      if (same) {
+        base.schedule_given = false;
+      } else {
+        base.schedule = parsed;
+      }
+    }
+  }
   return base;
 }
 
@@ -134,6 +228,16 @@ CREATE TABLE extract_row_state (
 );
 ALTER TABLE extract_runs ADD COLUMN sequence_from INTEGER;
 ALTER TABLE extract_runs ADD COLUMN sequence_to INTEGER;
+)sql"},
+          {302, "extract owners, schedules and package retention", R"sql(
+ALTER TABLE extracts ADD COLUMN owners_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE extracts ADD COLUMN schedule_json TEXT;
+ALTER TABLE extracts ADD COLUMN next_run_at INTEGER;
+CREATE INDEX extracts_due ON extracts (next_run_at);
+ALTER TABLE extract_runs ADD COLUMN started_by TEXT NOT NULL DEFAULT 'MANUAL';
+ALTER TABLE extract_runs ADD COLUMN files_removed_at INTEGER;
+ALTER TABLE extract_runs ADD COLUMN run_number INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX extract_runs_status ON extract_runs (status, extract_guid);
 )sql"}};
 }
 
@@ -174,16 +278,26 @@ Status Extracts::RecoverInterrupted() {
 
 Result<json::Json> Extracts::Create(const std::string& workspace, const std::string& actor,
                                     const json::Json& body) {
-  ARENITE_ASSIGN_OR_RETURN(Definition d, ReadDefinition(body, {}, true));
-  std::string guid = NewGuid();
   int64_t now = clock_.Now();
+  Definition defaults;
+  // A user defining an extract owns it unless the body names its owners.
+  if (actor.rfind("user:", 0) == 0) defaults.owners = {actor.substr(5)};
+  ARENITE_ASSIGN_OR_RETURN(Definition d, ReadDefinition(body, defaults, true, now));
+  std::string guid = NewGuid();
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(CheckOwners(tx, workspace, d.owners));
     return tx.Exec(
                  "INSERT INTO extracts (guid, workspace_guid, name, views_json, type, format, "
-                 "max_text_length, neutralize_formulas, creator, created_at, updated_at) VALUES "
-                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "max_text_length, neutralize_formulas, creator, created_at, updated_at, "
+                 "owners_json, schedule_json, next_run_at) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  {guid, workspace, d.name, json::Json(d.views).dump(), d.type, d.format,
-                  d.max_text_length, int64_t{d.neutralize ? 1 : 0}, actor, now, now})
+                  d.max_text_length, int64_t{d.neutralize ? 1 : 0}, actor, now, now,
+                  json::Json(d.owners).dump(),
+                  d.schedule ? store::Value(ScheduleJson(*d.schedule).dump())
+                             : store::Value(nullptr),
+                  d.schedule ? store::Value(NextRunAfter(*d.schedule, now - 1))
+                             : store::Value(nullptr)})
                    .ok()
                ? OkStatus()
                : Internal("cannot store the extract");
@@ -202,6 +316,10 @@ Result<json::Json> Extracts::List(const std::string& workspace, int64_t offset, 
                       return true;
                     });
   }));
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    for (auto& e : out) ARENITE_RETURN_IF_ERROR(DescribeOwners(tx, workspace, e));
+    return OkStatus();
+  }));
   return out;
 }
 
@@ -215,6 +333,10 @@ Result<json::Json> Extracts::Get(const std::string& workspace, const std::string
                       return false;
                     });
   }));
+  if (found) {
+    ARENITE_RETURN_IF_ERROR(
+        store_.Read([&](store::Tx& tx) { return DescribeOwners(tx, workspace, *found); }));
+  }
   if (!found) return NotFound("The requested extract with guid \"" + guid + "\" is not found.");
   return *found;
 }
@@ -222,20 +344,35 @@ Result<json::Json> Extracts::Get(const std::string& workspace, const std::string
 Result<json::Json> Extracts::Update(const std::string& workspace, const std::string& guid,
                                     const json::Json& body) {
   ARENITE_ASSIGN_OR_RETURN(json::Json current, Get(workspace, guid));
-  Definition base{current["name"],          current["views"].get<std::vector<std::string>>(),
-                  current["type"],          current["format"],
-                  current["maxTextLength"], current["neutralizeFormulas"]};
-  ARENITE_ASSIGN_OR_RETURN(Definition d, ReadDefinition(body, base, false));
+  Definition base;
+  base.name = current["name"];
+  base.views = current["views"].get<std::vector<std::string>>();
+  base.type = current["type"];
+  base.format = current["format"];
+  base.max_text_length = current["maxTextLength"];
+  base.neutralize = current["neutralizeFormulas"];
+  for (const auto& o : current["owners"]) base.owners.push_back(o["guid"].get<std::string>());
+  if (!current["schedule"].is_null()) {
+    ARENITE_ASSIGN_OR_RETURN(base.schedule, ScheduleFromStored(current["schedule"]));
+  }
+  int64_t now = clock_.Now();
+  ARENITE_ASSIGN_OR_RETURN(Definition d, ReadDefinition(body, base, false, now));
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    return tx.Exec(
-                 "UPDATE extracts SET name = ?, views_json = ?, type = ?, format = ?, "
-                 "max_text_length = ?, neutralize_formulas = ?, updated_at = ? "
-                 "WHERE workspace_guid = ? AND guid = ?",
-                 {d.name, json::Json(d.views).dump(), d.type, d.format, d.max_text_length,
-                  int64_t{d.neutralize ? 1 : 0}, clock_.Now(), workspace, guid})
-                   .ok()
-               ? OkStatus()
-               : Internal("cannot store the extract");
+    ARENITE_RETURN_IF_ERROR(CheckOwners(tx, workspace, d.owners));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE extracts SET name = ?, views_json = ?, type = ?, format = ?, "
+        "max_text_length = ?, neutralize_formulas = ?, owners_json = ?, updated_at = ? "
+        "WHERE workspace_guid = ? AND guid = ?",
+        {d.name, json::Json(d.views).dump(), d.type, d.format, d.max_text_length,
+         int64_t{d.neutralize ? 1 : 0}, json::Json(d.owners).dump(), now, workspace, guid}));
+    if (!d.schedule_given) return OkStatus();
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE extracts SET schedule_json = ?, next_run_at = ? WHERE workspace_guid = ? AND "
+        "guid = ?",
+        {d.schedule ? store::Value(ScheduleJson(*d.schedule).dump()) : store::Value(nullptr),
+         d.schedule ? store::Value(NextRunAfter(*d.schedule, now - 1)) : store::Value(nullptr),
+         workspace, guid}));
+    return OkStatus();
   }));
   return Get(workspace, guid);
 }
@@ -270,6 +407,8 @@ Result<json::Json> Extracts::RunJson(const store::Row& r) {
                     {"extract", {{"guid", r.String(1)}}},
                     {"type", r.String(11)},
                     {"status", r.String(2)},
+                    {"number", r.Int(14)},
+                    {"trigger", r.String(12)},
                     {"creationDateTime", FormatDateTime(r.Int(9))}};
   int64_t rows = r.Int(4);
   if (r.String(2) == "InProcess") {
@@ -280,7 +419,8 @@ Result<json::Json> Extracts::RunJson(const store::Row& r) {
                      {"rowsEstimate", r.IsNull(5) ? json::Json(nullptr) : json::Json(r.Int(5))}};
   if (!r.IsNull(3)) run["failureReason"] = r.String(3);
   if (!r.IsNull(10)) run["completionDateTime"] = FormatDateTime(r.Int(10));
-  if (r.String(2) == "Completed" && !r.IsNull(6)) {
+  if (!r.IsNull(13)) run["filesRemovedDateTime"] = FormatDateTime(r.Int(13));
+  if (r.String(2) == "Completed" && !r.IsNull(6) && r.IsNull(13)) {
     run["files"] =
         json::Json::array({{{"guid", r.String(6)}, {"name", r.String(7)}, {"size", r.Int(8)}}});
   } else {
@@ -289,8 +429,8 @@ Result<json::Json> Extracts::RunJson(const store::Row& r) {
   return run;
 }
 
-Result<json::Json> Extracts::StartRun(const std::string& workspace,
-                                      const std::string& extract_guid) {
+Result<json::Json> Extracts::StartRun(const std::string& workspace, const std::string& extract_guid,
+                                      const std::string& trigger) {
   ARENITE_ASSIGN_OR_RETURN(json::Json extract, Get(workspace, extract_guid));
   {
     std::lock_guard lock(mu_);
@@ -307,16 +447,21 @@ Result<json::Json> Extracts::StartRun(const std::string& workspace,
         tx.Exists("SELECT 1 FROM extract_runs WHERE extract_guid = ? AND status = 'InProcess'",
                   {extract_guid}));
     if (running) return Conflict("the extract already has a run in process");
+    // Runs are numbered 1, 2, ... per extract, in the order they start.
+    ARENITE_ASSIGN_OR_RETURN(
+        auto number, tx.QueryInt("SELECT MAX(run_number) FROM extract_runs WHERE extract_guid = ?",
+                                 {extract_guid}));
     ARENITE_ASSIGN_OR_RETURN(
         auto estimate,
         tx.QueryInt("SELECT rows_written FROM extract_runs WHERE extract_guid = ? AND status = "
-                    "'Completed' ORDER BY completed_at DESC, created_at DESC LIMIT 1",
+                    "'Completed' ORDER BY run_number DESC, completed_at DESC LIMIT 1",
                     {extract_guid}));
     return tx.Exec(
                  "INSERT INTO extract_runs (guid, workspace_guid, extract_guid, type, status, "
-                 "rows_estimate, created_at) VALUES (?, ?, ?, ?, 'InProcess', ?, ?)",
+                 "rows_estimate, created_at, started_by, run_number) VALUES (?, ?, ?, ?, "
+                 "'InProcess', ?, ?, ?, ?)",
                  {run_guid, workspace, extract_guid, extract["type"].get<std::string>(),
-                  store::Nullable(estimate), now})
+                  store::Nullable(estimate), now, trigger, number.value_or(0) + 1})
                    .ok()
                ? OkStatus()
                : Internal("cannot store the run");
@@ -329,7 +474,7 @@ Result<json::Json> Extracts::StartRun(const std::string& workspace,
     // The thread removes its entry and signals idle_ when it ends; the destructor waits for that.
     std::thread(&Extracts::Execute, this, workspace, extract_guid, run_guid, active).detach();
   }
-  return json::Json{{"guid", run_guid}, {"status", "InProcess"}};
+  return json::Json{{"guid", run_guid}, {"status", "InProcess"}, {"trigger", trigger}};
 }
 
 void Extracts::Execute(std::string workspace, std::string extract_guid, std::string run_guid,
@@ -370,6 +515,9 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
         (*extract)["format"] == "DATAEXTRACT" ? CsvFormat::kDataExtract : CsvFormat::kRfc4180;
     options.csv.max_text_length = static_cast<size_t>((*extract)["maxTextLength"].get<int64_t>());
     options.csv.neutralize_formulas = (*extract)["neutralizeFormulas"].get<bool>();
+    // Two reading threads where there are cores for them: with at most two runs at once, that
+    // holds four of the store's eight readers.
+    options.read_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
     options.cancel = &active->cancel;
     options.on_progress = [&active](int64_t rows) { active->rows = rows; };
     // The event sequence the snapshot holds: a consumer checks that each package starts where
@@ -447,6 +595,9 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
   if (!stored.ok()) logger->error("cannot record the end of extract run {}", run_guid);
   if (package.ok()) {
     logger->info("extract run {} completed: {} rows, {} bytes", run_guid, rows, package->size);
+    if (auto removed = ApplyRetention(); !removed.ok()) {
+      logger->warn("package retention failed: {}", removed.error().message);
+    }
   }
   std::lock_guard lock(mu_);
   active_.erase(run_guid);
@@ -458,15 +609,16 @@ Result<json::Json> Extracts::ListRuns(const std::string& workspace, const std::s
   ARENITE_RETURN_IF_ERROR(Get(workspace, extract_guid));
   json::Json out = json::Json::array();
   Status s = store_.Read([&](store::Tx& tx) {
-    return tx.Query(std::string("SELECT ") + kRunColumns +
-                        " FROM extract_runs WHERE workspace_guid = ? AND extract_guid = ? AND "
-                        "(? = '' OR status = ?) ORDER BY created_at DESC, guid LIMIT ? OFFSET ?",
-                    {workspace, extract_guid, status, status, limit, offset},
-                    [&](const store::Row& r) {
-                      auto run = RunJson(r);
-                      if (run.ok()) out.push_back(*run);
-                      return true;
-                    });
+    return tx.Query(
+        std::string("SELECT ") + kRunColumns +
+            " FROM extract_runs WHERE workspace_guid = ? AND extract_guid = ? AND "
+            "(? = '' OR status = ?) ORDER BY run_number DESC, created_at DESC, guid LIMIT ? "
+            "OFFSET ?",
+        {workspace, extract_guid, status, status, limit, offset}, [&](const store::Row& r) {
+          auto run = RunJson(r);
+          if (run.ok()) out.push_back(*run);
+          return true;
+        });
   });
   if (!s.ok()) return s.error();
   return out;
@@ -510,12 +662,122 @@ Result<std::pair<std::string, std::string>> Extracts::FilePath(const std::string
         "SELECT file_path, file_name FROM extract_runs WHERE workspace_guid = ? AND extract_guid "
         "= ? AND guid = ? AND file_guid = ? AND status = 'Completed'",
         {workspace, extract_guid, run_guid, file_guid}, [&](const store::Row& r) {
-          found = std::make_pair(r.String(0), r.String(1));
+          found = std::make_pair(r.IsNull(0) ? std::string() : r.String(0), r.String(1));
           return false;
         });
   }));
-  if (!found) return NotFound("The requested file with guid \"" + file_guid + "\" is not found.");
+  if (!found || found->first.empty()) {
+    return NotFound("The requested file with guid \"" + file_guid +
+                    "\" is not found (packages of old runs are removed by the retention).");
+  }
   return *found;
+}
+
+Result<int> Extracts::RunDueSchedules() {
+  struct Due {
+    std::string workspace, guid, schedule;
+    int64_t next;
+  };
+  std::vector<Due> due;
+  int64_t now = clock_.Now();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT workspace_guid, guid, schedule_json, next_run_at FROM extracts WHERE "
+        "next_run_at IS NOT NULL AND next_run_at <= ? ORDER BY next_run_at",
+        {now}, [&](const store::Row& r) {
+          due.push_back({r.String(0), r.String(1), r.String(2), r.Int(3)});
+          return true;
+        });
+  }));
+  auto logger = log::Get("extract");
+  int started = 0;
+  for (const Due& d : due) {
+    auto stored = json::Parse(d.schedule);
+    Result<Schedule> schedule = stored.ok() ? ScheduleFromStored(*stored) : stored.error();
+    if (!schedule.ok()) {
+      logger->error("extract {} has an unreadable schedule: {}", d.guid, schedule.error().message);
+      continue;
+    }
+    auto run = StartRun(d.workspace, d.guid, "SCHEDULE");
+    if (!run.ok()) {
+      // A run in process, or too many: the extract stays due and starts at a later look.
+      if (run.error().status == 409 || run.error().status == 429) continue;
+      logger->warn("scheduled run of extract {} did not start: {}", d.guid, run.error().message);
+    } else {
+      ++started;
+    }
+    // Instants missed while the server was down are not made up: the next one after now.
+    int64_t next = NextRunAfter(*schedule, now);
+    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("UPDATE extracts SET next_run_at = ? WHERE guid = ? AND next_run_at = ?",
+                  {next, d.guid, d.next}));
+      return OkStatus();
+    }));
+  }
+  return started;
+}
+
+void Extracts::WaitIdle() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [&] { return active_.empty(); });
+}
+
+void Extracts::SetRetention(Retention retention) {
+  keep_runs_ = retention.keep_runs;
+  keep_days_ = retention.keep_days;
+}
+
+Result<int> Extracts::ApplyRetention() {
+  int64_t keep_runs = keep_runs_, keep_days = keep_days_;
+  if (keep_runs <= 0 && keep_days <= 0) return 0;
+  int64_t now = clock_.Now();
+  int64_t oldest = keep_days > 0 ? now - keep_days * 86400 : INT64_MIN;
+  struct Old {
+    std::string run, path;
+  };
+  std::vector<Old> old;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    std::string extract;
+    int64_t rank = 0;
+    return tx.Query(
+        "SELECT extract_guid, guid, file_path, completed_at FROM extract_runs WHERE status = "
+        "'Completed' AND file_path IS NOT NULL ORDER BY extract_guid, run_number DESC, "
+        "completed_at DESC, guid",
+        {}, [&](const store::Row& r) {
+          if (r.String(0) != extract) {
+            extract = r.String(0);
+            rank = 0;
+          }
+          // The newest package of an extract always stays.
+          bool too_many = keep_runs > 0 && rank >= keep_runs;
+          bool too_old = r.Int(3) < oldest;
+          if (rank > 0 && (too_many || too_old)) old.push_back({r.String(1), r.String(2)});
+          ++rank;
+          return true;
+        });
+  }));
+  int removed = 0;
+  for (const Old& o : old) {
+    // Marked first, then removed: a download that already opened the file still completes.
+    bool marked = false;
+    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      ARENITE_ASSIGN_OR_RETURN(
+          int64_t changed,
+          tx.Exec("UPDATE extract_runs SET file_path = NULL, files_removed_at = ? WHERE guid = ? "
+                  "AND file_path = ?",
+                  {now, o.run, o.path}));
+      marked = changed > 0;
+      return OkStatus();
+    }));
+    if (!marked) continue;
+    std::error_code ec;
+    std::filesystem::remove(o.path, ec);
+    if (ec) log::Get("extract")->warn("cannot remove the old package {}: {}", o.path, ec.message());
+    ++removed;
+  }
+  if (removed > 0) log::Get("extract")->info("retention removed {} old packages", removed);
+  return removed;
 }
 
 }  // namespace arenite::extract

@@ -2,7 +2,9 @@
 // of its own, reading one consistent snapshot; its progress (rows written, and an estimate from
 // the previous completed run) is kept in memory while it runs and its outcome in the store.
 // Runs interrupted by a stop are marked Failed, and their partial files removed, at the next
-// start. Thread-safe; the destructor cancels running builds and waits for them.
+// start. Definitions may carry owners (users of the workspace) and a schedule (schedule.h),
+// whose due runs RunDueSchedules starts; ApplyRetention removes the packages of old runs.
+// Thread-safe; the destructor cancels running builds and waits for them.
 #pragma once
 
 #include <atomic>
@@ -22,6 +24,14 @@ namespace arenite::extract {
 
 std::vector<store::Migration> Migrations();
 
+// How long packages are kept: the newest `keep_runs` completed runs of each extract, and none
+// older than `keep_days`; 0 turns either limit off. The newest package of an extract is always
+// kept. A run whose package was removed stays listed, with filesRemovedDateTime.
+struct Retention {
+  int64_t keep_runs = 10;
+  int64_t keep_days = 30;
+};
+
 class Extracts {
  public:
   Extracts(store::Store& store, const Clock& clock, std::string packages_dir)
@@ -39,12 +49,14 @@ class Extracts {
                             const json::Json& body);
   Status Delete(const std::string& workspace, const std::string& guid);
 
-  Result<json::Json> StartRun(const std::string& workspace, const std::string& extract_guid);
+  // `trigger` is shown on the run: MANUAL (the API) or SCHEDULE.
+  Result<json::Json> StartRun(const std::string& workspace, const std::string& extract_guid,
+                              const std::string& trigger = "MANUAL");
   Result<json::Json> ListRuns(const std::string& workspace, const std::string& extract_guid,
                               const std::string& status, int64_t offset, int64_t limit);
   Result<json::Json> GetRun(const std::string& workspace, const std::string& extract_guid,
                             const std::string& run_guid);
-  static constexpr size_t kMaxConcurrentRuns = 2;  // each holds one of the store's 8 readers
+  static constexpr size_t kMaxConcurrentRuns = 2;  // each holds two of the store's 8 readers
 
   // Cancels a run in process (it ends Aborted); 409 for a run that already ended.
   Status AbortRun(const std::string& workspace, const std::string& extract_guid,
@@ -54,6 +66,20 @@ class Extracts {
                                                        const std::string& extract_guid,
                                                        const std::string& run_guid,
                                                        const std::string& file_guid);
+
+  // Starts a run of every extract whose schedule fell due by now (once, however many instants
+  // passed while the server was down) and moves each one's next run past now. An extract whose
+  // run cannot start yet (one in process, or too many runs) stays due. Returns the runs started.
+  Result<int> RunDueSchedules();
+
+  // Blocks until no run started here is in process any more (each has recorded its end and
+  // applied the retention).
+  void WaitIdle();
+
+  void SetRetention(Retention retention);
+  // Removes the package files that the retention no longer keeps and marks their runs.
+  // Returns how many packages were removed.
+  Result<int> ApplyRetention();
 
  private:
   struct Active {
@@ -67,6 +93,8 @@ class Extracts {
   store::Store& store_;
   const Clock& clock_;
   const std::string packages_dir_;
+  std::atomic<int64_t> keep_runs_{Retention{}.keep_runs};
+  std::atomic<int64_t> keep_days_{Retention{}.keep_days};
   std::mutex mu_;
   std::condition_variable idle_;
   std::map<std::string, std::shared_ptr<Active>> active_;  // by run guid; each has a thread

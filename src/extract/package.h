@@ -1,10 +1,12 @@
 // Builds a DataExtract package: one CSV per view and a manifest.json, in a ZIP named
-// Extract_YYYYMMDD_HHMMSSZ_<runGuid>.zip. All views are read inside ONE store read transaction,
-// so the package is one consistent snapshot however long it takes; rows are formatted on the
-// reading thread and compressed on a second one, so that reading and compressing overlap, and
-// memory stays flat (bounded chunks) whatever the workspace's size.
-// A PackageBuilder is used for one package from one thread; progress and cancellation may be
-// observed and set from others.
+// Extract_YYYYMMDD_HHMMSSZ_<runGuid>.zip. Every view is read in ONE snapshot of the store, so
+// the package is consistent however long it takes, by one or more reading threads (each on its
+// own reader, all in that snapshot). Rows are formatted into 256 KiB chunks that a pool of
+// threads (one per core) compresses in parallel, each chunk on its own, and a writing thread
+// appends them in order. Reading and compressing overlap, and memory stays flat (a bounded
+// number of chunks in flight) whatever the workspace's size.
+// BuildPackage is called from one thread; progress and cancellation may be observed and set
+// from others. on_progress is called from the reading threads, one call at a time.
 #pragma once
 
 #include <atomic>
@@ -38,6 +40,9 @@ struct PackageOptions {
   std::string directory;  // where the ZIP is written
   CsvOptions csv;
   int compression_level = 6;
+  // Threads reading views at once, each on its own store reader but all in the same snapshot
+  // (store::Store::ReadTogether); at most one per view.
+  size_t read_threads = 1;
   uint64_t zip64_threshold = 0xFFFFFFFFull;
   std::atomic<bool>* cancel = nullptr;  // set to abort the build
   // Called now and then from the building thread with the rows written so far.

@@ -43,7 +43,7 @@ const std::vector<ViewDef>& Defs() {
            Shown("i") +
            " LEFT JOIN item_categories c ON c.guid = r.category_guid "
            "LEFT JOIN lifecycle_phases p ON p.guid = r.phase_guid "
-           "WHERE i.workspace_guid = ? ORDER BY i.guid"},
+           "WHERE i.workspace_guid = ? ORDER BY i.created_at, i.guid"},
       {"Items_BOM",
        {"Guid", "Parent Item Guid", "Parent Item Number", "Parent Item Revision", "Child Item Guid",
         "Child Item Number", "Child Item Revision", "Quantity", "Notes", "Reference Designators",
@@ -56,7 +56,8 @@ const std::vector<ViewDef>& Defs() {
            Shown("pi") +
            " JOIN bom_lines b ON b.parent_rev = pr.guid JOIN items ci ON ci.guid = b.child_item "
            "JOIN item_revisions cr ON cr.guid = " +
-           Shown("ci") + " WHERE pi.workspace_guid = ? ORDER BY b.guid"},
+           Shown("ci") +
+           " WHERE pi.workspace_guid = ? ORDER BY pi.created_at, pi.guid, b.line_number"},
       {"Items_Sourcing",
        {"Guid", "Item Guid", "Item Number", "Item Revision", "Manufacturer Item Guid",
         "Manufacturer Item Number", "Vendor Item Guid", "Vendor Item Number", "AML Rank",
@@ -69,7 +70,7 @@ const std::vector<ViewDef>& Defs() {
            Shown("i") +
            " JOIN sourcing s ON s.rev_guid = r.guid LEFT JOIN supplier_items m ON m.guid = "
            "s.mfr_item LEFT JOIN supplier_items v ON v.guid = s.vendor_item "
-           "WHERE i.workspace_guid = ? ORDER BY s.guid"},
+           "WHERE i.workspace_guid = ? ORDER BY i.created_at, i.guid"},
       {"Changes_Summary",
        {"Guid", "Change Number", "Title", "Description", "Effectivity Type", "Lifecycle Status",
         "Creation Date", "Effective Date", "Last Modified Date"},
@@ -97,7 +98,7 @@ const std::vector<ViewDef>& Defs() {
         K::kTime},
        "SELECT si.guid, s.guid, s.name, si.number, si.name, si.description, si.type, si.uom, "
        "si.created_at, si.updated_at FROM supplier_items si JOIN suppliers s ON s.guid = "
-       "si.supplier_guid WHERE si.workspace_guid = ? ORDER BY si.guid"},
+       "si.supplier_guid WHERE si.workspace_guid = ? ORDER BY si.number"},
   };
   return defs;
 }
@@ -109,34 +110,38 @@ const ViewDef* FindDef(std::string_view name) {
   return nullptr;
 }
 
-std::string Render(const store::Row& row, int col, Kind kind) {
+// Renders one column into `out` (reusing its buffer) and answers a view of the text: of `out`,
+// or, for text columns, of the row's own value, valid until the query steps on.
+std::string_view Render(const store::Row& row, int col, Kind kind, std::string& out) {
   if (row.IsNull(col)) return {};
   switch (kind) {
     case Kind::kText:
-      return row.String(col);
+      return row.Text(col);
     case Kind::kNumber:
-      return fmt::format("{}", row.Real(col));
+      out.clear();
+      fmt::format_to(std::back_inserter(out), "{}", row.Real(col));
+      return out;
     case Kind::kBool:
       return row.Int(col) != 0 ? "true" : "false";
     case Kind::kTime:
-      return FormatDateTime(row.Int(col));
+      out = FormatDateTime(row.Int(col));
+      return out;
     case Kind::kRevisionStatus:
-      return std::string(plm::RevisionStatusName(row.Int(col)));
+      return plm::RevisionStatusName(row.Int(col));
   }
   return {};
 }
 
-// One row of a view rendered as CSV text, with views of the text for EmitRow; reused across
-// the rows of a query so that its buffers are allocated once.
+// One row of a view rendered as CSV text, as views for EmitRow; reused across the rows of a
+// query so that its buffers are allocated once.
 struct RenderedRow {
-  explicit RenderedRow(const ViewDef& def) : values(def.columns.size()), views(values.size()) {}
+  explicit RenderedRow(const ViewDef& def) : buffers(def.columns.size()), views(buffers.size()) {}
   void Fill(const ViewDef& def, const store::Row& row) {
-    for (size_t i = 0; i < values.size(); ++i) {
-      values[i] = Render(row, static_cast<int>(i), def.kinds[i]);
-      views[i] = values[i];
+    for (size_t i = 0; i < views.size(); ++i) {
+      views[i] = Render(row, static_cast<int>(i), def.kinds[i], buffers[i]);
     }
   }
-  std::vector<std::string> values;
+  std::vector<std::string> buffers;
   std::vector<std::string_view> views;
 };
 
@@ -164,6 +169,14 @@ ViewSource FullView(const std::string& view, const std::string& workspace_id) {
           }};
 }
 
+Result<int64_t> CountRows(store::Tx& tx, const std::string& view, const std::string& workspace_id) {
+  const ViewDef* def = FindDef(view);
+  if (!def) return BadRequest("\"" + view + "\" is not a view", kErrInvalidValue);
+  ARENITE_ASSIGN_OR_RETURN(
+      auto n, tx.QueryInt("SELECT COUNT(*) FROM (" + def->sql + ") counted", {workspace_id}));
+  return n.value_or(0);
+}
+
 ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
                      const ViewState* previous, ViewState* next) {
   const ViewDef* def = FindDef(view);
@@ -175,10 +188,14 @@ ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
               r.Fill(*def, row);
               // Each value length-prefixed, so that no two different rows digest the same text.
               std::string joined;
-              for (const auto& v : r.values) joined += std::to_string(v.size()) + ":" + v;
+              for (const auto& v : r.views) {
+                joined += std::to_string(v.size());
+                joined += ':';
+                joined += v;
+              }
               RowState state{crypto::Sha256(joined).substr(0, 16),
-                             r.values.size() > 1 ? r.values[1] : ""};
-              const std::string& guid = r.values[0];
+                             r.views.size() > 1 ? std::string(r.views[1]) : ""};
+              std::string guid(r.views[0]);
               auto before = previous->find(guid);
               const char* trans = before == previous->end()               ? "INSERT"
                                   : before->second.digest != state.digest ? "UPDATE"

@@ -20,6 +20,9 @@ bool IsView(std::string_view name);
 // The source of one view for one workspace, for BuildPackage (FULL: every row is INSERT).
 ViewSource FullView(const std::string& view, const std::string& workspace_id);
 
+// How many rows a FULL package of the view would hold now; for progress estimates.
+Result<int64_t> CountRows(store::Tx& tx, const std::string& view, const std::string& workspace_id);
+
 // What a delta package compares against: each row's digest and key column (the second
 // column, e.g. the item number) as the previous package of the extract left them, by guid.
 struct RowState {

@@ -86,15 +86,73 @@ Status DeflatePart::Write(std::string_view data) {
   return OkStatus();
 }
 
+Status DeflatePart::AppendDeflated(std::string_view deflated, uint32_t crc, uint64_t raw_size) {
+  if (finished_) return Internal("write after finish");
+  if (size_ > 0 && !appended_) return Internal("a part takes Write or AppendDeflated, not both");
+  appended_ = true;
+  crc_ = static_cast<uint32_t>(::crc32_combine(crc_, crc, static_cast<z_off_t>(raw_size)));
+  size_ += raw_size;
+  if (!deflated.empty() &&
+      std::fwrite(deflated.data(), 1, deflated.size(), file_) != deflated.size()) {
+    return MakeError(503, kErrUnavailable, "cannot write the package (is the disk full?)");
+  }
+  compressed_ += deflated.size();
+  return OkStatus();
+}
+
 Status DeflatePart::Finish() {
   if (finished_) return OkStatus();
-  zs_.next_in = nullptr;
-  zs_.avail_in = 0;
-  ARENITE_RETURN_IF_ERROR(Pump(Z_FINISH));
+  if (!appended_) {
+    zs_.next_in = nullptr;
+    zs_.avail_in = 0;
+    ARENITE_RETURN_IF_ERROR(Pump(Z_FINISH));
+  }
   finished_ = true;
   if (std::fflush(file_) != 0) {
     return MakeError(503, kErrUnavailable, "cannot write the package (is the disk full?)");
   }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<BlockDeflater>> BlockDeflater::Create(int level) {
+  std::unique_ptr<BlockDeflater> d(new BlockDeflater());
+  if (deflateInit2(&d->zs_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Internal("zlib failed to start");
+  }
+  d->open_ = true;
+  return d;
+}
+
+BlockDeflater::~BlockDeflater() {
+  if (open_) deflateEnd(&zs_);
+}
+
+Status BlockDeflater::Compress(std::string_view dictionary, std::string_view data, bool last,
+                               std::string* out) {
+  if (deflateReset(&zs_) != Z_OK) return Internal("deflate failed");
+  if (dictionary.size() > kWindow) dictionary = dictionary.substr(dictionary.size() - kWindow);
+  if (!dictionary.empty() &&
+      deflateSetDictionary(&zs_, reinterpret_cast<const Bytef*>(dictionary.data()),
+                           static_cast<uInt>(dictionary.size())) != Z_OK) {
+    return Internal("deflate failed");
+  }
+  // A sync flush ends on a byte boundary with an empty stored block; the next chunk's blocks
+  // follow it directly.
+  out->resize(deflateBound(&zs_, static_cast<uLong>(data.size())) + 64);
+  zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs_.avail_in = static_cast<uInt>(data.size());
+  size_t used = 0;
+  for (;;) {
+    zs_.next_out = reinterpret_cast<Bytef*>(out->data() + used);
+    zs_.avail_out = static_cast<uInt>(out->size() - used);
+    int rc = deflate(&zs_, last ? Z_FINISH : Z_SYNC_FLUSH);
+    if (rc == Z_STREAM_ERROR) return Internal("deflate failed");
+    used = out->size() - zs_.avail_out;
+    bool done = last ? rc == Z_STREAM_END : zs_.avail_in == 0 && zs_.avail_out > 0;
+    if (done) break;
+    out->resize(out->size() * 2);
+  }
+  out->resize(used);
   return OkStatus();
 }
 

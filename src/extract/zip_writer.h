@@ -2,8 +2,10 @@
 // compressed in parallel and streamed without holding them in memory. A DeflatePart streams
 // bytes through raw deflate (zlib) into a temporary file, keeping the CRC-32 and sizes; the
 // ZipWriter then lays the parts out as entries with their sizes known, switching to ZIP64 fields
-// for any size or offset over the threshold (4 GiB - 1 by default; lower in tests).
-// Neither class is thread-safe; use one DeflatePart per thread.
+// for any size or offset over the threshold (4 GiB - 1 by default; lower in tests). A
+// BlockDeflater compresses the chunks of one stream independently (as pigz does), so that
+// several threads share a large file's compression; a DeflatePart then appends them in order.
+// None of the classes is thread-safe; use one of each per thread.
 #pragma once
 
 #include <zlib.h>
@@ -28,6 +30,10 @@ class DeflatePart {
   DeflatePart& operator=(const DeflatePart&) = delete;
 
   Status Write(std::string_view data);
+  // Appends deflate output made by a BlockDeflater for `raw_size` bytes whose CRC-32 is `crc`.
+  // A part takes either Write or AppendDeflated, never both; the last block appended must be
+  // the stream's final one.
+  Status AppendDeflated(std::string_view deflated, uint32_t crc, uint64_t raw_size);
   Status Finish();
 
   uint32_t crc32() const { return crc_; }
@@ -44,10 +50,31 @@ class DeflatePart {
   z_stream zs_{};
   bool zs_open_ = false;
   bool finished_ = false;
+  bool appended_ = false;
   uint32_t crc_ = 0;
   uint64_t size_ = 0;
   uint64_t compressed_ = 0;
   std::vector<unsigned char> out_;
+};
+
+class BlockDeflater {
+ public:
+  static constexpr size_t kWindow = 32 * 1024;  // the dictionary a chunk continues from
+
+  static Result<std::unique_ptr<BlockDeflater>> Create(int level = 6);
+  ~BlockDeflater();
+  BlockDeflater(const BlockDeflater&) = delete;
+  BlockDeflater& operator=(const BlockDeflater&) = delete;
+
+  // Compresses `data` into `out` (replacing it), primed with `dictionary` (the up to 32 KiB of
+  // the stream just before `data`), ending byte-aligned, or with the final block when `last`.
+  // Concatenated in order, the outputs of a stream's chunks are one raw deflate stream.
+  Status Compress(std::string_view dictionary, std::string_view data, bool last, std::string* out);
+
+ private:
+  BlockDeflater() = default;
+  z_stream zs_{};
+  bool open_ = false;
 };
 
 class ZipWriter {

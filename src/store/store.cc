@@ -29,6 +29,13 @@ Result<bool> Tx::Exists(std::string_view sql, const Params& params) {
   return found;
 }
 
+Status Store::ReadTogether(const std::vector<TxFn>& fns) {
+  return Read([&](Tx& tx) -> Status {
+    for (const auto& fn : fns) ARENITE_RETURN_IF_ERROR(fn(tx));
+    return OkStatus();
+  });
+}
+
 std::vector<Migration>& AllMigrations() {
   static auto* all = new std::vector<Migration>();
   return *all;

@@ -91,6 +91,12 @@ class Store {
   virtual ~Store() = default;
   virtual Status Read(const TxFn& fn) = 0;
   virtual Status Write(const TxFn& fn) = 0;
+  // Runs each function at once on a reader connection and thread of its own, all inside ONE
+  // snapshot, so that a bulk reader (a DataExtract package) reads several tables in parallel and
+  // still sees one state of the database. SQLite opens the read transactions while the write
+  // lock is held, so that no commit of any process falls between them (PostgreSQL would export a
+  // snapshot). Returns the first failure. This default runs them one after another in one Read.
+  virtual Status ReadTogether(const std::vector<TxFn>& fns);
   // Applies, in version order, every migration not yet recorded; each in its own transaction.
   virtual Status Migrate(const std::vector<Migration>& migrations) = 0;
   // A cheap check that the database answers, for /readyz.
@@ -106,6 +112,9 @@ struct SqliteOptions {
   int readers = 8;
   // FULL makes every commit durable against power loss; grouped commits keep that cheap.
   bool synchronous_full = true;
+  // Page cache of each reader connection in KiB; 0 keeps SQLite's default (2 MiB). A bulk
+  // reader such as `arenite extract run` sets more, so that joins stop re-reading pages.
+  int64_t reader_cache_kib = 0;
 };
 
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);

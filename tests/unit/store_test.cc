@@ -195,6 +195,60 @@ TEST_F(StoreTest, AReadSeesOneSnapshotWhileWritesCommit) {
   EXPECT_EQ(Count("SELECT SUM(value) FROM counters"), 0);
 }
 
+// ReadTogether's functions run on threads of their own, but all in one snapshot: one reads a
+// while the other reads b, as a writer keeps moving units from a to b in another process' way
+// (its own connection, committing all the time).
+TEST_F(StoreTest, ReadTogetherRunsItsFunctionsAtOnceInOneSnapshot) {
+  ASSERT_TRUE(
+      store_
+          ->Write([](Tx& tx) -> Status {
+            return tx.Exec("INSERT INTO counters (name, value) VALUES ('a', 0), ('b', 0)").ok()
+                       ? OkStatus()
+                       : Internal();
+          })
+          .ok());
+  auto other = OpenSqlite({.path = (dir_ / "test.db").string(), .synchronous_full = false});
+  ASSERT_TRUE(other.ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> moves{0};
+  std::thread writer([&] {
+    while (!stop) {
+      Status s = (*other)->Write([](Tx& tx) -> Status {
+        ARENITE_RETURN_IF_ERROR(tx.Exec("UPDATE counters SET value = value - 1 WHERE name = 'a'"));
+        ARENITE_RETURN_IF_ERROR(tx.Exec("UPDATE counters SET value = value + 1 WHERE name = 'b'"));
+        return OkStatus();
+      });
+      if (s.ok()) ++moves;
+    }
+  });
+  int inconsistent = 0, overlapping = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::atomic<int> inside{0};
+    std::atomic<bool> met{false};
+    int64_t a = 0, b = 0;
+    auto reader = [&](const char* name, int64_t* out) {
+      return [&, name, out](Tx& tx) -> Status {
+        // Both functions are inside their transactions at the same moment.
+        if (++inside == 2) met = true;
+        for (int spin = 0; spin < 100000 && !met; ++spin) std::this_thread::yield();
+        ARENITE_ASSIGN_OR_RETURN(
+            auto v,
+            tx.QueryInt(std::string("SELECT value FROM counters WHERE name = '") + name + "'"));
+        *out = v.value_or(0);
+        return OkStatus();
+      };
+    };
+    ASSERT_TRUE(store_->ReadTogether({reader("a", &a), reader("b", &b)}).ok());
+    overlapping += met ? 1 : 0;
+    if (a + b != 0) ++inconsistent;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(inconsistent, 0);
+  EXPECT_EQ(overlapping, 100);
+  EXPECT_GT(moves.load(), 0);
+}
+
 TEST_F(StoreTest, ReadsCannotWrite) {
   Status s = store_->Read([](Tx& tx) -> Status {
     ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name) VALUES ('r')"));

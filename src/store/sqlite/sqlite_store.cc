@@ -25,7 +25,7 @@ class Connection {
     if (db_) sqlite3_close_v2(db_);
   }
 
-  Status Open(const std::string& path, bool writer, bool synchronous_full) {
+  Status Open(const std::string& path, bool writer, bool synchronous_full, int64_t cache_kib = 0) {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       return Internal("cannot open the database: " + std::string(sqlite3_errmsg(db_)));
@@ -38,6 +38,7 @@ class Connection {
       pragmas += synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
     } else {
       pragmas += "PRAGMA query_only=ON;";
+      if (cache_kib > 0) pragmas += "PRAGMA cache_size=-" + std::to_string(cache_kib) + ";";
     }
     return ExecScript(pragmas);
   }
@@ -187,7 +188,8 @@ class SqliteStore : public Store {
     ARENITE_RETURN_IF_ERROR(writer_.Open(options.path, true, options.synchronous_full));
     for (int i = 0; i < std::max(1, options.readers); ++i) {
       auto conn = std::make_unique<Connection>();
-      ARENITE_RETURN_IF_ERROR(conn->Open(options.path, false, options.synchronous_full));
+      ARENITE_RETURN_IF_ERROR(
+          conn->Open(options.path, false, options.synchronous_full, options.reader_cache_kib));
       idle_readers_.push_back(conn.get());
       readers_.push_back(std::move(conn));
     }
@@ -206,6 +208,42 @@ class SqliteStore : public Store {
     }
     ReleaseReader(conn);
     return status;
+  }
+
+  Status ReadTogether(const std::vector<TxFn>& fns) override {
+    if (fns.size() <= 1 || fns.size() > readers_.size()) return Store::ReadTogether(fns);
+    std::vector<Connection*> conns = AcquireReaders(fns.size());
+    // Each read transaction starts (BEGIN, then a read of the schema) inside a write, which
+    // holds the database's write lock: no commit can land between the first and the last.
+    size_t begun = 0;
+    Status pinned = Write([&](Tx&) -> Status {
+      for (Connection* conn : conns) {
+        ARENITE_RETURN_IF_ERROR(conn->ExecScript("BEGIN"));
+        ++begun;
+        ARENITE_RETURN_IF_ERROR(conn->ExecScript("SELECT COUNT(*) FROM sqlite_schema"));
+      }
+      return OkStatus();
+    });
+    std::vector<Status> results(fns.size(), OkStatus());
+    if (pinned.ok()) {
+      std::vector<std::thread> threads;
+      for (size_t i = 1; i < fns.size(); ++i) {
+        threads.emplace_back([&, i] {
+          SqliteTx tx(*conns[i]);
+          results[i] = RunGuarded(fns[i], tx);
+        });
+      }
+      SqliteTx tx(*conns[0]);
+      results[0] = RunGuarded(fns[0], tx);
+      for (auto& t : threads) t.join();
+    }
+    for (size_t i = 0; i < begun; ++i) {
+      if (!conns[i]->ExecScript("COMMIT").ok()) (void)conns[i]->ExecScript("ROLLBACK");
+    }
+    for (Connection* conn : conns) ReleaseReader(conn);
+    if (!pinned.ok()) return pinned;
+    for (auto& r : results) ARENITE_RETURN_IF_ERROR(r);
+    return OkStatus();
   }
 
   Status Write(const TxFn& fn) override {
@@ -350,12 +388,23 @@ class SqliteStore : public Store {
     return conn;
   }
 
+  // Takes `n` readers at once (never some now and more later, so two callers cannot each hold
+  // part of what they need).
+  std::vector<Connection*> AcquireReaders(size_t n) {
+    std::unique_lock lock(readers_mu_);
+    readers_cv_.wait(lock, [&] { return idle_readers_.size() >= n; });
+    std::vector<Connection*> taken(idle_readers_.end() - static_cast<std::ptrdiff_t>(n),
+                                   idle_readers_.end());
+    idle_readers_.resize(idle_readers_.size() - n);
+    return taken;
+  }
+
   void ReleaseReader(Connection* conn) {
     {
       std::lock_guard lock(readers_mu_);
       idle_readers_.push_back(conn);
     }
-    readers_cv_.notify_one();
+    readers_cv_.notify_all();  // a waiter may need several
   }
 
   Connection writer_;
