@@ -429,25 +429,21 @@ Status Dispatcher::Schedule() {
     std::optional<int64_t> next_due;
     bool extract = w.payload == kPayloadExtract;
     int64_t limit = plan.free + plan.in_flight;
+    int64_t seen = 0;  // due deliveries looked at, out or not
     ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
       // Packages go in order of their sequence range: only the oldest one not yet delivered
       // may be sent (test events of the webhook do not count), and a package
       // that FAILED holds the ones after it back until it is redelivered or recovered, so that
       // a replica never misses its rows.
-      std::string sql =
+      const std::string package_sql =
           std::string("SELECT ") + kDueColumns +
           " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid WHERE "
-          "d.webhook_guid = ? AND " +
-          (extract ? "d.event_type = 'extract.package' AND d.status IN ('PENDING', 'RETRYING', "
-                     "'FAILED') ORDER BY d.sequence_to, d.created_ms LIMIT 1"
-                   : "d.status IN ('PENDING', 'RETRYING') AND d.next_attempt_at <= ? ORDER BY "
-                     "d.next_attempt_at, d.created_ms LIMIT ?");
-      store::Params params = {w.guid};
-      if (!extract) {
-        params.push_back(now);
-        params.push_back(limit);
-      }
-      Status s = tx.Query(sql, params, [&](const store::Row& r) {
+          "d.webhook_guid = ? AND d.event_type = 'extract.package' AND d.status IN ('PENDING', "
+          "'RETRYING', 'FAILED') ORDER BY d.sequence_to, d.created_ms LIMIT 1";
+      // The due ones first by guid only (from the covering index), without those still out or
+      // not yet recorded; then the rows, with their events, of just those that are to go.
+      std::vector<std::string> candidates;
+      auto read_due = [&](const store::Row& r) {
         if (extract && (r.IsNull(9) || r.Int(9) > now)) {
           if (!r.IsNull(9)) next_due = r.Int(9);  // a FAILED one has no next attempt
           return false;
@@ -469,9 +465,35 @@ Status Dispatcher::Schedule() {
         d.requeues = r.Int(19);
         found.push_back(std::move(d));
         return true;
-      });
+      };
+      Status s = OkStatus();
+      if (extract) {
+        s = tx.Query(package_sql, {w.guid}, read_due);
+      } else {
+        s = tx.Query(
+            "SELECT guid FROM webhook_deliveries WHERE webhook_guid = ? AND status IN "
+            "('PENDING', 'RETRYING') AND next_attempt_at <= ? ORDER BY next_attempt_at, "
+            "created_ms LIMIT ?",
+            {w.guid, now, limit}, [&](const store::Row& r) {
+              candidates.push_back(r.String(0));
+              return true;
+            });
+        ARENITE_RETURN_IF_ERROR(s);
+        seen = static_cast<int64_t>(candidates.size());
+        {
+          std::lock_guard lock(mu_);
+          std::erase_if(candidates, [&](const std::string& g) { return in_flight_.count(g) > 0; });
+        }
+        if (static_cast<int64_t>(candidates.size()) > plan.free) candidates.resize(plan.free);
+        for (const auto& g : candidates) {
+          ARENITE_RETURN_IF_ERROR(tx.Query(std::string("SELECT ") + kDueColumns +
+                                               " FROM webhook_deliveries d LEFT JOIN events e "
+                                               "ON e.guid = d.event_guid WHERE d.guid = ?",
+                                           {g}, read_due));
+        }
+      }
       ARENITE_RETURN_IF_ERROR(s);
-      if (!extract && static_cast<int64_t>(found.size()) < limit) {
+      if (!extract && seen < limit) {
         ARENITE_ASSIGN_OR_RETURN(
             next_due, tx.QueryInt("SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE "
                                   "webhook_guid = ? AND status IN ('PENDING', 'RETRYING') AND "
@@ -482,7 +504,7 @@ Status Dispatcher::Schedule() {
     }));
     std::lock_guard lock(mu_);
     State& st = states_[w.guid];
-    bool all_seen = extract ? true : static_cast<int64_t>(found.size()) < limit;
+    bool all_seen = extract ? true : seen < limit;
     int64_t sent = 0;
     for (auto& d : found) {
       if (in_flight_.count(d.guid)) continue;

@@ -97,7 +97,7 @@ CREATE TABLE webhook_row_state (
 )sql"},
       {401, "webhook schedule indexes and requeues", R"sql(
 CREATE INDEX webhook_deliveries_due_by_webhook ON webhook_deliveries
-  (webhook_guid, next_attempt_at, created_ms) WHERE status IN ('PENDING', 'RETRYING');
+  (webhook_guid, next_attempt_at, created_ms, guid) WHERE status IN ('PENDING', 'RETRYING');
 CREATE INDEX webhook_deliveries_open_packages ON webhook_deliveries
   (webhook_guid, sequence_to, created_ms)
   WHERE event_type = 'extract.package' AND status IN ('PENDING', 'RETRYING', 'FAILED');
