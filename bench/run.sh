@@ -8,3 +8,4 @@ bash bench/items.sh
 bash scripts/npm-install.sh tests
 node bench/oauth_bearer.mjs 1000 5
 bash bench/extract.sh
+node bench/webhooks.mjs 20000 10
