@@ -339,7 +339,7 @@ export async function detail(root, { params }) {
 
   const recoverForm = h('form', { class: 'card inline', 'aria-labelledby': 'recover-h', novalidate: true },
     h('h2', { id: 'recover-h' }, 'Recover'),
-    h('p', {}, 'Deliver again every event since a point in time, for example after the receiver lost data.'),
+    h('p', {}, 'Queue again every failed delivery made since a point in time, for example once the receiver is fixed.'),
     h('div', { class: 'form-error' }),
     field({ label: 'Since (UTC)', name: 'since', type: 'datetime-local', required: true, attrs: { step: 1 } }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn secondary' }, 'Requeue deliveries')));
