@@ -230,3 +230,52 @@ test('a package above the size limit is delivered as a download URL the linked a
     await small.stop();
   }
 });
+
+test('a package that FAILED holds the later ones back until it is redelivered, then all go in order', async () => {
+  const receiver = await startReceiver({ secret: [] });
+  try {
+    const created = await ok('POST', '/v1/settings/webhooks', {
+      name: 'Held', targetUrl: receiver.url, payload: 'EXTRACT', extract: { views: ['Items_Summary'] },
+      eventTypes: ['item.created'], authentication: { type: 'NONE' },
+    }, 201);
+    receiver.defaultAnswer = { status: 500 };
+    await ok('POST', '/v1/items', { name: 'Held back 1' }, 201);
+    const log = async () => (await ok('GET', `/v1/settings/webhooks/${created.guid}/deliveries`)).results;
+    const until = async (predicate) => {
+      for (let i = 0; i < 150; i++) {
+        const l = await log();
+        if (predicate(l)) return l;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`never: ${JSON.stringify(await log())}`);
+    };
+    await server.advanceClock(3);
+    await until((l) => l.length === 1 && l[0].attempts === 1);
+    for (const step of [6, 331, 1981, 7921, 19801, 39601, 55441, 79201, 95041]) {
+      const before = (await log())[0].attempts;
+      await server.advanceClock(step);
+      session = await server.login();
+      await until((l) => l[0].attempts > before);
+    }
+    const [failed] = await until((l) => l[0].status === 'FAILED');
+    assert.equal(failed.attempts, 10);
+    // A later package is made, and waits behind the failed one.
+    receiver.defaultAnswer = { status: 204 };
+    await ok('POST', '/v1/items', { name: 'Held back 2' }, 201);
+    await server.advanceClock(3);
+    const waiting = await until((l) => l.length === 2);
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = await log();
+    assert.equal(still.find((d) => d.guid !== failed.guid).attempts, 0, 'the later package waits');
+    assert.equal(receiver.accepted.length, 0);
+    assert.equal(waiting.length, 2);
+    // Redelivered, the failed one lands first, then the later one.
+    const re = await server.request('POST',
+      `/v1/settings/webhooks/${created.guid}/deliveries/${failed.guid}/redeliver`, { session });
+    assert.equal(re.status, 202, re.text);
+    await receiver.waitFor((ds) => ds.filter((d) => d.accepted).length === 2, 15000);
+    assert.deepEqual(receiver.accepted.map((d) => d.id), [failed.guid, still.find((d) => d.guid !== failed.guid).guid]);
+  } finally {
+    await receiver.stop();
+  }
+});
