@@ -77,6 +77,14 @@ void RegisterExtractRoutes(http::Router& router, const Auth& auth, extract::Extr
                if (!list.ok()) return http::ErrorReply(list.error());
                return ListReply(std::move(*list));
              }));
+  // A literal segment wins over {run}.
+  router.Add("GET", "/v1/extracts/{guid}/runs/latestCompleted",
+             auth.Guard(read, [&extracts](http::Request& request, const Principal& p) {
+               return Respond(200, [&]() -> Result<json::Json> {
+                 ARENITE_ASSIGN_OR_RETURN(std::string guid, GuidParam(request, "guid"));
+                 return extracts.LatestCompletedRun(p.workspace_id, guid);
+               });
+             }));
   router.Add("GET", "/v1/extracts/{guid}/runs/{run}",
              auth.Guard(read, [&extracts](http::Request& request, const Principal& p) {
                return Respond(200, [&]() -> Result<json::Json> {

@@ -641,6 +641,24 @@ Result<json::Json> Extracts::GetRun(const std::string& workspace, const std::str
   return *found;
 }
 
+Result<json::Json> Extracts::LatestCompletedRun(const std::string& workspace,
+                                                const std::string& extract_guid) {
+  ARENITE_RETURN_IF_ERROR(Get(workspace, extract_guid));
+  std::optional<json::Json> found;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(std::string("SELECT ") + kRunColumns +
+                        " FROM extract_runs WHERE workspace_guid = ? AND extract_guid = ? AND "
+                        "status = 'Completed' ORDER BY completed_at DESC, run_number DESC LIMIT 1",
+                    {workspace, extract_guid}, [&](const store::Row& r) {
+                      auto run = RunJson(r);
+                      if (run.ok()) found = *run;
+                      return false;
+                    });
+  }));
+  if (!found) return NotFound("The extract has no completed run yet.");
+  return *found;
+}
+
 Status Extracts::AbortRun(const std::string& workspace, const std::string& extract_guid,
                           const std::string& run_guid) {
   ARENITE_ASSIGN_OR_RETURN(json::Json run, GetRun(workspace, extract_guid, run_guid));

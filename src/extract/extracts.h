@@ -56,6 +56,9 @@ class Extracts {
                               const std::string& status, int64_t offset, int64_t limit);
   Result<json::Json> GetRun(const std::string& workspace, const std::string& extract_guid,
                             const std::string& run_guid);
+  // The newest Completed run of the extract; NotFound when it has none.
+  Result<json::Json> LatestCompletedRun(const std::string& workspace,
+                                        const std::string& extract_guid);
   static constexpr size_t kMaxConcurrentRuns = 2;  // each holds two of the store's 8 readers
 
   // Cancels a run in process (it ends Aborted); 409 for a run that already ended.

@@ -239,3 +239,18 @@ test('FULL_DELTA packages hold exactly the changed rows and replay to the curren
     assert.equal(replica.size, now.length);
     for (const item of now) assert.equal(replica.get(item.guid), item.name);
   });
+
+test('runs/latestCompleted is the newest completed run, 404 before the first', async () => {
+  const ex = await ok('POST', '/v1/extracts', { name: 'Latest', views: ['Items_Summary'] }, 201);
+  assertErrorBody(assert, await server.request('GET', `/v1/extracts/${ex.guid}/runs/latestCompleted`,
+    { session }), 404);
+  const first = await runToCompletion(ex.guid);
+  const second = await runToCompletion(ex.guid);
+  assert.equal(second.status, 'Completed');
+  const latest = await ok('GET', `/v1/extracts/${ex.guid}/runs/latestCompleted`);
+  assert.equal(latest.guid, second.guid);
+  assert.notEqual(latest.guid, first.guid);
+  assert.equal(latest.files[0].guid, second.files[0].guid);
+  assertErrorBody(assert, await server.request('GET', '/v1/extracts/nope/runs/latestCompleted',
+    { session }), 400, 3011);
+});
