@@ -148,6 +148,8 @@ void Dispatcher::Stop() {
     if (!started_ || stopping_) return;
     stopping_ = true;
   }
+  // A package being built is abandoned; its webhook stays due and builds it at the next start.
+  stopping_packages_ = true;
   wake_.notify_all();
   jobs_cv_.notify_all();
   package_cv_.notify_all();
@@ -996,6 +998,7 @@ Status Dispatcher::MakePackage(const Webhook& w) {
   }
   extract::PackageOptions options;
   options.directory = webhooks_.options().packages_dir + "/" + w.guid;
+  options.cancel = &stopping_packages_;  // a stop does not wait for a large package
   std::error_code ec;
   std::filesystem::create_directories(options.directory, ec);
   options.csv.format = w.extract_format == "DATAEXTRACT" ? extract::CsvFormat::kDataExtract

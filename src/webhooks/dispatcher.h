@@ -158,6 +158,7 @@ class Dispatcher {
   std::atomic<bool> events_dirty_{true};
   std::atomic<bool> config_dirty_{true};
   std::atomic<int64_t> events_seen_{0};
+  std::atomic<bool> stopping_packages_{false};
 
   // Webhooks by guid (enabled ones), reloaded when a change is told.
   std::map<std::string, Webhook> webhooks_by_guid_;
