@@ -578,3 +578,33 @@ test('filters on category and lifecycle phase hold back the events of other obje
     await receiver.stop();
   }
 });
+
+test('a webhook\'s limits on concurrent attempts and attempts per second hold', async () => {
+  const receiver = await receiverFor();
+  try {
+    const hook = await createWebhook(receiver, {
+      eventTypes: ['item.created'], maxConcurrentAttempts: 2, maxAttemptsPerSecond: 100,
+    });
+    receiver.defaultAnswer = { status: 204, delayMs: 300 };
+    for (let i = 0; i < 6; i++) await createItem();
+    await receiver.waitFor((ds) => ds.filter((d) => d.accepted).length === 6, 15000);
+    // At most two answers were being waited for at any moment.
+    const spans = receiver.deliveries.map((d) => [d.receivedAt, d.receivedAt + 300]);
+    const most = Math.max(...spans.map(([s]) => spans.filter(([a, b]) => a <= s && s < b).length));
+    assert.ok(most <= 2, `${most} attempts at once`);
+
+    // At 2 attempts per second, 6 deliveries that answer at once take two seconds or more.
+    const put = await api('PUT', `/v1/settings/webhooks/${hook.guid}`,
+      { maxConcurrentAttempts: 16, maxAttemptsPerSecond: 2 });
+    assert.equal(put.status, 200, put.text);
+    receiver.clear();
+    receiver.defaultAnswer = { status: 204 };
+    await new Promise((r) => setTimeout(r, 1200));  // the bucket refills to its size, 2
+    for (let i = 0; i < 6; i++) await createItem();
+    await receiver.waitFor((ds) => ds.filter((d) => d.accepted).length === 6, 15000);
+    const times = receiver.deliveries.map((d) => d.receivedAt).sort((a, b) => a - b);
+    assert.ok(times.at(-1) - times[0] >= 1500, `6 deliveries in ${times.at(-1) - times[0]} ms`);
+  } finally {
+    await receiver.stop();
+  }
+});
