@@ -1,12 +1,15 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "cli/commands.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "http/request.h"
 #include "http/server.h"
 #include "webhooks/receiver.h"
 #include "webhooks/token_check.h"
@@ -19,6 +22,7 @@ struct ReceiveOptions {
   std::string out_dir;
   std::string signing_secret;
   std::string issuer, audience, issuer_ca_file;
+  std::string client_id, client_secret_file;
   std::string tls_cert, tls_key;
   std::string log_format = "text";
 };
@@ -48,6 +52,19 @@ int Receive(const ReceiveOptions& o) {
   if (o.issuer.empty() != o.audience.empty()) {
     return fail("--issuer and --audience go together", 2);
   }
+  if (o.client_id.empty() != o.client_secret_file.empty()) {
+    return fail("--client-id and --client-secret-file go together", 2);
+  }
+  if (!o.client_id.empty() && o.issuer.empty()) {
+    return fail("--client-id fetches large packages from the issuer: give --issuer too", 2);
+  }
+  std::string client_secret;
+  if (!o.client_secret_file.empty()) {
+    std::ifstream in(o.client_secret_file);
+    if (!in || !std::getline(in, client_secret) || client_secret.empty()) {
+      return fail("cannot read a client secret from --client-secret-file", 2);
+    }
+  }
   server_options.host = host;
   server_options.port = port;
   server_options.tls = !o.tls_cert.empty();
@@ -73,6 +90,34 @@ int Receive(const ReceiveOptions& o) {
     receiver_options.check_bearer = [check](std::optional<std::string_view> authorization) {
       return check->Check(authorization);
     };
+    if (!o.client_id.empty()) {
+      // Packages too large to be delivered are fetched with a token of the receiver's own
+      // app (client credentials, scope extracts:read), and only from the issuer itself.
+      std::string basic =
+          "Authorization: Basic " +
+          crypto::Base64Encode(http::UrlEncode(o.client_id) + ":" + http::UrlEncode(client_secret));
+      std::string ca = o.issuer_ca_file;
+      receiver_options.fetch_package = [issuer, basic,
+                                        ca](const std::string& url) -> Result<std::string> {
+        if (url.rfind(issuer + "/", 0) != 0) {
+          return BadRequest("the package's download URL is not the issuer's");
+        }
+        ARENITE_ASSIGN_OR_RETURN(
+            std::string answer,
+            webhooks::Call({.method = "POST",
+                            .url = issuer + "/oauth/token",
+                            .headers = {basic, "Content-Type: application/x-www-form-urlencoded"},
+                            .body = "grant_type=client_credentials&scope=extracts%3Aread",
+                            .ca_file = ca}));
+        ARENITE_ASSIGN_OR_RETURN(json::Json token, json::ParseObject(answer));
+        std::string access = json::StringOr(token, "access_token");
+        if (access.empty()) return Unauthorized("the issuer gave no access token");
+        return webhooks::Call({.url = url,
+                               .headers = {"Authorization: Bearer " + access},
+                               .ca_file = ca,
+                               .max_bytes = size_t{4} << 30});
+      };
+    }
   }
   auto receiver = webhooks::Receiver::Open(std::move(receiver_options), clock);
   if (!receiver.ok()) return fail(receiver.error().message, receiver.error().status < 500 ? 2 : 1);
@@ -115,6 +160,10 @@ void AddReceiveCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--audience", o->audience, "The aud the tokens must carry (the target URL)");
   cmd->add_option("--issuer-ca-file", o->issuer_ca_file,
                   "CA certificates to trust when fetching the issuer's JWKS");
+  cmd->add_option("--client-id", o->client_id,
+                  "The receiver's own OAuth client, to fetch packages too large to deliver");
+  cmd->add_option("--client-secret-file", o->client_secret_file,
+                  "A file holding that client's secret (first line)");
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (else plain HTTP)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key for --tls-cert");
   cmd->add_option("--log-format", o->log_format, "text or json")->capture_default_str();

@@ -186,12 +186,28 @@ http::Reply Receiver::Handle(http::Request& request) {
   }
   auto type = request.Header("Content-Type");
   bool package = type && type->substr(0, 15) == "application/zip";
-  return package ? AcceptPackage(webhook_id, request) : AcceptEvent(webhook_id, request);
+  return package ? AcceptPackage(webhook_id, request.body) : AcceptEvent(webhook_id, request);
 }
 
 http::Reply Receiver::AcceptEvent(const std::string& id, const http::Request& request) {
   auto body = json::ParseObject(request.body);
   if (!body.ok()) return http::ErrorReply(body.error());
+  if (json::StringOr(*body, "type") == "extract.package" && options_.fetch_package) {
+    // A package too large to send: fetched from its URL and applied like a delivered one. A
+    // failure is 503, so that the sender tries again later.
+    const json::Json& data = (*body)["data"];
+    auto package = options_.fetch_package(json::StringOr(data, "downloadUrl"));
+    if (!package.ok()) {
+      log::Get("receive")->warn("cannot fetch package {}: {}", id, package.error().message);
+      return http::ErrorReply(MakeError(503, kErrUnavailable, package.error().message));
+    }
+    if (data.contains("size") && data["size"].is_number_integer() &&
+        static_cast<int64_t>(package->size()) != data["size"].get<int64_t>()) {
+      return http::ErrorReply(
+          MakeError(503, kErrUnavailable, "the downloaded package does not have its size"));
+    }
+    return AcceptPackage(id, *package);
+  }
   json::Json line = {{"webhookId", id},
                      {"receivedDateTime", FormatDateTime(clock_.Now())},
                      {"type", json::StringOr(*body, "type")},
@@ -206,11 +222,10 @@ http::Reply Receiver::AcceptEvent(const std::string& id, const http::Request& re
   return http::JsonReply(200, {{"received", true}});
 }
 
-http::Reply Receiver::AcceptPackage(const std::string& id, const http::Request& request) {
+http::Reply Receiver::AcceptPackage(const std::string& id, std::string_view body) {
   zip_error_t error;
   zip_error_init(&error);
-  zip_source_t* source =
-      zip_source_buffer_create(request.body.data(), request.body.size(), 0, &error);
+  zip_source_t* source = zip_source_buffer_create(body.data(), body.size(), 0, &error);
   zip_t* archive =
       source ? zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error) : nullptr;
   if (!archive) {

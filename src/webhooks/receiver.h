@@ -26,6 +26,9 @@ struct ReceiverOptions {
   int64_t tolerance_seconds = 300;
   // Checks the Authorization header when set; an Error means 401.
   std::function<Status(std::optional<std::string_view> authorization)> check_bearer;
+  // Fetches a package too large to be delivered from its download URL (an extract.package
+  // event); unset, such events are only written to events.jsonl.
+  std::function<Result<std::string>(const std::string& url)> fetch_package;
 };
 
 class Receiver {
@@ -40,7 +43,7 @@ class Receiver {
       : options_(std::move(options)), clock_(clock) {}
   Status LoadSeen();
   http::Reply AcceptEvent(const std::string& id, const http::Request& request);
-  http::Reply AcceptPackage(const std::string& id, const http::Request& request);
+  http::Reply AcceptPackage(const std::string& id, std::string_view body);
 
   ReceiverOptions options_;
   const Clock& clock_;

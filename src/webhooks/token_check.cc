@@ -12,13 +12,6 @@ namespace {
 constexpr int64_t kRefetchSeconds = 10;
 constexpr int64_t kLeewaySeconds = 30;
 
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  if (out->size() + size * n > 1024 * 1024) return 0;
-  out->append(data, size * n);
-  return size * n;
-}
-
 bool AudienceMatches(const json::Json& aud, const std::string& want) {
   if (aud.is_string()) return aud.get<std::string>() == want;
   if (aud.is_array()) {
@@ -31,30 +24,66 @@ bool AudienceMatches(const json::Json& aud, const std::string& want) {
 
 }  // namespace
 
-Result<std::string> FetchDocument(const std::string& url, const std::string& ca_file) {
+namespace {
+
+struct Collected {
+  std::string body;
+  size_t max = 0;
+  bool too_large = false;
+};
+
+size_t CollectCapped(char* data, size_t size, size_t n, void* user) {
+  auto* c = static_cast<Collected*>(user);
+  if (c->body.size() + size * n > c->max) {
+    c->too_large = true;
+    return 0;  // aborts the transfer
+  }
+  c->body.append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+Result<std::string> Call(const HttpCall& call) {
   CURL* curl = curl_easy_init();
   if (!curl) return Internal("libcurl failed to start");
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  Collected collected{.max = call.max_bytes};
+  curl_slist* headers = nullptr;
+  for (const auto& h : call.headers) headers = curl_slist_append(headers, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, call.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 60000L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectCapped);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &collected);
+  if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (call.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  }
+  if (!call.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, call.ca_file.c_str());
   CURLcode code = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
+  if (collected.too_large) {
+    return MakeError(503, kErrUnavailable, "the answer from " + call.url + " is too large");
+  }
   if (code != CURLE_OK) {
-    return MakeError(503, kErrUnavailable, "cannot fetch " + url + ": " + curl_easy_strerror(code));
+    return MakeError(503, kErrUnavailable,
+                     "cannot fetch " + call.url + ": " + curl_easy_strerror(code));
   }
   if (status != 200) {
     return MakeError(503, kErrUnavailable,
-                     "fetching " + url + " answered HTTP " + std::to_string(status));
+                     "fetching " + call.url + " answered HTTP " + std::to_string(status));
   }
-  return body;
+  return std::move(collected.body);
+}
+
+Result<std::string> FetchDocument(const std::string& url, const std::string& ca_file) {
+  return Call({.url = url, .ca_file = ca_file, .max_bytes = 1024 * 1024});
 }
 
 Status JwksTokenCheck::Refresh() {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -40,6 +41,18 @@ class JwksTokenCheck {
   std::map<std::string, std::shared_ptr<const oauth::EcKey>> keys_;
   int64_t last_fetch_ = 0;
 };
+
+// One HTTP(S) request of the receiver's own (to the issuer: never to a delivery's sender),
+// trusting `ca_file` when given; the body of a 200 answer, at most `max_bytes` of it.
+struct HttpCall {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+  std::string ca_file;
+  size_t max_bytes = 16 * 1024 * 1024;
+};
+Result<std::string> Call(const HttpCall& call);
 
 // GETs a JSON document over HTTPS (or HTTP), trusting `ca_file` when given.
 Result<std::string> FetchDocument(const std::string& url, const std::string& ca_file);

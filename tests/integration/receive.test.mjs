@@ -136,4 +136,17 @@ test('receive refuses bad usage with exit status 2', async () => {
     p.on('exit', resolve);
   });
   assert.equal(code, 2);
+  const exit = (args) => new Promise((resolve) => {
+    const p = spawn(bin, ['receive', '--listen', '127.0.0.1:0', '--out', outDir,
+      '--signing-secret', SECRET, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('exit', (c) => resolve({ code: c, stderr }));
+  });
+  // A client for large packages needs its secret file, and the issuer to fetch from.
+  let r = await exit(['--client-id', 'abc']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--client-secret-file/);
+  r = await exit(['--client-id', 'abc', '--client-secret-file', path.join(outDir, 'nope')]);
+  assert.equal(r.code, 2);
 });

@@ -279,3 +279,47 @@ test('a package that FAILED holds the later ones back until it is redelivered, t
     await receiver.stop();
   }
 });
+
+test('arenite receive fetches a package too large to deliver, with its own client credentials', async () => {
+  const small = await startServer({
+    args: ['--webhook-allow-network', '127.0.0.0/8', '--webhook-allow-http', '--webhook-debounce', '1',
+      '--webhook-max-package-bytes', '1024'],
+  });
+  try {
+    const s = await small.login();
+    const req = (method, p, body) => small.request(method, p, { session: s, body });
+    const app = await createApp(small, s, { name: 'Replica loader', grantTypes: ['client_credentials'], scopes: ['extracts:read'] });
+    const port = await freePort();
+    const target = `http://127.0.0.1:${port}/hooks`;
+    const hook = await req('POST', '/v1/settings/webhooks', {
+      name: 'Big replica', targetUrl: target, payload: 'EXTRACT', extract: { views: ['Items_Summary'] },
+      eventTypes: ['item.created'], authentication: { type: 'OAUTH2', oauthAppGuid: app.guid },
+    });
+    assert.equal(hook.status, 201, hook.text);
+    const secretFile = path.join(dir, 'client-secret');
+    writeFileSync(secretFile, `${app.clientSecret}\n`, { mode: 0o600 });
+    const out = path.join(dir, 'big-replica');
+    await startReceive(['--listen', `127.0.0.1:${port}`, '--out', out,
+      '--signing-secret', hook.json.signingSecret, '--issuer', small.url, '--audience', target,
+      '--issuer-ca-file', path.join(small.dataDir, 'tls', 'cert.pem'),
+      '--client-id', app.clientId, '--client-secret-file', secretFile]);
+    for (let i = 0; i < 40; i++) {
+      assert.equal((await req('POST', '/v1/items', { name: `Large package item ${i}` })).status, 201);
+    }
+    await small.advanceClock(2);
+    let log;
+    for (let i = 0; i < 150; i++) {
+      log = (await req('GET', `/v1/settings/webhooks/${hook.json.guid}/deliveries`)).json.results;
+      if (log.length && log[0].status === 'DELIVERED') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(log[0].status, 'DELIVERED', JSON.stringify(log));
+    assert.equal(log[0].eventType, 'extract.package');
+    const rows = execFileSync('python3', ['-c',
+      'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\'SELECT COUNT(*) FROM "Items_Summary"\').fetchone()[0])',
+      path.join(out, 'replica.db')], { encoding: 'utf8' }).trim();
+    assert.equal(Number(rows), 40);
+  } finally {
+    await small.stop();
+  }
+});
