@@ -7,5 +7,6 @@ bash bench/healthz.sh
 bash bench/items.sh
 bash scripts/npm-install.sh tests
 node bench/oauth_bearer.mjs 1000 5
+bash bench/oauth_token.sh
 bash bench/extract.sh
 node bench/webhooks.mjs 20000 10
