@@ -1,5 +1,6 @@
-// Webhook delivery throughput and latency (issue 6). nginx on loopback answers 204 at once; wrk
-// measures its own POST rate to that receiver in the same run, as the baseline. Then:
+// Webhook delivery throughput and latency, for the goals in docs/BENCHMARKS.md. nginx on
+// loopback answers 204 at once; wrk measures its own POST rate to that receiver in the same
+// run, as the baseline. Then:
 //   1. one webhook: N deliveries queued durably (the webhook held at 1 attempt per second while
 //      the events are made), released at once; deliveries per second until the last 204;
 //   2. 100 webhooks on the same events: the same, N deliveries in all;

@@ -87,6 +87,30 @@ json::Json HeadersJson(const std::vector<std::pair<std::string, std::string>>& h
   return out;
 }
 
+store::Value TextOrNull(const std::string& text) {
+  return text.empty() ? store::Value(nullptr) : store::Value(text);
+}
+
+store::Value ClassOrNull(ErrorClass c) {
+  return c == ErrorClass::kNone ? store::Value(nullptr) : store::Value(ErrorClassName(c));
+}
+
+// Logs an attempt of `delivery` as its number `attempts` (the count already raised for it).
+Status InsertAttempt(store::Tx& tx, const std::string& delivery, int64_t started_ms,
+                     const json::Json& request_headers, const AttemptResult& r) {
+  auto done = tx.Exec(
+      "INSERT INTO webhook_attempts (delivery_guid, number, started_ms, duration_ms, "
+      "request_headers, response_status, response_headers, response_body, error_class, "
+      "error, address) SELECT guid, attempts, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "
+      "webhook_deliveries WHERE guid = ?",
+      {started_ms, r.duration_ms, request_headers.dump(), store::Nullable(r.status),
+       HeadersJson(r.response_headers).dump(-1, ' ', false, json::Json::error_handler_t::replace),
+       store::Blob{r.response_body}, ClassOrNull(r.error_class), TextOrNull(r.error),
+       TextOrNull(r.address), delivery});
+  if (!done.ok()) return std::move(done).error();
+  return OkStatus();
+}
+
 // Whether an event's object passes a webhook's category and lifecycle phase filters. Objects
 // without a category (or phase) are not held back by that filter.
 bool PassesFilters(const Webhook& w, const json::Json& object) {
@@ -805,37 +829,19 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
                   "delivered_at END WHERE guid = ? AND status IN ('PENDING', 'RETRYING') AND "
                   "requeues = ?",
                   {row.status, row.step, store::Nullable(row.next), store::Nullable(r.status),
-                   r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
-                   r.error_class == ErrorClass::kNone ? store::Value(nullptr)
-                                                      : store::Value(ErrorClassName(r.error_class)),
-                   row.status, now, o.due.guid, o.due.requeues}));
+                   TextOrNull(r.error), ClassOrNull(r.error_class), row.status, now, o.due.guid,
+                   o.due.requeues}));
       if (changed == 0) {
         // Redelivered or recovered while this attempt was out: the attempt is logged, and the
         // delivery keeps the fresh schedule it was given meanwhile.
         ARENITE_ASSIGN_OR_RETURN(
             changed, tx.Exec("UPDATE webhook_deliveries SET attempts = attempts + 1, "
                              "last_status = ?, last_error = ?, last_error_class = ? WHERE guid = ?",
-                             {store::Nullable(r.status),
-                              r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
-                              r.error_class == ErrorClass::kNone
-                                  ? store::Value(nullptr)
-                                  : store::Value(ErrorClassName(r.error_class)),
-                              o.due.guid}));
+                             {store::Nullable(r.status), TextOrNull(r.error),
+                              ClassOrNull(r.error_class), o.due.guid}));
       }
       if (changed == 0) continue;  // the webhook and its deliveries were deleted
-      ARENITE_RETURN_IF_ERROR(tx.Exec(
-          "INSERT INTO webhook_attempts (delivery_guid, number, started_ms, duration_ms, "
-          "request_headers, response_status, response_headers, response_body, error_class, "
-          "error, address) SELECT guid, attempts, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "
-          "webhook_deliveries WHERE guid = ?",
-          {o.started_ms, r.duration_ms, o.request_headers.dump(), store::Nullable(r.status),
-           HeadersJson(r.response_headers)
-               .dump(-1, ' ', false, json::Json::error_handler_t::replace),
-           store::Blob{r.response_body},
-           r.error_class == ErrorClass::kNone ? store::Value(nullptr)
-                                              : store::Value(ErrorClassName(r.error_class)),
-           r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
-           r.address.empty() ? store::Value(nullptr) : store::Value(r.address), o.due.guid}));
+      ARENITE_RETURN_IF_ERROR(InsertAttempt(tx, o.due.guid, o.started_ms, o.request_headers, r));
     }
     for (const auto& [guid, hc] : hooks) {
       ARENITE_RETURN_IF_ERROR(tx.Exec(
@@ -1122,20 +1128,10 @@ Result<TestOutcome> Dispatcher::SendTest(const std::string& workspace, const std
         "last_error, last_error_class, created_at, created_ms, delivered_at) VALUES (?, ?, ?, ?, "
         "?, ?, 'application/json', ?, 1, 1, ?, ?, ?, ?, ?, ?)",
         {due.guid, workspace, w.guid, event_guid, type, store::Blob{due.body},
-         r.delivered() ? kDelivered : kFailed, store::Nullable(r.status),
-         r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
-         r.delivered() ? store::Value(nullptr) : store::Value(ErrorClassName(r.error_class)), now,
-         clock_.NowMillis(), r.delivered() ? store::Value(now) : store::Value(nullptr)}));
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO webhook_attempts (delivery_guid, number, started_ms, duration_ms, "
-        "request_headers, response_status, response_headers, response_body, error_class, "
-        "error, address) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {due.guid, o.started_ms, r.duration_ms, o.request_headers.dump(), store::Nullable(r.status),
-         HeadersJson(r.response_headers).dump(-1, ' ', false, json::Json::error_handler_t::replace),
-         store::Blob{r.response_body},
-         r.delivered() ? store::Value(nullptr) : store::Value(ErrorClassName(r.error_class)),
-         r.error.empty() ? store::Value(nullptr) : store::Value(r.error),
-         r.address.empty() ? store::Value(nullptr) : store::Value(r.address)}));
+         r.delivered() ? kDelivered : kFailed, store::Nullable(r.status), TextOrNull(r.error),
+         ClassOrNull(r.error_class), now, clock_.NowMillis(),
+         r.delivered() ? store::Value(now) : store::Value(nullptr)}));
+    ARENITE_RETURN_IF_ERROR(InsertAttempt(tx, due.guid, o.started_ms, o.request_headers, r));
     ARENITE_RETURN_IF_ERROR(
         tx.Exec("UPDATE webhooks SET last_delivery_at = ? WHERE guid = ?", {now, w.guid}));
     return OkStatus();
