@@ -23,29 +23,46 @@ class PlmRoutes {
       : router_(router), auth_(auth), plm_(plm), clock_(clock) {}
 
   void Add(const char* method, const char* path, Access access, int status, Shape shape, PlmFn fn) {
+    Register(method, path, std::move(access), status, shape, std::move(fn), false);
+  }
+
+  // GET of one object by guid: a short read that runs on the I/O thread (see
+  // http::RouteOptions). It skips seeding the workspace's lookups, which writes: an object of a
+  // workspace not yet seeded cannot exist, and the answer is the same 404 either way.
+  void AddShortRead(const char* path, Access access, PlmFn fn) {
+    Register("GET", path, std::move(access), 200, Shape::kObject, std::move(fn), true);
+  }
+
+ private:
+  void Register(const char* method, const char* path, Access access, int status, Shape shape,
+                PlmFn fn, bool short_read) {
     plm::Plm* plm = &plm_;
     const Clock* clock = &clock_;
     router_.Add(
         method, path,
-        auth_.Guard(std::move(access), [plm, clock, status, shape, fn = std::move(fn)](
-                                           http::Request& request, const Principal& principal) {
-          Status seeded = plm->EnsureSeeded(principal.workspace_id);
-          if (!seeded.ok()) return http::ErrorReply(seeded.error());
-          Ctx ctx{principal.workspace_id, principal.user_id, principal.Actor(), clock->Now()};
-          auto result = fn(request, ctx);
-          if (!result.ok()) return http::ErrorReply(result.error());
-          if (shape == Shape::kList) return ListReply(std::move(result).value());
-          if (shape == Shape::kNone) {
-            http::Reply reply;
-            reply.status = 204;
-            reply.content_type.clear();
-            return reply;
-          }
-          return http::JsonReply(status, result.value());
-        }));
+        auth_.Guard(
+            std::move(access),
+            [plm, clock, status, shape, short_read, fn = std::move(fn)](
+                http::Request& request, const Principal& principal) {
+              if (!short_read) {
+                Status seeded = plm->EnsureSeeded(principal.workspace_id);
+                if (!seeded.ok()) return http::ErrorReply(seeded.error());
+              }
+              Ctx ctx{principal.workspace_id, principal.user_id, principal.Actor(), clock->Now()};
+              auto result = fn(request, ctx);
+              if (!result.ok()) return http::ErrorReply(result.error());
+              if (shape == Shape::kList) return ListReply(std::move(result).value());
+              if (shape == Shape::kNone) {
+                http::Reply reply;
+                reply.status = 204;
+                reply.content_type.clear();
+                return reply;
+              }
+              return http::JsonReply(status, result.value());
+            }),
+        http::RouteOptions{.short_read = short_read});
   }
 
- private:
   http::Router& router_;
   const Auth& auth_;
   plm::Plm& plm_;
@@ -160,11 +177,10 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
           return plm.CreateItem(c, b);
         });
-  r.Add("GET", "/v1/items/{guid}", items_read, 200, Shape::kObject,
-        [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-          return plm.GetItem(c.workspace, guid);
-        });
+  r.AddShortRead("/v1/items/{guid}", items_read, [&plm](R& req, const Ctx& c) -> Res {
+    ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+    return plm.GetItem(c.workspace, guid);
+  });
   r.Add("PUT", "/v1/items/{guid}", items_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
@@ -195,12 +211,11 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
           return plm.AddBomLine(c, guid, b);
         });
-  r.Add("GET", "/v1/items/{guid}/bom/{line}", items_read, 200, Shape::kObject,
-        [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-          ARENITE_ASSIGN_OR_RETURN(auto line, GuidParam(req, "line"));
-          return plm.GetBomLine(c.workspace, guid, line);
-        });
+  r.AddShortRead("/v1/items/{guid}/bom/{line}", items_read, [&plm](R& req, const Ctx& c) -> Res {
+    ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+    ARENITE_ASSIGN_OR_RETURN(auto line, GuidParam(req, "line"));
+    return plm.GetBomLine(c.workspace, guid, line);
+  });
   r.Add("PUT", "/v1/items/{guid}/bom/{line}", items_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
@@ -234,12 +249,12 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
           return plm.AddSourcing(c, guid, b);
         });
-  r.Add("GET", "/v1/items/{guid}/sourcing/{src}", items_read, 200, Shape::kObject,
-        [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-          ARENITE_ASSIGN_OR_RETURN(auto src, GuidParam(req, "src"));
-          return plm.GetSourcing(c.workspace, guid, src);
-        });
+  r.AddShortRead("/v1/items/{guid}/sourcing/{src}", items_read,
+                 [&plm](R& req, const Ctx& c) -> Res {
+                   ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+                   ARENITE_ASSIGN_OR_RETURN(auto src, GuidParam(req, "src"));
+                   return plm.GetSourcing(c.workspace, guid, src);
+                 });
   r.Add("PUT", "/v1/items/{guid}/sourcing/{src}", items_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
@@ -271,11 +286,10 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
           return plm.ChangeStatus(c, b);
         });
-  r.Add("GET", "/v1/changes/{guid}", changes_read, 200, Shape::kObject,
-        [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-          return plm.GetChange(c.workspace, guid);
-        });
+  r.AddShortRead("/v1/changes/{guid}", changes_read, [&plm](R& req, const Ctx& c) -> Res {
+    ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+    return plm.GetChange(c.workspace, guid);
+  });
   r.Add("PUT", "/v1/changes/{guid}", changes_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
@@ -288,12 +302,12 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_RETURN_IF_ERROR(plm.DeleteChange(c, guid));
           return json::Json();
         });
-  r.Add("GET", "/v1/changes/{guid}/items/{assoc}", changes_read, 200, Shape::kObject,
-        [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-          ARENITE_ASSIGN_OR_RETURN(auto assoc, GuidParam(req, "assoc"));
-          return plm.GetChangeItem(c.workspace, guid, assoc);
-        });
+  r.AddShortRead("/v1/changes/{guid}/items/{assoc}", changes_read,
+                 [&plm](R& req, const Ctx& c) -> Res {
+                   ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+                   ARENITE_ASSIGN_OR_RETURN(auto assoc, GuidParam(req, "assoc"));
+                   return plm.GetChangeItem(c.workspace, guid, assoc);
+                 });
   r.Add("PUT", "/v1/changes/{guid}/items/{assoc}", changes_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
@@ -332,11 +346,10 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
           return plm.CreateSupplier(c, b);
         });
-  r.Add("GET", "/v1/suppliers/{guid}", suppliers_read, 200, Shape::kObject,
-        [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-          return plm.GetSupplier(c.workspace, guid);
-        });
+  r.AddShortRead("/v1/suppliers/{guid}", suppliers_read, [&plm](R& req, const Ctx& c) -> Res {
+    ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+    return plm.GetSupplier(c.workspace, guid);
+  });
   r.Add("PUT", "/v1/suppliers/{guid}", suppliers_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
@@ -360,11 +373,10 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
           return plm.CreateSupplierItem(c, b);
         });
-  r.Add("GET", "/v1/supplieritems/{guid}", suppliers_read, 200, Shape::kObject,
-        [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-          return plm.GetSupplierItem(c.workspace, guid);
-        });
+  r.AddShortRead("/v1/supplieritems/{guid}", suppliers_read, [&plm](R& req, const Ctx& c) -> Res {
+    ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+    return plm.GetSupplierItem(c.workspace, guid);
+  });
   r.Add("PUT", "/v1/supplieritems/{guid}", suppliers_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));

@@ -18,6 +18,12 @@ struct RouteOptions {
   // Runs on the I/O thread instead of the handler pool; only for handlers that never block
   // (no store access, no disk, no network).
   bool on_io_thread = false;
+  // A short read: a few indexed look-ups of one object (and its fixed parts) in the store.
+  // It runs on the I/O thread too, which saves the two thread hand-offs of the handler pool,
+  // the larger part of such a request's cost. Such a handler may read the store (in WAL mode
+  // a read never waits for the writer) but must never write or wait for a write; lists,
+  // searches and anything whose work grows with the data stay on the pool.
+  bool short_read = false;
 };
 
 struct Route {

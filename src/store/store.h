@@ -91,6 +91,11 @@ class Store {
   virtual ~Store() = default;
   virtual Status Read(const TxFn& fn) = 0;
   virtual Status Write(const TxFn& fn) = 0;
+  // Queues fn for the writer and returns at once; writes commit in the order they were queued.
+  // `done`, when given, runs on the writer's thread with fn's outcome once the commit that carries
+  // it is durable (or has failed); it must be quick and must not call the store. Neither may
+  // reference the caller's stack.
+  virtual void Submit(TxFn fn, std::function<void(const Status&)> done = nullptr) = 0;
   // Runs each function at once on a reader connection and thread of its own, all inside ONE
   // snapshot, so that a bulk reader (a DataExtract package) reads several tables in parallel and
   // still sees one state of the database. SQLite opens the read transactions while the write

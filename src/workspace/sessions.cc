@@ -78,43 +78,54 @@ Result<LoginResult> Sessions::Login(const LoginRequest& request) {
   return result;
 }
 
+void Sessions::DropEnded() {
+  std::lock_guard lock(ended_->mu);
+  for (const std::string& digest : ended_->digests) cache_.erase(digest);
+  ended_->digests.clear();
+}
+
+void Sessions::TouchInBackground(const std::string& hash, int64_t now) {
+  auto changed = std::make_shared<int64_t>(0);
+  store_.Submit(
+      [hash, now, changed](store::Tx& tx) -> Status {
+        ARENITE_ASSIGN_OR_RETURN(
+            *changed,
+            tx.Exec("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?", {now, hash}));
+        return OkStatus();
+      },
+      [hash, changed, ended = ended_](const Status& status) {
+        // Ended elsewhere (a role change, another node's logout): forget it here too. A failed
+        // write keeps the session; the next touch tries again.
+        if (!status.ok() || *changed > 0) return;
+        std::lock_guard lock(ended->mu);
+        ended->digests.push_back(hash);
+      });
+}
+
 Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
   if (token.empty() || token.size() > 128) {
     return Unauthorized("the session is missing or not valid");
   }
   std::string hash = TokenHash(token);
   int64_t now = clock_.Now();
-  bool write_back = false;
-  Principal principal;
   {
     std::lock_guard lock(mu_);
+    DropEnded();
     auto it = cache_.find(hash);
     if (it != cache_.end()) {
       if (now - it->second.last_used >= kIdleSeconds) {
         cache_.erase(it);
       } else {
         it->second.last_used = now;
-        write_back = now - it->second.last_written >= kTouchEverySeconds;
-        if (write_back) it->second.last_written = now;
-        principal = it->second.principal;
+        if (now - it->second.last_written >= kTouchEverySeconds) {
+          it->second.last_written = now;
+          TouchInBackground(hash, now);
+        }
+        Principal principal = it->second.principal;
         principal.kind = kind;
-        if (!write_back) return principal;
+        return principal;
       }
     }
-  }
-  if (write_back) {
-    int64_t changed = 0;
-    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-      ARENITE_ASSIGN_OR_RETURN(
-          changed,
-          tx.Exec("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?", {now, hash}));
-      return OkStatus();
-    }));
-    if (changed > 0) return principal;
-    // Ended elsewhere (a role change, another node's logout): forget it here too.
-    std::lock_guard lock(mu_);
-    cache_.erase(hash);
-    return Unauthorized("the session is missing, expired or not valid");
   }
 
   // A ForgetUser while the store is read below means the row may predate a role change or a
@@ -142,12 +153,17 @@ Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
         });
   }));
   if (!found || now - found->last_used >= kIdleSeconds) {
-    if (found) (void)Logout(token);
+    if (found) {
+      store_.Submit([hash](store::Tx& tx) -> Status {
+        ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {hash}));
+        return OkStatus();
+      });
+    }
     return Unauthorized("the session is missing, expired or not valid", kErrUnauthenticated);
   }
   found->last_written = found->last_used;
   found->last_used = now;
-  principal = found->principal;
+  Principal principal = found->principal;
   principal.kind = kind;
   {
     std::lock_guard lock(mu_);

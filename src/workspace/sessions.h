@@ -1,13 +1,17 @@
 // Sign-in sessions: 256-bit random tokens, kept only as SHA-256 digests, that expire 90 minutes
 // after their last use. The same sessions serve the `arena_session_id` header and the browser
 // cookie of the web pages and the OAuth sign-in. Validated sessions are cached in memory, and
-// last-use times are written back at most once a minute. Thread-safe.
+// last-use times are written back at most once a minute, without waiting for the commit, so
+// that validating a cached session never blocks: the API's short reads run it on the I/O
+// threads. Thread-safe.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -66,6 +70,17 @@ class Sessions {
   std::mutex mu_;
   std::unordered_map<std::string, Cached> cache_;  // by token digest
   uint64_t generation_ = 0;                        // counts ForgetUser calls
+
+  // Digests of sessions that a background write-back found gone from the store (ended by
+  // another node); Validate drops them from the cache. Shared with the writes in flight, which
+  // may finish after this object is gone.
+  struct Ended {
+    std::mutex mu;
+    std::vector<std::string> digests;
+  };
+  std::shared_ptr<Ended> ended_ = std::make_shared<Ended>();
+  void DropEnded();  // with mu_ held
+  void TouchInBackground(const std::string& hash, int64_t now);
 };
 
 }  // namespace arenite::workspace

@@ -125,6 +125,52 @@ TEST_F(StoreTest, AFailingWriteDoesNotAffectOthersInTheSameBatch) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM things WHERE name = 'w1b'"), 1);
 }
 
+TEST_F(StoreTest, SubmittedWritesCommitInOrderAndReportTheirOutcome) {
+  // Submit returns before the commit; each write's outcome reaches its callback, a failing one
+  // leaves nothing, and a Write queued afterwards commits after all of them.
+  constexpr int kWrites = 50;
+  std::vector<int> outcome(kWrites, -1);
+  std::atomic<int> reported{0};
+  for (int w = 0; w < kWrites; ++w) {
+    store_->Submit(
+        [w](Tx& tx) -> Status {
+          ARENITE_RETURN_IF_ERROR(
+              tx.Exec("INSERT INTO things (name) VALUES (?)", {"s" + std::to_string(w)}));
+          if (w % 5 == 0) return Conflict("refused on purpose");
+          return OkStatus();
+        },
+        [&, w](const Status& s) {
+          outcome[w] = s.ok() ? 1 : 0;
+          ++reported;
+        });
+  }
+  int64_t seen_by_last = -1;
+  ASSERT_TRUE(store_
+                  ->Write([&](Tx& tx) -> Status {
+                    ARENITE_ASSIGN_OR_RETURN(auto n, tx.QueryInt("SELECT COUNT(*) FROM things"));
+                    seen_by_last = n.value_or(-1);
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(seen_by_last, kWrites - kWrites / 5);
+  EXPECT_EQ(reported.load(), kWrites);
+  for (int w = 0; w < kWrites; ++w) EXPECT_EQ(outcome[w], w % 5 == 0 ? 0 : 1) << w;
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things WHERE name = 's5'"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things WHERE name = 's6'"), 1);
+}
+
+TEST_F(StoreTest, WritesSubmittedBeforeTheStoreClosesAreCommitted) {
+  for (int w = 0; w < 20; ++w) {
+    store_->Submit([w](Tx& tx) -> Status {
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO things (name) VALUES (?)", {"c" + std::to_string(w)}));
+      return OkStatus();
+    });
+  }
+  Open();  // closes the store, which drains its queue first
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things WHERE name LIKE 'c%'"), 20);
+}
+
 TEST_F(StoreTest, AnExceptionInsideAWriteIsAnInternalErrorAndRollsBack) {
   Status s = store_->Write([&](Tx& tx) -> Status {
     (void)tx.Exec("INSERT INTO things (name) VALUES ('thrown')");

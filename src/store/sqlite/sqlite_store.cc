@@ -53,24 +53,40 @@ class Connection {
     return OkStatus();
   }
 
+  // A prepared statement for `sql`, kept for the connection's life; looking one up costs a
+  // hash of the text, not a parse.
   Result<sqlite3_stmt*> Prepare(std::string_view sql) {
-    std::string key(sql);
-    auto it = statements_.find(key);
+    auto it = statements_.find(sql);
     if (it != statements_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                            &stmt, nullptr) != SQLITE_OK) {
       return Internal("database error preparing a statement: " + std::string(sqlite3_errmsg(db_)));
     }
-    statements_.emplace(std::move(key), stmt);
+    statements_.emplace(std::string(sql), stmt);
     return stmt;
+  }
+
+  // Runs one statement without parameters or rows (BEGIN, COMMIT) through the statement cache,
+  // which sqlite3_exec would parse again on every call.
+  Status Run(std::string_view sql) {
+    ARENITE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) return Internal("database error: " + std::string(sqlite3_errmsg(db_)));
+    return OkStatus();
   }
 
   sqlite3* db() { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  // Looked up by string_view, without building a string for every query.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> statements_;
 };
 
 class SqliteRow : public Row {
@@ -182,6 +198,12 @@ class SqliteStore : public Store {
     }
     cv_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   }
 
   Status Open(const SqliteOptions& options) {
@@ -193,17 +215,24 @@ class SqliteStore : public Store {
       idle_readers_.push_back(conn.get());
       readers_.push_back(std::move(conn));
     }
+    // Checkpoints run on a thread and connection of their own, so that a commit never waits
+    // for the WAL to be copied into the database and synced (SQLite would otherwise do it
+    // inside the commit that crosses the threshold). The writer only signals the size.
+    ARENITE_RETURN_IF_ERROR(checkpointer_.Open(options.path, true, options.synchronous_full));
+    ARENITE_RETURN_IF_ERROR(writer_.ExecScript("PRAGMA wal_autocheckpoint=0;"));
+    sqlite3_wal_hook(writer_.db(), &SqliteStore::OnWalCommit, this);
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     writer_thread_ = std::thread([this] { WriterLoop(); });
     return OkStatus();
   }
 
   Status Read(const TxFn& fn) override {
     Connection* conn = AcquireReader();
-    Status status = conn->ExecScript("BEGIN");
+    Status status = conn->Run("BEGIN");
     if (status.ok()) {
       SqliteTx tx(*conn);
       status = RunGuarded(fn, tx);
-      Status end = conn->ExecScript("COMMIT");
+      Status end = conn->Run("COMMIT");
       if (!end.ok()) (void)conn->ExecScript("ROLLBACK");
     }
     ReleaseReader(conn);
@@ -247,15 +276,19 @@ class SqliteStore : public Store {
   }
 
   Status Write(const TxFn& fn) override {
-    Job job{&fn, {}};
-    std::future<Status> done = job.done.get_future();
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return MakeError(503, kErrUnavailable, "the store is shutting down");
-      queue_.push_back(&job);
-    }
-    cv_.notify_one();
+    std::promise<Status> promise;
+    std::future<Status> done = promise.get_future();
+    Job job{&fn, [&promise](const Status& s) { promise.set_value(s); }, nullptr};
+    if (!Enqueue(&job)) return ShuttingDown();
     return done.get();
+  }
+
+  void Submit(TxFn fn, std::function<void(const Status&)> done) override {
+    auto* job = new Job{nullptr, std::move(done), std::move(fn)};
+    job->fn = &job->owned_fn;
+    if (!Enqueue(job)) {
+      Finish(job, ShuttingDown());
+    }
   }
 
   Status Migrate(const std::vector<Migration>& migrations) override {
@@ -308,10 +341,34 @@ class SqliteStore : public Store {
   }
 
  private:
+  // A queued write. Write's jobs live on the caller's stack, which waits for them; Submit's
+  // are owned by the queue (owned_fn set) and deleted once finished.
   struct Job {
     const TxFn* fn;
-    std::promise<Status> done;
+    std::function<void(const Status&)> done;
+    TxFn owned_fn;
   };
+
+  static Error ShuttingDown() {
+    return MakeError(503, kErrUnavailable, "the store is shutting down");
+  }
+
+  bool Enqueue(Job* job) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return false;
+      queue_.push_back(job);
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  // Reports a job's outcome; the job may be gone when this returns.
+  static void Finish(Job* job, const Status& status) {
+    bool owned = static_cast<bool>(job->owned_fn);
+    if (job->done) job->done(status);
+    if (owned) delete job;
+  }
 
   // Takes every write queued at the moment and commits them as one transaction, each inside its
   // own savepoint: a durable commit costs one fsync however many writes it carries.
@@ -335,20 +392,20 @@ class SqliteStore : public Store {
   void RunBatch(const std::vector<Job*>& batch) {
     std::vector<Status> results;
     results.reserve(batch.size());
-    Status begun = writer_.ExecScript("BEGIN IMMEDIATE");
+    Status begun = writer_.Run("BEGIN IMMEDIATE");
     if (!begun.ok()) {
-      for (Job* job : batch) job->done.set_value(begun);
+      for (Job* job : batch) Finish(job, begun);
       return;
     }
     SqliteTx tx(writer_);
     for (Job* job : batch) {
-      Status sp = writer_.ExecScript("SAVEPOINT w");
+      Status sp = writer_.Run("SAVEPOINT w");
       if (!sp.ok()) {
         results.push_back(sp);
         continue;
       }
       Status s = RunGuarded(*job->fn, tx);
-      if (!s.ok()) (void)writer_.ExecScript("ROLLBACK TO w");
+      if (!s.ok()) (void)writer_.Run("ROLLBACK TO w");
       // Some errors (a full disk, I/O errors, out of memory) make SQLite roll back the whole
       // transaction. Then nothing of this batch is kept: fail every write in it, rather than let
       // later ones run outside the transaction and be told they failed although they were kept.
@@ -359,25 +416,59 @@ class SqliteStore : public Store {
         if (lost.status < 500) {
           lost = MakeError(503, kErrUnavailable, "the database rolled the write back; try again");
         }
-        for (Job* j : batch) j->done.set_value(lost);
+        for (Job* j : batch) Finish(j, lost);
         return;
       }
-      (void)writer_.ExecScript("RELEASE w");
+      (void)writer_.Run("RELEASE w");
       results.push_back(std::move(s));
     }
-    Status committed = writer_.ExecScript("COMMIT");
+    Status committed = writer_.Run("COMMIT");
     if (!committed.ok()) {
       (void)writer_.ExecScript("ROLLBACK");
-      for (Job* job : batch) job->done.set_value(committed);
+      for (Job* job : batch) Finish(job, committed);
       return;
     }
-    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
+    for (size_t i = 0; i < batch.size(); ++i) Finish(batch[i], results[i]);
     std::function<void()> listener;
     {
       std::lock_guard lock(listener_mu_);
       listener = commit_listener_;
     }
     if (listener) listener();
+  }
+
+  // Called by SQLite on the writer's thread after each commit with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(store->checkpoint_mu_);
+        store->checkpoint_wanted_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  // PASSIVE checkpoints never block the writer or the readers; the WAL starts over from its
+  // beginning at the first commit after a checkpoint that copied all of it.
+  void CheckpointLoop() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mu_);
+        checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
+        if (checkpoint_stop_) break;
+        checkpoint_wanted_ = false;
+      }
+      int rc = sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                         nullptr, nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log::Get("store")->warn("checkpoint failed: {}", sqlite3_errmsg(checkpointer_.db()));
+      }
+    }
+    // A last one on the way out keeps the WAL short for the next start.
+    (void)sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    nullptr);
   }
 
   Connection* AcquireReader() {
@@ -411,6 +502,14 @@ class SqliteStore : public Store {
   std::mutex listener_mu_;
   std::function<void()> commit_listener_;  // guarded by listener_mu_
   std::thread writer_thread_;
+
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold
+  Connection checkpointer_;
+  std::thread checkpoint_thread_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;  // guarded by checkpoint_mu_
+  bool checkpoint_stop_ = false;    // guarded by checkpoint_mu_
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job*> queue_;
