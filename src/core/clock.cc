@@ -17,11 +17,17 @@ int64_t AdjustableClock::NowMillis() const {
 }
 
 std::string FormatDateTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // Calendar arithmetic rather than gmtime_r, which takes glibc's time zone lock on every call
+  // (a list of 400 items formats 2,000 times).
+  using namespace std::chrono;
+  int64_t day = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
+  int64_t second = unix_seconds - day * 86400;
+  year_month_day date{sys_days{days{day}}};
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<int>(second / 3600), static_cast<int>(second % 3600 / 60),
+                static_cast<int>(second % 60));
   return buf;
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <set>
 
 #include "core/clock.h"
@@ -67,6 +68,25 @@ TEST(Crypto, ConstantTimeEqualsComparesContentAndLength) {
 
 TEST(DateTime, FormatsAndParsesUtc) {
   EXPECT_EQ(FormatDateTime(1796290875), "2026-12-03T09:41:15Z");
+  // The same as gmtime_r across leap days, centuries and before 1970.
+  for (int64_t t :
+       {int64_t{0}, int64_t{-1}, int64_t{-86400}, int64_t{951782400}, int64_t{951868799},
+        int64_t{4107542399}, int64_t{-2208988800}, int64_t{253402300799}}) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char want[48];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    EXPECT_EQ(FormatDateTime(t), want) << t;
+  }
+  for (int64_t t = -400LL * 86400 * 366; t < 400LL * 86400 * 366; t += 86400 * 17 + 3607) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char want[48];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ASSERT_EQ(FormatDateTime(t), want) << t;
+  }
   EXPECT_EQ(ParseDateTime("2026-12-03T09:41:15Z"), 1796290875);
   EXPECT_EQ(ParseDateTime("2026-12-03T10:41:15+01:00"), 1796290875);
   EXPECT_EQ(ParseDateTime("2026-12-03T09:41:15.250Z"), 1796290875);

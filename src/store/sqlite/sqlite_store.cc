@@ -524,6 +524,14 @@ class SqliteStore : public Store {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
+  // SQLite's memory statistics take one process-wide mutex on every allocation, which every
+  // reader and the writer then contend for; nothing here reads those statistics. This must
+  // precede SQLite's initialization (the first open); later it is refused, harmlessly.
+  static const bool configured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   auto store = std::make_unique<SqliteStore>();
   ARENITE_RETURN_IF_ERROR(store->Open(options));
   return std::unique_ptr<Store>(std::move(store));
