@@ -112,8 +112,11 @@ for items in $sizes; do
   ids=$("$bin" init --data-dir "$data" --workspace Bench --admin-email bench@bench.test \
     --admin-password-file "$work/pw" 2>/dev/null)
   workspace=$(echo "$ids" | python3 -c 'import json,sys; print(json.load(sys.stdin)["workspaceId"])')
+  fill_start=$(date +%s.%N)
   "$bin" demo-data --data-dir "$data" --workspace "$workspace" --items "$items" --seed 7 \
     >/dev/null 2>&1
+  fill_s=$(python3 -c "print(f'{$(date +%s.%N) - $fill_start:.1f}')")
+  echo "bench: demo-data filled $items items in $fill_s s (load average $(cut -d' ' -f1 /proc/loadavg))"
   cat "$data/arenite.db" >/dev/null  # both start from a warm page cache
 
   measure ours "$bin" extract run --data-dir "$data" --workspace "$workspace" --views all \

@@ -27,6 +27,7 @@
 #include "oauth/keys.h"
 #include "oauth/tokens.h"
 #include "plm/plm.h"
+#include "store/store.h"
 #include "web/pages.h"
 #include "webhooks/dispatcher.h"
 #include "webhooks/secret_box.h"
@@ -206,6 +207,9 @@ int Serve(const ServeOptions& o) {
   server_options.max_connections = o.max_connections;
   server_options.io_threads = o.io_threads;
   server_options.worker_threads = o.worker_threads;
+  // Short reads run on the I/O threads: they read through connections of their own, never
+  // waiting for the pool that lists, extracts and the webhook worker share.
+  server_options.on_io_thread_start = [] { arenite::store::MarkLatencySensitiveThread(); };
 
   if (o.plain_http) {
     logger->warn("--http: serving plain HTTP; use this only behind a TLS-terminating proxy");

@@ -20,6 +20,15 @@ std::string FormatDateTime(int64_t unix_seconds) {
   // Calendar arithmetic rather than gmtime_r, which takes glibc's time zone lock on every call
   // (a list of 400 items formats 2,000 times).
   using namespace std::chrono;
+  // Outside years 0 to 9999 (where the form has four digits) gmtime_r's wider range counts.
+  if (unix_seconds < -62167219200 || unix_seconds > 253402300799) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    if (!gmtime_r(&t, &tm)) return "0000-01-01T00:00:00Z";
+    char buf[48];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+  }
   int64_t day = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
   int64_t second = unix_seconds - day * 86400;
   year_month_day date{sys_days{days{day}}};

@@ -576,13 +576,20 @@ Result<uint16_t> Server::Start() {
 
 void Server::Run() {
   Impl& s = *impl_;
-  for (size_t i = 1; i < s.contexts.size(); ++i) {
-    s.threads.emplace_back([&s, i] { s.contexts[i]->run(); });
+  // Every context gets a thread of its own, so that the caller's thread, which goes on after
+  // Run, never carries what on_io_thread_start set up.
+  for (size_t i = 0; i < s.contexts.size(); ++i) {
+    s.threads.emplace_back([&s, i] {
+      if (s.options.on_io_thread_start) s.options.on_io_thread_start();
+      s.contexts[i]->run();
+    });
   }
-  s.io.run();
   for (auto& t : s.threads) {
     if (t.joinable()) t.join();
   }
+  // A handler that outlived the drain still uses what the caller owns: wait for it here, before
+  // the caller destroys those objects.
+  s.workers.join();
 }
 
 void Server::Stop() {

@@ -33,6 +33,9 @@ struct ServerOptions {
   int max_connections = 4096;
   int io_threads = 0;       // 0: one per core
   int worker_threads = 16;  // the handler pool
+  // Runs first on every I/O thread (Run starts them all; the caller's thread only waits), for
+  // set-up that inline handlers need, such as marking the thread for the store.
+  std::function<void()> on_io_thread_start;
 };
 
 class Server {
@@ -44,7 +47,8 @@ class Server {
 
   // Binds and starts accepting; returns the bound port (useful with port 0).
   Result<uint16_t> Start();
-  // Serves until Stop() has drained every connection.
+  // Serves until Stop() has drained every connection, and until every handler still running
+  // on the pool (past a timed-out drain) has returned.
   void Run();
   // Stops accepting, lets in-flight requests finish (up to the drain timeout), then ends Run.
   // Safe to call from a signal-handling thread and more than once.

@@ -210,20 +210,28 @@ Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view ob
 Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& values) {
   Json out = Json::array();
   if (!values.is_object() || values.empty()) return out;
-  ARENITE_RETURN_IF_ERROR(tx.Query(
-      "SELECT guid, name, field_type FROM attribute_defs WHERE workspace_guid = ? ORDER BY name",
-      {ws}, [&](const store::Row& row) {
-        std::string guid = row.String(0);
-        auto it = values.find(guid);
-        if (it != values.end()) {
-          out.push_back({{"guid", guid},
-                         {"apiName", guid},
-                         {"name", row.String(1)},
-                         {"fieldType", row.String(2)},
-                         {"value", *it}});
-        }
-        return true;
-      }));
+  // Only the definitions this object has values for, so that the work follows the object, not
+  // the number of attributes the workspace defines.
+  std::string sql =
+      "SELECT guid, name, field_type FROM attribute_defs WHERE workspace_guid = ? AND guid IN (";
+  store::Params params{ws};
+  for (auto it = values.begin(); it != values.end(); ++it) {
+    sql += params.size() == 1 ? "?" : ", ?";
+    params.emplace_back(it.key());
+  }
+  sql += ") ORDER BY name";
+  ARENITE_RETURN_IF_ERROR(tx.Query(sql, params, [&](const store::Row& row) {
+    std::string guid = row.String(0);
+    auto it = values.find(guid);
+    if (it != values.end()) {
+      out.push_back({{"guid", guid},
+                     {"apiName", guid},
+                     {"name", row.String(1)},
+                     {"fieldType", row.String(2)},
+                     {"value", *it}});
+    }
+    return true;
+  }));
   return out;
 }
 

@@ -93,8 +93,9 @@ class Store {
   virtual Status Write(const TxFn& fn) = 0;
   // Queues fn for the writer and returns at once; writes commit in the order they were queued.
   // `done`, when given, runs on the writer's thread with fn's outcome once the commit that carries
-  // it is durable (or has failed); it must be quick and must not call the store. Neither may
-  // reference the caller's stack.
+  // it is durable (or has failed); it must be quick and must not call the store. When the store
+  // is already closing, `done` runs at once on the caller's thread with a 503, so it must not
+  // take a lock the caller may hold. Neither may reference the caller's stack.
   virtual void Submit(TxFn fn, std::function<void(const Status&)> done = nullptr) = 0;
   // Runs each function at once on a reader connection and thread of its own, all inside ONE
   // snapshot, so that a bulk reader (a DataExtract package) reads several tables in parallel and
@@ -123,6 +124,12 @@ struct SqliteOptions {
 };
 
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);
+
+// Marks the calling thread as one that must never wait for a pooled reader: an I/O thread that
+// runs short reads inline. Its reads then use a connection of its own (one per store and
+// thread, opened on first use, closed when the thread ends), and a Write from it is logged as
+// an error, since it would stall every connection that thread serves.
+void MarkLatencySensitiveThread();
 
 // Registry of all components' migrations, filled by each component's Register* call in main.
 std::vector<Migration>& AllMigrations();

@@ -154,8 +154,13 @@ Result<Principal> Sessions::Validate(std::string_view token, AuthKind kind) {
   }));
   if (!found || now - found->last_used >= kIdleSeconds) {
     if (found) {
-      store_.Submit([hash](store::Tx& tx) -> Status {
-        ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE token_hash = ?", {hash}));
+      // Only if still idle when the delete runs: a last-use write-back queued before it (writes
+      // commit in order) keeps a session that this read saw a stale time of.
+      int64_t idle_before = now - kIdleSeconds;
+      store_.Submit([hash, idle_before](store::Tx& tx) -> Status {
+        ARENITE_RETURN_IF_ERROR(
+            tx.Exec("DELETE FROM sessions WHERE token_hash = ? AND last_used_at <= ?",
+                    {hash, idle_before}));
         return OkStatus();
       });
     }

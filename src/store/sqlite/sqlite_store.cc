@@ -1,6 +1,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -179,6 +180,19 @@ class SqliteTx : public Tx {
   Connection& conn_;
 };
 
+// Set on threads that must never wait for a pooled reader (see MarkLatencySensitiveThread).
+thread_local bool t_latency_sensitive = false;
+
+// Such a thread's own reader connections, one per store (by the store's serial number, never
+// reused, so a connection is never taken for another store's).
+struct OwnReader {
+  uint64_t store_serial;
+  std::unique_ptr<Connection> conn;
+};
+thread_local std::vector<OwnReader> t_own_readers;
+
+std::atomic<uint64_t> g_store_serial{0};
+
 // Runs fn, turning any exception a library threw inside it into an internal error.
 Status RunGuarded(const TxFn& fn, Tx& tx) {
   try {
@@ -207,6 +221,7 @@ class SqliteStore : public Store {
   }
 
   Status Open(const SqliteOptions& options) {
+    options_ = options;
     ARENITE_RETURN_IF_ERROR(writer_.Open(options.path, true, options.synchronous_full));
     for (int i = 0; i < std::max(1, options.readers); ++i) {
       auto conn = std::make_unique<Connection>();
@@ -215,11 +230,14 @@ class SqliteStore : public Store {
       idle_readers_.push_back(conn.get());
       readers_.push_back(std::move(conn));
     }
-    // Checkpoints run on a thread and connection of their own, so that a commit never waits
+    // Checkpoints run on a thread and connection of their own, so that a commit does not wait
     // for the WAL to be copied into the database and synced (SQLite would otherwise do it
-    // inside the commit that crosses the threshold). The writer only signals the size.
+    // inside the commit that crosses the threshold). The writer signals how far behind they
+    // are, and copies what is left itself only past a cap (see OnWalCommit).
     ARENITE_RETURN_IF_ERROR(checkpointer_.Open(options.path, true, options.synchronous_full));
-    ARENITE_RETURN_IF_ERROR(writer_.ExecScript("PRAGMA wal_autocheckpoint=0;"));
+    // Once the WAL starts over, its file is cut back to 64 MiB rather than keeping its peak.
+    ARENITE_RETURN_IF_ERROR(
+        writer_.ExecScript("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;"));
     sqlite3_wal_hook(writer_.db(), &SqliteStore::OnWalCommit, this);
     checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     writer_thread_ = std::thread([this] { WriterLoop(); });
@@ -227,14 +245,12 @@ class SqliteStore : public Store {
   }
 
   Status Read(const TxFn& fn) override {
-    Connection* conn = AcquireReader();
-    Status status = conn->Run("BEGIN");
-    if (status.ok()) {
-      SqliteTx tx(*conn);
-      status = RunGuarded(fn, tx);
-      Status end = conn->Run("COMMIT");
-      if (!end.ok()) (void)conn->ExecScript("ROLLBACK");
+    if (t_latency_sensitive) {
+      ARENITE_ASSIGN_OR_RETURN(Connection * own, OwnReaderOfThisThread());
+      return ReadOn(*own, fn);
     }
+    Connection* conn = AcquireReader();
+    Status status = ReadOn(*conn, fn);
     ReleaseReader(conn);
     return status;
   }
@@ -276,6 +292,9 @@ class SqliteStore : public Store {
   }
 
   Status Write(const TxFn& fn) override {
+    if (t_latency_sensitive) {
+      log::Get("store")->error("a write waits for its commit on an I/O thread");
+    }
     std::promise<Status> promise;
     std::future<Status> done = promise.get_future();
     Job job{&fn, [&promise](const Status& s) { promise.set_value(s); }, nullptr};
@@ -284,11 +303,13 @@ class SqliteStore : public Store {
   }
 
   void Submit(TxFn fn, std::function<void(const Status&)> done) override {
-    auto* job = new Job{nullptr, std::move(done), std::move(fn)};
-    job->fn = &job->owned_fn;
-    if (!Enqueue(job)) {
-      Finish(job, ShuttingDown());
+    if (!fn) {
+      if (done) done(Internal("an empty write was submitted"));
+      return;
     }
+    auto* job = new Job{nullptr, std::move(done), std::move(fn), true};
+    job->fn = &job->owned_fn;
+    if (!Enqueue(job)) Finish(job, ShuttingDown());
   }
 
   Status Migrate(const std::vector<Migration>& migrations) override {
@@ -347,6 +368,7 @@ class SqliteStore : public Store {
     const TxFn* fn;
     std::function<void(const Status&)> done;
     TxFn owned_fn;
+    bool owned = false;  // allocated by Submit, deleted by Finish
   };
 
   static Error ShuttingDown() {
@@ -363,11 +385,38 @@ class SqliteStore : public Store {
     return true;
   }
 
-  // Reports a job's outcome; the job may be gone when this returns.
+  // Reports a job's outcome; the job may be gone when this returns. A callback that throws
+  // is logged, never allowed to end the writer's thread with the rest of its batch unanswered.
   static void Finish(Job* job, const Status& status) {
-    bool owned = static_cast<bool>(job->owned_fn);
-    if (job->done) job->done(status);
+    bool owned = job->owned;
+    try {
+      if (job->done) job->done(status);
+    } catch (const std::exception& e) {
+      log::Get("store")->error("a write's completion threw: {}", e.what());
+    }
     if (owned) delete job;
+  }
+
+  Status ReadOn(Connection& conn, const TxFn& fn) {
+    Status status = conn.Run("BEGIN");
+    if (status.ok()) {
+      SqliteTx tx(conn);
+      status = RunGuarded(fn, tx);
+      Status end = conn.Run("COMMIT");
+      if (!end.ok()) (void)conn.ExecScript("ROLLBACK");
+    }
+    return status;
+  }
+
+  Result<Connection*> OwnReaderOfThisThread() {
+    for (OwnReader& own : t_own_readers) {
+      if (own.store_serial == serial_) return own.conn.get();
+    }
+    auto conn = std::make_unique<Connection>();
+    ARENITE_RETURN_IF_ERROR(
+        conn->Open(options_.path, false, options_.synchronous_full, options_.reader_cache_kib));
+    t_own_readers.push_back({serial_, std::move(conn)});
+    return t_own_readers.back().conn.get();
   }
 
   // Takes every write queued at the moment and commits them as one transaction, each inside its
@@ -438,9 +487,22 @@ class SqliteStore : public Store {
   }
 
   // Called by SQLite on the writer's thread after each commit with the WAL's size in pages.
-  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
     auto* store = static_cast<SqliteStore*>(self);
-    if (pages >= kCheckpointPages) {
+    if (pages >= kWalCapPages) {
+      // The background checkpoints have not caught up: under a steady stream of writes the next
+      // transaction begins before they finish, and the WAL only starts over when a transaction
+      // begins with all of it copied back. Copy the rest here, between two commits, as SQLite's
+      // own automatic checkpoint would (little is left by now); the next transaction then
+      // starts the WAL over. Only one checkpoint runs at a time (a second one gets SQLITE_BUSY
+      // and copies nothing), so this one waits for a background checkpoint in progress.
+      std::lock_guard running(store->checkpoint_run_mu_);
+      (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      return SQLITE_OK;
+    }
+    int copied = store->wal_copied_.load(std::memory_order_relaxed);
+    int behind = pages >= copied ? pages - copied : pages;  // smaller: the WAL started over
+    if (behind >= kCheckpointPages) {
       {
         std::lock_guard lock(store->checkpoint_mu_);
         store->checkpoint_wanted_ = true;
@@ -450,8 +512,7 @@ class SqliteStore : public Store {
     return SQLITE_OK;
   }
 
-  // PASSIVE checkpoints never block the writer or the readers; the WAL starts over from its
-  // beginning at the first commit after a checkpoint that copied all of it.
+  // PASSIVE checkpoints never block the writer or the readers.
   void CheckpointLoop() {
     for (;;) {
       {
@@ -460,9 +521,16 @@ class SqliteStore : public Store {
         if (checkpoint_stop_) break;
         checkpoint_wanted_ = false;
       }
-      int rc = sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                         nullptr, nullptr);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      int log_pages = 0, copied = 0;
+      int rc;
+      {
+        std::lock_guard running(checkpoint_run_mu_);
+        rc = sqlite3_wal_checkpoint_v2(checkpointer_.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log_pages, &copied);
+      }
+      if (rc == SQLITE_OK) {
+        wal_copied_.store(copied, std::memory_order_relaxed);
+      } else if (rc != SQLITE_BUSY) {
         log::Get("store")->warn("checkpoint failed: {}", sqlite3_errmsg(checkpointer_.db()));
       }
     }
@@ -498,12 +566,19 @@ class SqliteStore : public Store {
     readers_cv_.notify_all();  // a waiter may need several
   }
 
+  SqliteOptions options_;
+  const uint64_t serial_ = ++g_store_serial;
   Connection writer_;
   std::mutex listener_mu_;
   std::function<void()> commit_listener_;  // guarded by listener_mu_
   std::thread writer_thread_;
 
-  static constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold
+  // The checkpointer is woken when this many pages of the WAL are not yet copied back (SQLite's
+  // own threshold for its automatic checkpoint); past the cap the writer copies the rest.
+  static constexpr int kCheckpointPages = 1000;
+  static constexpr int kWalCapPages = 10 * kCheckpointPages;
+  std::atomic<int> wal_copied_{0};  // pages the last background checkpoint had copied
+  std::mutex checkpoint_run_mu_;    // held around every checkpoint
   Connection checkpointer_;
   std::thread checkpoint_thread_;
   std::mutex checkpoint_mu_;
@@ -522,6 +597,8 @@ class SqliteStore : public Store {
 };
 
 }  // namespace
+
+void MarkLatencySensitiveThread() { t_latency_sensitive = true; }
 
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options) {
   // SQLite's memory statistics take one process-wide mutex on every allocation, which every
