@@ -18,6 +18,10 @@ struct RouteOptions {
   // Runs on the I/O thread instead of the handler pool; only for handlers that never block
   // (no store access, no disk, no network).
   bool on_io_thread = false;
+  // When set (and on_io_thread is not), asked on the I/O thread for each request: true runs the
+  // handler there, false on the pool. It must be quick and never block; for a route whose
+  // requests block only sometimes (a cache miss).
+  std::function<bool(const Request&)> on_io_thread_if = nullptr;
 };
 
 struct Route {

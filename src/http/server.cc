@@ -239,7 +239,10 @@ struct Server::Impl {
       if (!allow.empty()) reply.headers.Set("Allow", allow);
       co_return reply;
     }
-    if (route->options.on_io_thread) co_return Invoke(*route, request);
+    if (route->options.on_io_thread ||
+        (route->options.on_io_thread_if && route->options.on_io_thread_if(request))) {
+      co_return Invoke(*route, request);
+    }
     co_return co_await asio::co_spawn(
         workers, [&]() -> awaitable<Reply> { co_return Invoke(*route, request); }, use_awaitable);
   }

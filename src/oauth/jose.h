@@ -4,6 +4,7 @@
 // and may be used from many threads at once.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,8 +37,9 @@ class EcKey {
   bool Verify(std::string_view data, std::string_view jose_signature) const;
 
  private:
-  explicit EcKey(EVP_PKEY* pkey) : pkey_(pkey) {}
+  explicit EcKey(EVP_PKEY* pkey);
   EVP_PKEY* pkey_;
+  const uint64_t id_;  // unique per process, for per-thread signing contexts
 };
 
 // header.payload.signature with alg ES256 and the given typ and kid.
