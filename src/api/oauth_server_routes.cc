@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "api/oauth_routes.h"
@@ -81,16 +82,23 @@ int Count(const Params& params, std::string_view name) {
 // without the store (its client is cached), so that it may run on the I/O thread. Anything
 // else, bad input included, goes to the handler pool; the answer is the same on either.
 bool IssuesWithoutStore(oauth::TokenService& tokens, const http::Request& request) {
-  if (!IsFormBody(request)) return false;
-  auto form = http::ParseForm(request.body);
-  if (!form.ok() || Get(*form, "grant_type") != oauth::kGrantClientCredentials) return false;
-  std::optional<std::string> client_id = Get(*form, "client_id");
+  // A quick look, not a parse: grant_type=client_credentials as one parameter of the body, and
+  // the client from the Basic header or a client_id parameter without escapes.
+  std::string_view body = request.body, client_id;
+  bool client_credentials = false;
+  while (!body.empty()) {
+    std::string_view param = body.substr(0, body.find('&'));
+    body.remove_prefix(std::min(body.size(), param.size() + 1));
+    if (param == "grant_type=client_credentials") client_credentials = true;
+    if (param.substr(0, 10) == "client_id=") client_id = param.substr(10);
+  }
+  if (!client_credentials || !IsFormBody(request)) return false;
   if (auto authorization = request.Header("Authorization")) {
     auto basic = oauth::ParseBasicAuthorization(*authorization);
-    if (!basic) return false;
-    client_id = basic->client_id;
+    return basic && tokens.CanIssueWithoutStore(basic->client_id);
   }
-  return client_id && tokens.CanIssueWithoutStore(*client_id);
+  return !client_id.empty() && client_id.find_first_of("%+") == std::string_view::npos &&
+         tokens.CanIssueWithoutStore(client_id);
 }
 
 oauth::ClientCredentials CredentialsOf(const http::Request& request, const Params& form) {
@@ -598,7 +606,7 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
                                      "refresh_token");
         }
         if (!answer.ok()) return OAuthErrorReply(answer.error());
-        return NoStore(http::JsonReply(200, answer->ToJson()));
+        return NoStore(http::TextReply(200, "application/json", answer->Body()));
       },
       {.on_io_thread_if = [&tokens](const http::Request& r) {
         return IssuesWithoutStore(tokens, r);

@@ -228,13 +228,48 @@ Result<std::string> JoseToDerSignature(std::string_view jose) {
   return out;
 }
 
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(text.substr(run, i - run));
+    run = i + 1;
+    if (u >= 0x20) {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(u));
+    } else {
+      out += "\\u00";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  out.append(text.substr(run));
+  out.push_back('"');
+}
+
+Result<std::string> SignJwsText(const EcKey& key, std::string_view kid, std::string_view typ,
+                                std::string_view claims_json) {
+  // The members in the order json::Json would write them.
+  std::string header = "{\"alg\":\"ES256\",\"kid\":";
+  AppendJsonString(header, kid);
+  header += ",\"typ\":";
+  AppendJsonString(header, typ);
+  header.push_back('}');
+  std::string input = crypto::Base64UrlEncode(header);
+  input.push_back('.');
+  input += crypto::Base64UrlEncode(claims_json);
+  ARENITE_ASSIGN_OR_RETURN(std::string signature, key.Sign(input));
+  input.push_back('.');
+  input += crypto::Base64UrlEncode(signature);
+  return input;
+}
+
 Result<std::string> SignJws(const EcKey& key, std::string_view kid, std::string_view typ,
                             const json::Json& claims) {
-  json::Json header = {{"alg", "ES256"}, {"typ", typ}, {"kid", kid}};
-  std::string input =
-      crypto::Base64UrlEncode(header.dump()) + "." + crypto::Base64UrlEncode(claims.dump());
-  ARENITE_ASSIGN_OR_RETURN(std::string signature, key.Sign(input));
-  return input + "." + crypto::Base64UrlEncode(signature);
+  return SignJwsText(key, kid, typ, claims.dump());
 }
 
 Result<ParsedJws> ParseJws(std::string_view token) {

@@ -48,7 +48,8 @@ struct TokenResponse {
   int64_t expires_in = 0;
   std::string scope;
   std::optional<std::string> refresh_token;
-  json::Json ToJson() const;
+  // The RFC 6749 section 5.1 JSON body, written directly (it is on every token request's path).
+  std::string Body() const;
 };
 
 // The credentials a request to the token, introspection or revocation endpoint carries.
