@@ -73,8 +73,8 @@ class TokenService {
   // (every few seconds: Apps::FlushTokenTimes; every hour: expired rows removed). Call once at
   // start.
   Status Load();
-  // Removes codes, tokens and revocations that expired over a day ago (the background thread
-  // calls it hourly).
+  // Removes access tokens, refresh tokens and revocations that expired over a day ago (the
+  // background thread calls it hourly).
   Status RemoveExpired();
 
   // Whether a client_credentials request of this client can be answered without the store: the
