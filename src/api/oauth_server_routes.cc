@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "api/oauth_routes.h"
@@ -75,6 +76,29 @@ int Count(const Params& params, std::string_view name) {
   int n = 0;
   for (const auto& p : params) n += p.first == name;
   return n;
+}
+
+// Whether a token request is a client_credentials grant that the token service can answer
+// without the store (its client is cached), so that it may run on the I/O thread. Anything
+// else, bad input included, goes to the handler pool; the answer is the same on either.
+bool IssuesWithoutStore(oauth::TokenService& tokens, const http::Request& request) {
+  // A quick look, not a parse: grant_type=client_credentials as one parameter of the body, and
+  // the client from the Basic header or a client_id parameter without escapes.
+  std::string_view body = request.body, client_id;
+  bool client_credentials = false;
+  while (!body.empty()) {
+    std::string_view param = body.substr(0, body.find('&'));
+    body.remove_prefix(std::min(body.size(), param.size() + 1));
+    if (param == "grant_type=client_credentials") client_credentials = true;
+    if (param.substr(0, 10) == "client_id=") client_id = param.substr(10);
+  }
+  if (!client_credentials || !IsFormBody(request)) return false;
+  if (auto authorization = request.Header("Authorization")) {
+    auto basic = oauth::ParseBasicAuthorization(*authorization);
+    return basic && tokens.CanIssueWithoutStore(basic->client_id);
+  }
+  return !client_id.empty() && client_id.find_first_of("%+") == std::string_view::npos &&
+         tokens.CanIssueWithoutStore(client_id);
 }
 
 oauth::ClientCredentials CredentialsOf(const http::Request& request, const Params& form) {
@@ -540,47 +564,53 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     return reply;
   };
 
-  router.Add("POST", "/oauth/token", [&tokens, authenticate, too_many](http::Request& request) {
-    auto form = ReadForm(request);
-    if (!form.ok()) return OAuthErrorReply(form.error());
-    auto [app, wait] = authenticate(request, *form);
-    if (wait > 0) return too_many(wait);
-    if (!app.ok()) return OAuthErrorReply(app.error());
-    request.workspace_id = app->workspace_id;
+  router.Add(
+      "POST", "/oauth/token",
+      [&tokens, authenticate, too_many](http::Request& request) {
+        auto form = ReadForm(request);
+        if (!form.ok()) return OAuthErrorReply(form.error());
+        auto [app, wait] = authenticate(request, *form);
+        if (wait > 0) return too_many(wait);
+        if (!app.ok()) return OAuthErrorReply(app.error());
+        request.workspace_id = app->workspace_id;
 
-    auto grant = Get(*form, "grant_type");
-    Result<oauth::TokenResponse> answer =
-        oauth::OAuthError("invalid_request", "grant_type is required");
-    std::optional<std::string> resource = Get(*form, "resource");
-    if (!resource) resource = Get(*form, "audience");
-    if (resource && *resource != tokens.ApiAudience()) {
-      // Tokens for other audiences (webhook targets) are minted by arenite itself, never on a
-      // client's request: a client could otherwise get tokens another tenant's receiver accepts.
-      answer = oauth::OAuthError("invalid_target",
-                                 "resource must be this server's API: " + tokens.ApiAudience());
-    } else if (!grant) {
-      // answer stays invalid_request
-    } else if (*grant == oauth::kGrantClientCredentials) {
-      answer = tokens.ClientCredentialsGrant(*app, Get(*form, "scope"), resource);
-    } else if (*grant == oauth::kGrantAuthorizationCode) {
-      auto code = Get(*form, "code");
-      answer = code ? tokens.AuthorizationCodeGrant(*app, *code, Get(*form, "redirect_uri"),
-                                                    Get(*form, "code_verifier"), resource)
-                    : Result<oauth::TokenResponse>(
-                          oauth::OAuthError("invalid_request", "code is required"));
-    } else if (*grant == oauth::kGrantRefreshToken) {
-      auto refresh = Get(*form, "refresh_token");
-      answer = refresh ? tokens.RefreshTokenGrant(*app, *refresh, Get(*form, "scope"))
-                       : Result<oauth::TokenResponse>(
-                             oauth::OAuthError("invalid_request", "refresh_token is required"));
-    } else {
-      answer = oauth::OAuthError("unsupported_grant_type",
-                                 "grant_type must be authorization_code, client_credentials or "
-                                 "refresh_token");
-    }
-    if (!answer.ok()) return OAuthErrorReply(answer.error());
-    return NoStore(http::JsonReply(200, answer->ToJson()));
-  });
+        auto grant = Get(*form, "grant_type");
+        Result<oauth::TokenResponse> answer =
+            oauth::OAuthError("invalid_request", "grant_type is required");
+        std::optional<std::string> resource = Get(*form, "resource");
+        if (!resource) resource = Get(*form, "audience");
+        if (resource && *resource != tokens.ApiAudience()) {
+          // Tokens for other audiences (webhook targets) are minted by arenite itself, never on a
+          // client's request: a client could otherwise get tokens another tenant's receiver
+          // accepts.
+          answer = oauth::OAuthError("invalid_target",
+                                     "resource must be this server's API: " + tokens.ApiAudience());
+        } else if (!grant) {
+          // answer stays invalid_request
+        } else if (*grant == oauth::kGrantClientCredentials) {
+          answer = tokens.ClientCredentialsGrant(*app, Get(*form, "scope"), resource);
+        } else if (*grant == oauth::kGrantAuthorizationCode) {
+          auto code = Get(*form, "code");
+          answer = code ? tokens.AuthorizationCodeGrant(*app, *code, Get(*form, "redirect_uri"),
+                                                        Get(*form, "code_verifier"), resource)
+                        : Result<oauth::TokenResponse>(
+                              oauth::OAuthError("invalid_request", "code is required"));
+        } else if (*grant == oauth::kGrantRefreshToken) {
+          auto refresh = Get(*form, "refresh_token");
+          answer = refresh ? tokens.RefreshTokenGrant(*app, *refresh, Get(*form, "scope"))
+                           : Result<oauth::TokenResponse>(
+                                 oauth::OAuthError("invalid_request", "refresh_token is required"));
+        } else {
+          answer = oauth::OAuthError("unsupported_grant_type",
+                                     "grant_type must be authorization_code, client_credentials or "
+                                     "refresh_token");
+        }
+        if (!answer.ok()) return OAuthErrorReply(answer.error());
+        return NoStore(http::TextReply(200, "application/json", answer->Body()));
+      },
+      {.on_io_thread_if = [&tokens](const http::Request& r) {
+        return IssuesWithoutStore(tokens, r);
+      }});
 
   router.Add("POST", "/oauth/introspect",
              [&tokens, authenticate, too_many](http::Request& request) {

@@ -216,22 +216,15 @@ void RegisterWebhookRoutes(http::Router& router, const Auth& auth, webhooks::Web
   // Workspace Settings > Integrations: each app with what it is used for.
   router.Add(
       "GET", "/v1/settings/integrations",
-      auth.Guard(Access{"settings:read", Role::kAdmin}, [&hooks, &apps, &store](
-                                                            http::Request&, const Principal& p) {
+      auth.Guard(Access{"settings:read", Role::kAdmin}, [&hooks, &apps](http::Request&,
+                                                                        const Principal& p) {
         return Respond(200, [&]() -> Result<json::Json> {
           ARENITE_ASSIGN_OR_RETURN(auto app_list, apps.List(p.workspace_id, 0, 1000));
           ARENITE_ASSIGN_OR_RETURN(auto hook_list, hooks.ListAll(p.workspace_id));
           json::Json results = json::Json::array();
           const Clock& clock = apps.clock();
           for (const auto& app : app_list) {
-            std::optional<int64_t> last_token;
-            ARENITE_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
-              ARENITE_ASSIGN_OR_RETURN(
-                  last_token, tx.QueryInt("SELECT MAX(issued_at) FROM oauth_access_tokens WHERE "
-                                          "app_guid = ?",
-                                          {app.guid}));
-              return OkStatus();
-            }));
+            ARENITE_ASSIGN_OR_RETURN(std::optional<int64_t> last_token, apps.LastTokenAt(app.guid));
             json::Json used = json::Json::array();
             for (const auto& w : hook_list) {
               if (w.oauth_app_guid != app.guid) continue;

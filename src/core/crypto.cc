@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace arenite::crypto {
 
@@ -23,9 +24,19 @@ std::string RandomBytes(size_t n) {
 std::string RandomToken() { return Base64UrlEncode(RandomBytes(32)); }
 
 std::string Sha256(std::string_view data) {
+  // SHA256() looks the algorithm up in OpenSSL 3's provider tables on every call; fetching it
+  // once and keeping a context per thread makes hashing a short secret several times cheaper.
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                           &EVP_MD_CTX_free);
   std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  auto digest = reinterpret_cast<unsigned char*>(out.data());
+  if (md && ctx && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1 &&
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+      EVP_DigestFinal_ex(ctx.get(), digest, nullptr) == 1) {
+    return out;
+  }
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
   return out;
 }
 

@@ -24,6 +24,10 @@ struct RouteOptions {
   // a read never waits for the writer) but must never write or wait for a write; lists,
   // searches and anything whose work grows with the data stay on the pool.
   bool short_read = false;
+  // When set (and neither flag above is), asked on the I/O thread for each request: true runs
+  // the handler there, false on the pool. It must be quick and never block; for a route whose
+  // requests block only sometimes (a cache miss).
+  std::function<bool(const Request&)> on_io_thread_if = nullptr;
 };
 
 struct Route {

@@ -239,7 +239,8 @@ struct Server::Impl {
       if (!allow.empty()) reply.headers.Set("Allow", allow);
       co_return reply;
     }
-    if (route->options.on_io_thread || route->options.short_read) {
+    if (route->options.on_io_thread || route->options.short_read ||
+        (route->options.on_io_thread_if && route->options.on_io_thread_if(request))) {
       co_return Invoke(*route, request);
     }
     co_return co_await asio::co_spawn(

@@ -263,14 +263,90 @@ Result<App> Apps::Get(const std::string& workspace_id, const std::string& guid) 
   return *app;
 }
 
-Result<App> Apps::FindByClientId(std::string_view client_id) {
-  if (client_id.empty() || client_id.size() > 100) return NotFound("unknown client");
-  std::optional<App> app;
+App Apps::AppAt(const CachedApp& cached, int64_t now) {
+  App app = cached.app;
+  app.secret_created_at.reset();
+  app.previous_secret_expires_at.reset();
+  app.secret_too_old = false;
+  for (const auto& s : cached.secrets) {
+    if (!s.expires_at) {
+      app.secret_created_at = s.created_at;
+    } else if (*s.expires_at > now) {
+      app.previous_secret_expires_at = s.expires_at;
+    }
+  }
+  if (cached.max_secret_age_days && app.secret_created_at) {
+    app.secret_too_old = now - *app.secret_created_at > *cached.max_secret_age_days * 86400;
+  }
+  return app;
+}
+
+std::shared_ptr<const Apps::CachedApp> Apps::FindCached(std::string_view client_id, int64_t now) {
+  std::lock_guard lock(cache_mu_);
+  auto it = cache_.find(std::string(client_id));
+  if (it == cache_.end()) return nullptr;
+  // A clock set back (the test clock never is) also counts as stale.
+  int64_t age = now - it->second->loaded_at;
+  if (age < 0 || age >= kCacheSeconds) return nullptr;
+  return it->second;
+}
+
+Result<std::shared_ptr<const Apps::CachedApp>> Apps::LoadCached(std::string_view client_id) {
+  uint64_t generation;
+  {
+    std::lock_guard lock(cache_mu_);
+    generation = cache_generation_;
+  }
+  auto cached = std::make_shared<CachedApp>();
+  int64_t now = clock_.Now();
+  cached->loaded_at = now;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-    ARENITE_ASSIGN_OR_RETURN(app, Load(tx, "client_id = ?", {std::string(client_id)}));
+    cached->secrets.clear();
+    ARENITE_ASSIGN_OR_RETURN(cached->app, Load(tx, "client_id = ?", {std::string(client_id)}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT secret_hash, created_at, expires_at FROM oauth_app_secrets WHERE "
+                 "app_guid = ? AND (expires_at IS NULL OR expires_at > ?)",
+                 {cached->app.guid, now}, [&](const store::Row& row) {
+                   cached->secrets.push_back({row.String(0), row.Int(1), row.OptInt(2)});
+                   return true;
+                 }));
+    ARENITE_ASSIGN_OR_RETURN(
+        cached->max_secret_age_days,
+        tx.QueryInt("SELECT max_secret_age_days FROM oauth_settings WHERE workspace_guid = ?",
+                    {cached->app.workspace_id}));
     return OkStatus();
   }));
-  return *app;
+  std::lock_guard lock(cache_mu_);
+  // A change since the read began may not be in what was read: answer it, but do not keep it.
+  if (generation == cache_generation_) {
+    if (cache_.size() >= 10000) cache_.clear();
+    cache_[cached->app.client_id] = cached;
+  }
+  return std::shared_ptr<const CachedApp>(std::move(cached));
+}
+
+void Apps::Invalidate(const std::string& client_id) {
+  std::lock_guard lock(cache_mu_);
+  ++cache_generation_;
+  if (client_id.empty()) {
+    cache_.clear();
+  } else {
+    cache_.erase(client_id);
+  }
+}
+
+bool Apps::Cached(std::string_view client_id) {
+  return FindCached(client_id, clock_.Now()) != nullptr;
+}
+
+Result<App> Apps::FindByClientId(std::string_view client_id) {
+  if (client_id.empty() || client_id.size() > 100) return NotFound("unknown client");
+  int64_t now = clock_.Now();
+  auto cached = FindCached(client_id, now);
+  if (!cached) {
+    ARENITE_ASSIGN_OR_RETURN(cached, LoadCached(client_id));
+  }
+  return AppAt(*cached, now);
 }
 
 Result<App> Apps::Update(const std::string& workspace_id, const std::string& guid,
@@ -298,6 +374,7 @@ Result<App> Apps::Update(const std::string& workspace_id, const std::string& gui
     updated = std::move(app);
     return OkStatus();
   }));
+  Invalidate(updated->client_id);
   if (listener_) listener_(*updated, true);
   return *updated;
 }
@@ -326,6 +403,7 @@ Result<App> Apps::Delete(const std::string& workspace_id, const std::string& gui
     deleted = std::move(app);
     return OkStatus();
   }));
+  Invalidate(deleted->client_id);
   log::Get("oauth")->info("oauth app {} deleted from workspace {} by {}", deleted->client_id,
                           workspace_id, audit.actor);
   if (listener_) listener_(*deleted, false);
@@ -361,6 +439,7 @@ Result<RotatedSecret> Apps::RotateSecret(const std::string& workspace_id, const 
     out.app = std::move(app);
     return OkStatus();
   }));
+  Invalidate(out.app.client_id);
   log::Get("oauth")->info("client secret of oauth app {} rotated by {} (grace {} s)",
                           out.app.client_id, audit.actor, grace_seconds);
   (void)CheckSecretAges();
@@ -369,19 +448,66 @@ Result<RotatedSecret> Apps::RotateSecret(const std::string& workspace_id, const 
 
 bool Apps::SecretMatches(const App& app, std::string_view secret) {
   if (app.is_public || secret.empty() || secret.size() > 512) return false;
+  int64_t now = clock_.Now();
+  auto cached = FindCached(app.client_id, now);
+  if (!cached || cached->app.guid != app.guid) {
+    auto loaded = LoadCached(app.client_id);
+    if (!loaded.ok() || (*loaded)->app.guid != app.guid) return false;
+    cached = *loaded;
+  }
   std::string hash = SecretHash(secret);
   bool match = false;
-  Status read = store_.Read([&](store::Tx& tx) {
-    return tx.Query(
-        "SELECT secret_hash FROM oauth_app_secrets WHERE app_guid = ? AND "
-        "(expires_at IS NULL OR expires_at > ?)",
-        {app.guid, clock_.Now()}, [&](const store::Row& row) {
-          // Every valid secret is compared, so the time does not say which one matched.
-          if (crypto::ConstantTimeEquals(hash, row.Text(0))) match = true;
-          return true;
-        });
-  });
-  return read.ok() && match;
+  for (const auto& s : cached->secrets) {
+    // A secret past its grace period never matches, even while its entry is still cached.
+    if (s.expires_at && *s.expires_at <= now) continue;
+    // Every valid secret is compared, so the time does not say which one matched.
+    if (crypto::ConstantTimeEquals(hash, s.digest)) match = true;
+  }
+  return match;
+}
+
+void Apps::NoteTokenIssued(const std::string& app_guid, int64_t at) {
+  std::lock_guard lock(times_mu_);
+  int64_t& t = token_times_[app_guid];
+  t = std::max(t, at);
+}
+
+Result<std::optional<int64_t>> Apps::LastTokenAt(const std::string& app_guid) {
+  std::optional<int64_t> last;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(
+        last, tx.QueryInt("SELECT last_token_at FROM oauth_apps WHERE guid = ?", {app_guid}));
+    return OkStatus();
+  }));
+  std::lock_guard lock(times_mu_);
+  auto it = token_times_.find(app_guid);
+  if (it != token_times_.end() && (!last || it->second > *last)) last = it->second;
+  return last;
+}
+
+Status Apps::FlushTokenTimes() {
+  std::unordered_map<std::string, int64_t> pending;
+  {
+    std::lock_guard lock(times_mu_);
+    if (token_times_.empty()) return OkStatus();
+    pending = token_times_;
+  }
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    for (const auto& [guid, at] : pending) {
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("UPDATE oauth_apps SET last_token_at = ? WHERE guid = ? AND "
+                  "(last_token_at IS NULL OR last_token_at < ?)",
+                  {at, guid, at}));
+    }
+    return OkStatus();
+  }));
+  // Entries noted again while writing stay for the next flush.
+  std::lock_guard lock(times_mu_);
+  for (const auto& [guid, at] : pending) {
+    auto it = token_times_.find(guid);
+    if (it != token_times_.end() && it->second == at) token_times_.erase(it);
+  }
+  return OkStatus();
 }
 
 Result<std::optional<int64_t>> Apps::MaxSecretAgeDays(const std::string& workspace_id) {
@@ -416,6 +542,7 @@ Status Apps::SetMaxSecretAgeDays(const std::string& workspace_id, std::optional<
     if (!done.ok()) return std::move(done).error();
     return OkStatus();
   }));
+  Invalidate("");  // every cached app's secret_too_old may change
   return CheckSecretAges();
 }
 

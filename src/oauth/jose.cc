@@ -7,6 +7,10 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
 #include "core/crypto.h"
 
 namespace arenite::oauth {
@@ -25,7 +29,58 @@ struct MdCtx {
   ~MdCtx() { EVP_MD_CTX_free(ctx); }
 };
 
+std::atomic<uint64_t> next_key_id{1};
+
+// SHA-256 fetched once: OpenSSL 3 looks an algorithm up in its provider tables on every call
+// that names it implicitly (EVP_sha256() in an init), which costs more than hashing a token.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+// Per thread, the signing contexts of the last few keys used, each initialised once, so that
+// a signature costs the ECDSA operation and not a provider look-up and context set-up. A
+// context holds a reference to its key, so it stays valid even if the EcKey is gone; keys are
+// told apart by id, never by address.
+class SignContexts {
+ public:
+  ~SignContexts() {
+    for (auto& e : entries_) EVP_PKEY_CTX_free(e.ctx);
+    EVP_MD_CTX_free(md_);
+  }
+  EVP_PKEY_CTX* For(uint64_t key_id, EVP_PKEY* pkey) {
+    for (auto& e : entries_) {
+      if (e.key_id == key_id) return e.ctx;
+    }
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
+    if (!ctx || EVP_PKEY_sign_init(ctx) != 1) {
+      EVP_PKEY_CTX_free(ctx);
+      return nullptr;
+    }
+    if (entries_.size() >= 4) {
+      EVP_PKEY_CTX_free(entries_.front().ctx);
+      entries_.erase(entries_.begin());
+    }
+    entries_.push_back({key_id, ctx});
+    return ctx;
+  }
+  EVP_MD_CTX* Md() {
+    if (!md_) md_ = EVP_MD_CTX_new();
+    return md_;
+  }
+
+ private:
+  struct Entry {
+    uint64_t key_id;
+    EVP_PKEY_CTX* ctx;
+  };
+  std::vector<Entry> entries_;
+  EVP_MD_CTX* md_ = nullptr;
+};
+
 }  // namespace
+
+EcKey::EcKey(EVP_PKEY* pkey) : pkey_(pkey), id_(next_key_id.fetch_add(1)) {}
 
 EcKey::~EcKey() { EVP_PKEY_free(pkey_); }
 
@@ -107,20 +162,23 @@ std::string EcKey::Thumbprint() const {
 }
 
 Result<std::string> EcKey::Sign(std::string_view data) const {
-  MdCtx md;
-  if (!md.ctx || EVP_DigestSignInit(md.ctx, nullptr, EVP_sha256(), nullptr, pkey_) != 1) {
+  thread_local SignContexts contexts;
+  EVP_PKEY_CTX* ctx = contexts.For(id_, pkey_);
+  EVP_MD_CTX* md = contexts.Md();
+  const EVP_MD* sha256 = Sha256Md();
+  if (!ctx || !md || !sha256) return Internal("cannot sign");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (EVP_DigestInit_ex(md, sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(md, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(md, digest, &digest_len) != 1) {
     return Internal("cannot sign");
   }
-  size_t len = 0;
-  auto in = reinterpret_cast<const unsigned char*>(data.data());
-  if (EVP_DigestSign(md.ctx, nullptr, &len, in, data.size()) != 1) return Internal("cannot sign");
-  std::string der(len, '\0');
-  if (EVP_DigestSign(md.ctx, reinterpret_cast<unsigned char*>(der.data()), &len, in, data.size()) !=
-      1) {
-    return Internal("cannot sign");
-  }
-  der.resize(len);
-  return DerToJoseSignature(der);
+  // ECDSA over the digest, as EVP_DigestSign would do; DER is at most 72 bytes for P-256.
+  unsigned char der[80];
+  size_t len = sizeof der;
+  if (EVP_PKEY_sign(ctx, der, &len, digest, digest_len) != 1) return Internal("cannot sign");
+  return DerToJoseSignature(std::string_view(reinterpret_cast<const char*>(der), len));
 }
 
 bool EcKey::Verify(std::string_view data, std::string_view jose_signature) const {
@@ -170,13 +228,48 @@ Result<std::string> JoseToDerSignature(std::string_view jose) {
   return out;
 }
 
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(text.substr(run, i - run));
+    run = i + 1;
+    if (u >= 0x20) {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(u));
+    } else {
+      out += "\\u00";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  out.append(text.substr(run));
+  out.push_back('"');
+}
+
+Result<std::string> SignJwsText(const EcKey& key, std::string_view kid, std::string_view typ,
+                                std::string_view claims_json) {
+  // The members in the order json::Json would write them.
+  std::string header = "{\"alg\":\"ES256\",\"kid\":";
+  AppendJsonString(header, kid);
+  header += ",\"typ\":";
+  AppendJsonString(header, typ);
+  header.push_back('}');
+  std::string input = crypto::Base64UrlEncode(header);
+  input.push_back('.');
+  input += crypto::Base64UrlEncode(claims_json);
+  ARENITE_ASSIGN_OR_RETURN(std::string signature, key.Sign(input));
+  input.push_back('.');
+  input += crypto::Base64UrlEncode(signature);
+  return input;
+}
+
 Result<std::string> SignJws(const EcKey& key, std::string_view kid, std::string_view typ,
                             const json::Json& claims) {
-  json::Json header = {{"alg", "ES256"}, {"typ", typ}, {"kid", kid}};
-  std::string input =
-      crypto::Base64UrlEncode(header.dump()) + "." + crypto::Base64UrlEncode(claims.dump());
-  ARENITE_ASSIGN_OR_RETURN(std::string signature, key.Sign(input));
-  return input + "." + crypto::Base64UrlEncode(signature);
+  return SignJwsText(key, kid, typ, claims.dump());
 }
 
 Result<ParsedJws> ParseJws(std::string_view token) {

@@ -90,6 +90,23 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_workspace ON audit_log (workspace_guid, created_at);
 )sql"},
+      // Client-credentials and minted tokens are no longer stored when issued: a JWT verifies
+      // without a look-up, so only revocations are recorded. Tokens of the authorization_code
+      // and refresh_token grants stay in oauth_access_tokens, so that a grant can be revoked.
+      // An app's last token time moves onto the app, seeded from the tokens stored so far.
+      {201, "oauth revocations and the last token time of apps", R"sql(
+CREATE TABLE oauth_revocations (
+  jti TEXT PRIMARY KEY,
+  app_guid TEXT NOT NULL,
+  workspace_guid TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX oauth_revocations_by_expiry ON oauth_revocations (expires_at);
+ALTER TABLE oauth_apps ADD COLUMN last_token_at INTEGER;
+UPDATE oauth_apps SET last_token_at =
+  (SELECT MAX(t.issued_at) FROM oauth_access_tokens t WHERE t.app_guid = oauth_apps.guid);
+)sql"},
   };
 }
 

@@ -15,6 +15,9 @@ namespace {
 
 constexpr int64_t kUserCacheSeconds = 30;
 constexpr size_t kMaxCachedTokens = 100000;
+// How often the background thread writes the apps' last token times, and removes expired rows.
+constexpr auto kFlushInterval = std::chrono::seconds(3);
+constexpr auto kCleanupInterval = std::chrono::hours(1);
 
 std::string Hash(std::string_view secret) { return crypto::Sha256Hex(secret); }
 
@@ -24,6 +27,16 @@ prometheus::Family<prometheus::Counter>& IssuedFamily() {
                             .Help("Access tokens issued, by grant type")
                             .Register(metrics::Registry());
   return family;
+}
+
+prometheus::Counter& Issued(std::string_view grant) {
+  // Family::Add locks and hashes the labels: look each counter up once.
+  static prometheus::Counter& client_credentials =
+      IssuedFamily().Add({{"grant", "client_credentials"}});
+  static prometheus::Counter& internal = IssuedFamily().Add({{"grant", "internal"}});
+  if (grant == kGrantClientCredentials) return client_credentials;
+  if (grant == "internal") return internal;
+  return IssuedFamily().Add({{"grant", std::string(grant)}});
 }
 
 prometheus::Counter& AuthFailures() {
@@ -44,6 +57,21 @@ std::string LoggableClientId(std::string_view id) {
     if (!ok) return "<malformed>";
   }
   return std::string(id);
+}
+
+// A token id: 128 random bits, base64url. The random bytes are drawn from OpenSSL's generator
+// 32 ids at a time per thread, as one call costs about as much as hashing the whole token.
+std::string NewTokenId() {
+  constexpr size_t kIdBytes = 16, kBatch = 32;
+  thread_local std::string pool;
+  thread_local size_t used = 0;
+  if (used == pool.size()) {
+    pool = crypto::RandomBytes(kIdBytes * kBatch);
+    used = 0;
+  }
+  std::string_view id(pool.data() + used, kIdBytes);
+  used += kIdBytes;
+  return crypto::Base64UrlEncode(id);
 }
 
 Error InvalidToken(std::string message) {
@@ -75,18 +103,76 @@ Error OAuthError(std::string_view error, std::string description, int status) {
   return e;
 }
 
-json::Json TokenResponse::ToJson() const {
-  json::Json out = {{"access_token", access_token},
-                    {"token_type", "Bearer"},
-                    {"expires_in", expires_in},
-                    {"scope", scope}};
-  if (refresh_token) out["refresh_token"] = *refresh_token;
+std::string TokenResponse::Body() const {
+  std::string out = "{\"access_token\":";
+  out.reserve(access_token.size() + 200);
+  AppendJsonString(out, access_token);
+  out += ",\"token_type\":\"Bearer\",\"expires_in\":";
+  out += std::to_string(expires_in);
+  out += ",\"scope\":";
+  AppendJsonString(out, scope);
+  if (refresh_token) {
+    out += ",\"refresh_token\":";
+    AppendJsonString(out, *refresh_token);
+  }
+  out.push_back('}');
   return out;
 }
 
 TokenService::TokenService(store::Store& store, const Clock& clock, Apps& apps, SigningKeys& keys,
                            TokenOptions options)
     : store_(store), clock_(clock), apps_(apps), keys_(keys), options_(std::move(options)) {}
+
+TokenService::~TokenService() {
+  {
+    std::lock_guard lock(housekeeping_mu_);
+    stopping_ = true;
+  }
+  housekeeping_cv_.notify_all();
+  if (housekeeping_.joinable()) housekeeping_.join();
+}
+
+void TokenService::Housekeeping() {
+  auto next_cleanup = std::chrono::steady_clock::now();
+  std::unique_lock lock(housekeeping_mu_);
+  for (;;) {
+    housekeeping_cv_.wait_for(lock, kFlushInterval, [&] { return stopping_; });
+    bool stop = stopping_;
+    lock.unlock();
+    Status flushed = apps_.FlushTokenTimes();
+    if (!flushed.ok()) {
+      log::Get("oauth")->error("cannot write the apps' last token times: {}",
+                               flushed.error().message);
+    }
+    if (!stop && std::chrono::steady_clock::now() >= next_cleanup) {
+      next_cleanup = std::chrono::steady_clock::now() + kCleanupInterval;
+      Status removed = RemoveExpired();
+      if (!removed.ok()) {
+        log::Get("oauth")->error("cannot remove expired tokens: {}", removed.error().message);
+      }
+    }
+    if (stop) return;
+    lock.lock();
+  }
+}
+
+Status TokenService::RemoveExpired() {
+  int64_t before = clock_.Now() - 86400;
+  return store_.Write([&](store::Tx& tx) -> Status {
+    // Nothing can use these any more; a revocation is kept until its token has expired.
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM oauth_access_tokens WHERE expires_at < ?", {before}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM oauth_refresh_tokens WHERE expires_at < ?", {before}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM oauth_revocations WHERE expires_at < ?", {before}));
+    return OkStatus();
+  });
+}
+
+bool TokenService::CanIssueWithoutStore(std::string_view client_id) {
+  return apps_.Cached(client_id);
+}
 
 Status TokenService::Load() {
   std::unordered_map<std::string, LiveApp> live;
@@ -100,17 +186,26 @@ Status TokenService::Load() {
           live.emplace(row.String(0), std::move(app));
           return true;
         }));
-    return tx.Query(
-        "SELECT jti, expires_at FROM oauth_access_tokens WHERE revoked_at IS NOT NULL AND "
-        "expires_at > ?",
-        {now}, [&](const store::Row& row) {
-          revoked.emplace(row.String(0), row.Int(1));
-          return true;
-        });
+    auto add = [&](const store::Row& row) {
+      revoked.emplace(row.String(0), row.Int(1));
+      return true;
+    };
+    // Revoked tokens of a grant (and, from before migration 201, any revoked token) are marked
+    // in oauth_access_tokens; single revocations are rows of oauth_revocations.
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT jti, expires_at FROM oauth_access_tokens WHERE revoked_at IS NOT NULL "
+                 "AND expires_at > ?",
+                 {now}, add));
+    return tx.Query("SELECT jti, expires_at FROM oauth_revocations WHERE expires_at > ?", {now},
+                    add);
   }));
-  std::unique_lock lock(mu_);
-  live_ = std::move(live);
-  revoked_ = std::move(revoked);
+  {
+    std::unique_lock lock(mu_);
+    live_ = std::move(live);
+    revoked_ = std::move(revoked);
+  }
+  std::lock_guard lock(housekeeping_mu_);
+  if (!housekeeping_.joinable()) housekeeping_ = std::thread([this] { Housekeeping(); });
   return OkStatus();
 }
 
@@ -232,7 +327,7 @@ Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
   }
   if (app->is_public) {
     if (has_secret) return fail(client_id, "a public client sent a secret");
-    return *app;
+    return std::move(app).value();
   }
   if (!has_secret) return fail(client_id, "a confidential client sent no secret");
   if (!apps_.SecretMatches(*app, secret)) return fail(client_id, "wrong client secret");
@@ -241,7 +336,7 @@ Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
         "oauth app {} authenticated with a secret past the workspace's maximum age; rotate it",
         app->client_id);
   }
-  return *app;
+  return std::move(app).value();
 }
 
 Result<std::string> TokenService::Issue(const App& app, const std::string& subject,
@@ -252,33 +347,49 @@ Result<std::string> TokenService::Issue(const App& app, const std::string& subje
   ARENITE_ASSIGN_OR_RETURN(SigningKey key, keys_.Current());
   int64_t now = clock_.Now();
   lifetime = std::clamp<int64_t>(lifetime, 1, options_.access_token_ttl);
-  std::string jti = crypto::Base64UrlEncode(crypto::RandomBytes(16));
-  json::Json claims = {{"iss", options_.issuer},
-                       {"sub", subject},
-                       {"aud", audience},
-                       {"exp", now + lifetime},
-                       {"iat", now},
-                       {"nbf", now},
-                       {"jti", jti},
-                       {"client_id", app.client_id},
-                       {"scope", JoinScopes(scopes)},
-                       {"workspace_id", app.workspace_id}};
-  ARENITE_ASSIGN_OR_RETURN(std::string token, SignJws(*key.key, key.kid, "at+jwt", claims));
-  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO oauth_access_tokens (jti, grant_id, app_guid, client_id, workspace_guid, "
-        "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        {jti, store::Nullable(grant_id), app.guid, app.client_id, app.workspace_id, now,
-         now + lifetime}));
-    // Now and then, forget tokens that expired over a day ago: nothing can use them any more.
-    if (issued_.fetch_add(1) % 1000 == 999) {
-      ARENITE_RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM oauth_access_tokens WHERE expires_at < ?", {now - 86400}));
-      ARENITE_RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM oauth_refresh_tokens WHERE expires_at < ?", {now - 86400}));
-    }
-    return OkStatus();
-  }));
+  std::string jti = NewTokenId();
+  // The claims of RFC 9068 and workspace_id, in the order json::Json would write them.
+  std::string claims;
+  claims.reserve(512);
+  auto member = [&claims](std::string_view name) {
+    claims.push_back(claims.empty() ? '{' : ',');
+    AppendJsonString(claims, name);
+    claims.push_back(':');
+  };
+  member("aud");
+  AppendJsonString(claims, audience);
+  member("client_id");
+  AppendJsonString(claims, app.client_id);
+  member("exp");
+  claims += std::to_string(now + lifetime);
+  member("iat");
+  claims += std::to_string(now);
+  member("iss");
+  AppendJsonString(claims, options_.issuer);
+  member("jti");
+  AppendJsonString(claims, jti);
+  member("nbf");
+  claims += std::to_string(now);
+  member("scope");
+  AppendJsonString(claims, JoinScopes(scopes));
+  member("sub");
+  AppendJsonString(claims, subject);
+  member("workspace_id");
+  AppendJsonString(claims, app.workspace_id);
+  claims.push_back('}');
+  ARENITE_ASSIGN_OR_RETURN(std::string token, SignJwsText(*key.key, key.kid, "at+jwt", claims));
+  if (grant_id) {
+    // A token of a user's grant is recorded, so that the grant's revocation (a reused code, a
+    // replayed refresh token) reaches it. Other tokens verify without any record.
+    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "INSERT INTO oauth_access_tokens (jti, grant_id, app_guid, client_id, workspace_guid, "
+          "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {jti, *grant_id, app.guid, app.client_id, app.workspace_id, now, now + lifetime}));
+      return OkStatus();
+    }));
+  }
+  apps_.NoteTokenIssued(app.guid, now);
   if (expires_in) *expires_in = lifetime;
   return token;
 }
@@ -290,7 +401,7 @@ Result<std::string> TokenService::MintAccessToken(const App& app, std::string_vi
     if (app.scopes.count(s)) granted.insert(s);
   }
   if (app.machine_user_id.empty()) return Internal("the app has no machine user");
-  IssuedFamily().Add({{"grant", "internal"}}).Increment();
+  Issued("internal").Increment();
   return Issue(app, app.machine_user_id, audience, granted, lifetime, std::nullopt, nullptr);
 }
 
@@ -309,7 +420,7 @@ Result<TokenResponse> TokenService::ClientCredentialsGrant(
                            Issue(app, app.machine_user_id, resource.value_or(ApiAudience()), scopes,
                                  options_.access_token_ttl, std::nullopt, &out.expires_in));
   out.scope = JoinScopes(scopes);
-  IssuedFamily().Add({{"grant", "client_credentials"}}).Increment();
+  Issued(kGrantClientCredentials).Increment();
   return out;
 }
 
@@ -437,7 +548,7 @@ Result<TokenResponse> TokenService::AuthorizationCodeGrant(
     }));
     out.refresh_token = refresh;
   }
-  IssuedFamily().Add({{"grant", "authorization_code"}}).Increment();
+  Issued(kGrantAuthorizationCode).Increment();
   return out;
 }
 
@@ -508,7 +619,7 @@ Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
                               row->grant_id, &out.expires_in));
   out.scope = JoinScopes(scopes);
   out.refresh_token = next;
-  IssuedFamily().Add({{"grant", "refresh_token"}}).Increment();
+  Issued(kGrantRefreshToken).Increment();
   return out;
 }
 
@@ -648,10 +759,12 @@ Status TokenService::Revoke(const App& caller, std::string_view token) {
     std::string jti = (*claims)["jti"].get<std::string>();
     int64_t exp = (*claims)["exp"].get<int64_t>();
     int64_t now = clock_.Now();
+    // Durable before the answer: the token stays dead across a restart. Revoking twice is fine.
     ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-      ARENITE_RETURN_IF_ERROR(tx.Exec(
-          "UPDATE oauth_access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL",
-          {now, jti}));
+      ARENITE_RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO oauth_revocations (jti, app_guid, workspace_guid, revoked_at, "
+                  "expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING",
+                  {jti, caller.guid, caller.workspace_id, now, exp}));
       return OkStatus();
     }));
     MarkRevoked({{jti, exp}});

@@ -4,15 +4,22 @@
 // bearer tokens on the API. Codes and refresh tokens are 256-bit random, stored only as SHA-256.
 // Revoked token ids and the live apps are held in memory (loaded at start, updated on every
 // revocation and app change), so validating a bearer token reads the store at most once per
-// user per half minute. Thread-safe.
+// user per half minute. A client_credentials (or minted) token is not written anywhere when it
+// is issued: only its revocation is stored (oauth_revocations). Tokens of the
+// authorization_code and refresh_token grants are still recorded with their grant, so that a
+// reused code or refresh token revokes them. A background thread writes the apps' last token
+// times and removes expired rows. Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "core/clock.h"
@@ -41,7 +48,8 @@ struct TokenResponse {
   int64_t expires_in = 0;
   std::string scope;
   std::optional<std::string> refresh_token;
-  json::Json ToJson() const;
+  // The RFC 6749 section 5.1 JSON body, written directly (it is on every token request's path).
+  std::string Body() const;
 };
 
 // The credentials a request to the token, introspection or revocation endpoint carries.
@@ -56,9 +64,23 @@ class TokenService {
  public:
   TokenService(store::Store& store, const Clock& clock, Apps& apps, SigningKeys& keys,
                TokenOptions options);
+  // Stops the background thread after a last write of the token times.
+  ~TokenService();
+  TokenService(const TokenService&) = delete;
+  TokenService& operator=(const TokenService&) = delete;
 
-  // Loads the live apps and the revoked, unexpired token ids. Call once at start.
+  // Loads the live apps and the revoked, unexpired token ids, and starts the background thread
+  // (every few seconds: Apps::FlushTokenTimes; every hour: expired rows removed). Call once at
+  // start.
   Status Load();
+  // Removes access tokens, refresh tokens and revocations that expired over a day ago (the
+  // background thread calls it hourly).
+  Status RemoveExpired();
+
+  // Whether a client_credentials request of this client can be answered without the store: the
+  // client is in the apps' cache (the signing keys are reloaded at most once a minute). For
+  // routing the token endpoint onto the I/O thread; the answer does not depend on it.
+  bool CanIssueWithoutStore(std::string_view client_id);
   // Keeps the in-memory view in step with app changes (see Apps::SetListener).
   void OnAppChanged(const App& app, bool live);
   // Drops the cached role and state of a user whose role or status changed, so that live
@@ -138,12 +160,17 @@ class TokenService {
   SigningKeys& keys_;
   const TokenOptions options_;
 
-  std::atomic<uint64_t> issued_{0};
+  void Housekeeping();
+
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool stopping_ = false;
+  std::thread housekeeping_;
 
   // TODO: the revoked set and the live apps are per process, loaded at start and updated by
   // this node's own changes; with several nodes on one database, a revocation or deletion on
   // one node reaches the others only at their restart. They need a shared change feed (e.g.
-  // polling a revocations table) before arenite runs on more than one node.
+  // polling oauth_revocations by revoked_at) before arenite runs on more than one node.
   std::shared_mutex mu_;
   std::unordered_map<std::string, int64_t> revoked_;  // jti -> its expiry
   std::unordered_map<std::string, LiveApp> live_;     // by client_id

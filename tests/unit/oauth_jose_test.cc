@@ -22,6 +22,31 @@ TEST(OAuthJose, SignedTokenVerifiesAndCarriesHeaderAndClaims) {
   EXPECT_TRUE((*key)->Verify(parsed->signing_input, parsed->signature));
 }
 
+TEST(OAuthJose, HandWrittenJsonStringsParseBackToTheirText) {
+  for (std::string text :
+       {std::string("plain"), std::string("quote \" and \\ backslash"),
+        std::string("tab\tnew\nline\x01\x1f"), std::string("caf\xc3\xa9 /"), std::string()}) {
+    std::string out;
+    AppendJsonString(out, text);
+    auto parsed = json::Json::parse(out, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << out;
+    EXPECT_EQ(parsed.get<std::string>(), text);
+  }
+}
+
+TEST(OAuthJose, SignJwsTextWritesTheSameHeaderAsSignJws) {
+  auto key = EcKey::Generate();
+  ASSERT_TRUE(key.ok());
+  auto text = SignJwsText(**key, "kid-1", "at+jwt", R"({"sub":"u1","exp":2000000000})");
+  auto built = SignJws(**key, "kid-1", "at+jwt", {{"sub", "u1"}, {"exp", 2000000000}});
+  ASSERT_TRUE(text.ok() && built.ok());
+  EXPECT_EQ(text->substr(0, text->find('.')), built->substr(0, built->find('.')));
+  auto parsed = ParseJws(*text);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->claims["sub"], "u1");
+  EXPECT_TRUE((*key)->Verify(parsed->signing_input, parsed->signature));
+}
+
 TEST(OAuthJose, TamperedPayloadOrOtherKeyFailsVerification) {
   auto key = EcKey::Generate();
   auto other = EcKey::Generate();
