@@ -405,13 +405,17 @@ std::string Dispatcher::EventBody(const store::Row& r, int c, const std::string&
 }
 
 Status Dispatcher::Schedule() {
-  int64_t now = clock_.Now(), now_ms = SteadyMillis();
+  int64_t now = clock_.Now(), now_ms = SteadyMillis(), clock_ms = clock_.NowMillis();
   // A copy of what is to be looked at, so the store is read without holding the lock.
   struct Plan {
     Webhook webhook;
-    int64_t free = 0;
-    int64_t in_flight = 0;
-    uint64_t epoch = 0;  // the webhook's dirty-mark count when planned
+    bool extract = false;
+    int64_t free = 0;                     // deliveries it may be given in this pass
+    int64_t unrecorded = 0;               // scheduled and not yet recorded: still due in the store
+    uint64_t epoch = 0;                   // the webhook's dirty-mark count when planned
+    int64_t seen = 0;                     // due deliveries read, out or not
+    std::vector<std::string> candidates;  // due, oldest first
+    std::optional<int64_t> next_due;
   };
   std::vector<Plan> plans;
   {
@@ -422,58 +426,151 @@ Status Dispatcher::Schedule() {
     int64_t threads = options_.sender_threads;
     int64_t queue_room = std::min(threads * 2 - static_cast<int64_t>(jobs_.size()),
                                   threads * 4 - static_cast<int64_t>(in_flight_.size()));
-    if (queue_room <= 0) return OkStatus();
-    // Each pass starts one webhook further on, so that busy webhooks share the room.
-    size_t count = webhooks_by_guid_.size(), start = count ? ++pass_ % count : 0;
-    auto it = webhooks_by_guid_.begin();
-    std::advance(it, start);
-    for (size_t k = 0; k < count; ++k, ++it) {
+    if (queue_room <= 0 || webhooks_by_guid_.empty()) return OkStatus();
+    // With other webhooks about, none may hold more than three quarters of the sender threads,
+    // so that a slow receiver leaves threads for the others.
+    int64_t most_held =
+        webhooks_by_guid_.size() > 1 ? std::max<int64_t>(1, threads - threads / 4) : threads;
+    // Round-robin: each pass starts where the last one ran out of room.
+    auto it = webhooks_by_guid_.lower_bound(next_start_);
+    for (size_t k = 0; k < webhooks_by_guid_.size(); ++k, ++it) {
       if (it == webhooks_by_guid_.end()) it = webhooks_by_guid_.begin();
       const std::string& guid = it->first;
       Webhook& w = it->second;
       State& st = states_[guid];
       if (!st.dirty && now < st.next_due) continue;
-      if (st.paused_until_ms > clock_.NowMillis()) continue;
+      if (st.paused_until_ms > clock_ms) continue;
       double elapsed = static_cast<double>(now_ms - st.refilled_ms) / 1000.0;
       st.refilled_ms = now_ms;
       st.tokens = std::min(static_cast<double>(w.max_per_second),
                            st.tokens + elapsed * static_cast<double>(w.max_per_second));
+      bool extract = w.payload == kPayloadExtract;
       int64_t concurrency =
-          w.payload == kPayloadExtract
-              ? 1
-              : std::max<int64_t>(1, static_cast<int64_t>(st.effective_concurrency));
+          extract ? 1 : std::max<int64_t>(1, static_cast<int64_t>(st.effective_concurrency));
       int64_t free = std::min<int64_t>(
-          {concurrency - st.in_flight, static_cast<int64_t>(st.tokens), queue_room});
+          {concurrency - st.in_flight, most_held - st.in_flight, static_cast<int64_t>(st.tokens)});
       if (free <= 0) continue;
-      queue_room -= free;  // the bound holds for the whole pass, not per webhook
-      plans.push_back({w, free, st.unrecorded, st.epoch});
+      Plan plan;
+      plan.webhook = w;
+      plan.extract = extract;
+      plan.free = free;
+      plan.unrecorded = st.unrecorded;
+      plan.epoch = st.epoch;
+      plans.push_back(std::move(plan));
     }
-  }
-  for (auto& plan : plans) {
-    const Webhook& w = plan.webhook;
-    std::vector<Due> found;
-    std::optional<int64_t> next_due;
-    bool extract = w.payload == kPayloadExtract;
-    int64_t limit = plan.free + plan.in_flight;
-    int64_t seen = 0;  // due deliveries looked at, out or not
-    ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-      // Packages go in order of their sequence range: only the oldest one not yet delivered
-      // may be sent (test events of the webhook do not count), and a package
-      // that FAILED holds the ones after it back until it is redelivered or recovered, so that
-      // a replica never misses its rows.
-      const std::string package_sql =
-          std::string("SELECT ") + kDueColumns +
-          " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid WHERE "
-          "d.webhook_guid = ? AND d.event_type = 'extract.package' AND d.status IN ('PENDING', "
-          "'RETRYING', 'FAILED') ORDER BY d.sequence_to, d.created_ms LIMIT 1";
-      // The due ones first by guid only (from the covering index), without those still out or
-      // not yet recorded; then the rows, with their events, of just those that are to go.
-      std::vector<std::string> candidates;
-      auto read_due = [&](const store::Row& r) {
-        if (extract && (r.IsNull(9) || r.Int(9) > now)) {
-          if (!r.IsNull(9)) next_due = r.Int(9);  // a FAILED one has no next attempt
-          return false;
+    // The room is dealt out one delivery at a time, in turn, so that one busy webhook cannot
+    // take it all; the bound on what is queued and unrecorded holds for the whole pass.
+    std::vector<int64_t> share(plans.size(), 0);
+    for (bool gave = true; gave && queue_room > 0;) {
+      gave = false;
+      for (size_t i = 0; i < plans.size() && queue_room > 0; ++i) {
+        if (share[i] < plans[i].free) {
+          ++share[i];
+          --queue_room;
+          gave = true;
         }
+      }
+    }
+    // Those left without room (the last in turn) come first in the next pass.
+    size_t served = 0;
+    while (served < plans.size() && share[served] > 0) ++served;
+    if (served < plans.size()) {
+      next_start_ = plans[served].webhook.guid;
+      plans.resize(served);
+    } else {
+      auto after = webhooks_by_guid_.upper_bound(next_start_);
+      next_start_ = after == webhooks_by_guid_.end() ? std::string() : after->first;
+    }
+    for (size_t i = 0; i < plans.size(); ++i) plans[i].free = share[i];
+  }
+  if (plans.empty()) return OkStatus();
+
+  std::unordered_map<std::string, size_t> plan_of;  // webhook guid -> index in plans
+  for (size_t i = 0; i < plans.size(); ++i) plan_of.emplace(plans[i].webhook.guid, i);
+  std::unordered_map<std::string, Due> loaded;  // delivery guid -> row
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    // 1. The due deliveries of every planned webhook, by guid only (from a covering index), in
+    // a few statements of up to 64 webhooks each. An EVENT webhook reads as many as it may be
+    // given plus those still out (they stay due until recorded), plus one more: the first one
+    // not yet due says when to look again, and one more due one that the webhook missed this
+    // pass. Packages go in order of their sequence range: only the oldest one not yet delivered
+    // is read (test events of the webhook do not count), and a package that FAILED holds the
+    // ones after it back until it is redelivered or recovered, so that a replica never misses
+    // its rows.
+    auto read_parts = [&](bool extract) -> Status {
+      std::vector<size_t> of_kind;
+      for (size_t i = 0; i < plans.size(); ++i) {
+        if (plans[i].extract == extract) of_kind.push_back(i);
+      }
+      for (size_t at = 0; at < of_kind.size();) {
+        size_t n = std::min<size_t>(of_kind.size() - at, 64);
+        size_t parts = 1;
+        while (parts < n) parts *= 4;  // a few statement shapes, so they stay prepared
+        std::string sql;
+        store::Params params;
+        for (size_t k = 0; k < parts; ++k) {
+          const Plan* p = k < n ? &plans[of_kind[at + k]] : nullptr;
+          if (k > 0) sql += " UNION ALL ";
+          sql +=
+              "SELECT * FROM (SELECT webhook_guid, guid, next_attempt_at, status FROM "
+              "webhook_deliveries WHERE webhook_guid = ? AND ";
+          sql += extract ? "event_type = 'extract.package' AND status IN ('PENDING', 'RETRYING', "
+                           "'FAILED') ORDER BY sequence_to, created_ms LIMIT 1"
+                         : "status IN ('PENDING', 'RETRYING') AND next_attempt_at IS NOT NULL "
+                           "ORDER BY next_attempt_at, created_ms LIMIT ?";
+          sql += ") AS p" + std::to_string(k);
+          params.emplace_back(p ? p->webhook.guid : std::string());
+          if (!extract) params.emplace_back(p ? p->free + p->unrecorded + 1 : int64_t{0});
+        }
+        ARENITE_RETURN_IF_ERROR(tx.Query(sql, params, [&](const store::Row& r) {
+          auto found = plan_of.find(std::string(r.Text(0)));
+          if (found == plan_of.end()) return true;
+          Plan& p = plans[found->second];
+          std::optional<int64_t> next = r.OptInt(2);
+          bool due = next && *next <= now && r.Text(3) != kFailed;
+          if (due) {
+            ++p.seen;
+            p.candidates.push_back(r.String(1));
+          } else if (next && !p.next_due) {
+            p.next_due = next;  // a FAILED package has no next attempt: it waits
+          }
+          return true;
+        }));
+        at += n;
+      }
+      return OkStatus();
+    };
+    ARENITE_RETURN_IF_ERROR(read_parts(false));
+    ARENITE_RETURN_IF_ERROR(read_parts(true));
+    // 2. Without those still out or not yet recorded, the rows (with their events) of just
+    // those that are to go, in statements of a few fixed sizes.
+    std::vector<std::string> wanted;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& p : plans) {
+        std::erase_if(p.candidates, [&](const std::string& g) { return in_flight_.count(g) > 0; });
+        // One more than the room: its presence says that the webhook has more due.
+        if (static_cast<int64_t>(p.candidates.size()) > p.free + 1) p.candidates.resize(p.free + 1);
+        for (size_t i = 0; i < p.candidates.size() && static_cast<int64_t>(i) < p.free; ++i) {
+          wanted.push_back(p.candidates[i]);
+        }
+      }
+    }
+    std::unordered_map<std::string, std::string> bodies;  // event guid -> EVENT body
+    for (size_t at = 0; at < wanted.size();) {
+      size_t n = std::min<size_t>(wanted.size() - at, 512);
+      size_t slots = 8;
+      while (slots < n) slots *= 4;
+      std::string sql = std::string("SELECT ") + kDueColumns +
+                        " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid "
+                        "WHERE d.guid IN (";
+      store::Params params;
+      for (size_t k = 0; k < slots; ++k) {
+        sql += k > 0 ? ", ?" : "?";
+        params.emplace_back(k < n ? wanted[at + k] : std::string());
+      }
+      sql += ")";
+      ARENITE_RETURN_IF_ERROR(tx.Query(sql, params, [&](const store::Row& r) {
         Due d;
         d.guid = r.String(0);
         d.webhook_guid = r.String(1);
@@ -482,77 +579,56 @@ Status Dispatcher::Schedule() {
         if (!r.IsNull(4)) {
           d.body = r.String(4);
         } else if (!r.IsNull(10)) {
-          d.body = EventBody(r, 10, d.workspace);
+          // With many webhooks on the same events, each event's body is built once a pass.
+          auto [body, fresh] = bodies.try_emplace(r.String(10));
+          if (fresh) body->second = EventBody(r, 10, d.workspace);
+          d.body = body->second;
         }
         if (!r.IsNull(5)) d.package_path = r.String(5);
         d.content_type = r.String(6);
         d.attempts = r.Int(7);
         d.schedule_step = r.Int(8);
         d.requeues = r.Int(19);
-        found.push_back(std::move(d));
+        std::string guid = d.guid;
+        loaded.emplace(std::move(guid), std::move(d));
         return true;
-      };
-      Status s = OkStatus();
-      if (extract) {
-        s = tx.Query(package_sql, {w.guid}, read_due);
-      } else {
-        s = tx.Query(
-            "SELECT guid FROM webhook_deliveries WHERE webhook_guid = ? AND status IN "
-            "('PENDING', 'RETRYING') AND next_attempt_at <= ? ORDER BY next_attempt_at, "
-            "created_ms LIMIT ?",
-            {w.guid, now, limit}, [&](const store::Row& r) {
-              candidates.push_back(r.String(0));
-              return true;
-            });
-        ARENITE_RETURN_IF_ERROR(s);
-        seen = static_cast<int64_t>(candidates.size());
-        {
-          std::lock_guard lock(mu_);
-          std::erase_if(candidates, [&](const std::string& g) { return in_flight_.count(g) > 0; });
-        }
-        if (static_cast<int64_t>(candidates.size()) > plan.free) candidates.resize(plan.free);
-        for (const auto& g : candidates) {
-          ARENITE_RETURN_IF_ERROR(tx.Query(std::string("SELECT ") + kDueColumns +
-                                               " FROM webhook_deliveries d LEFT JOIN events e "
-                                               "ON e.guid = d.event_guid WHERE d.guid = ?",
-                                           {g}, read_due));
-        }
-      }
-      ARENITE_RETURN_IF_ERROR(s);
-      if (!extract && seen < limit) {
-        ARENITE_ASSIGN_OR_RETURN(
-            next_due, tx.QueryInt("SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE "
-                                  "webhook_guid = ? AND status IN ('PENDING', 'RETRYING') AND "
-                                  "next_attempt_at > ?",
-                                  {w.guid, now}));
-      }
-      return OkStatus();
-    }));
-    std::lock_guard lock(mu_);
+      }));
+      at += n;
+    }
+    return OkStatus();
+  }));
+  std::lock_guard lock(mu_);
+  bool any = false;
+  for (auto& plan : plans) {
+    const Webhook& w = plan.webhook;
     State& st = states_[w.guid];
-    bool all_seen = extract ? true : seen < limit;
+    // An EVENT webhook saw everything due when the read ended before its limit.
+    bool all_seen = plan.extract || plan.seen <= plan.free + plan.unrecorded;
     int64_t sent = 0;
-    for (auto& d : found) {
-      if (in_flight_.count(d.guid)) continue;
+    for (const auto& g : plan.candidates) {
+      if (in_flight_.count(g)) continue;
       if (sent >= plan.free) {
         all_seen = false;
         break;
       }
-      in_flight_.insert(d.guid);
+      auto row = loaded.find(g);
+      if (row == loaded.end()) continue;
+      in_flight_.insert(g);
       st.in_flight++;
       st.unrecorded++;
       st.tokens -= 1;
-      jobs_.emplace_back(w, std::move(d));
+      jobs_.emplace_back(w, std::move(row->second));
       ++sent;
     }
     // Clean only if nothing marked it while the store was read: else what was marked (a new
     // package, a settled delivery) could wait for the next unrelated change.
     if (all_seen && st.epoch == plan.epoch) {
       st.dirty = false;
-      st.next_due = next_due.value_or(kNever);
+      st.next_due = plan.next_due.value_or(kNever);
     }
-    if (sent > 0) jobs_cv_.notify_all();
+    any = any || sent > 0;
   }
+  if (any) jobs_cv_.notify_all();
   return OkStatus();
 }
 

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -178,7 +179,8 @@ class Dispatcher {
 
   std::thread loop_thread_, package_thread_, record_thread_;
   std::vector<std::thread> senders_;
-  size_t pass_ = 0;  // guarded by mu_
+  // The webhook the next scheduling pass starts with (round-robin), guarded by mu_.
+  std::string next_start_;
   int64_t last_housekeeping_ = 0;
   int64_t last_retention_ = 0;
   bool started_ = false;
