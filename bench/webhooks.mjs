@@ -228,6 +228,7 @@ async function latency(server, session) {
   });
   const committed = new Map();
   const pending = [];
+  const cpuStart = cpuSeconds(server.proc.pid);
   const perTick = 10; // 10 events every 10 ms
   const end = performance.now() + LATENCY_SECONDS * 1000;
   let n = 0;
@@ -240,6 +241,7 @@ async function latency(server, session) {
     await sleep(Math.max(0, 10 - (performance.now() - tick)));
   }
   await Promise.all(pending);
+  const cpu = (cpuSeconds(server.proc.pid) - cpuStart) / LATENCY_SECONDS;
   for (let i = 0; i < 100 && arrivals.size < committed.size; i++) await sleep(100);
   const lat = [];
   for (const [guid, t] of committed) {
@@ -249,7 +251,8 @@ async function latency(server, session) {
   receiver.close();
   await server.request('DELETE', `/v1/settings/webhooks/${hook.json.guid}`, { session });
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rate: n / LATENCY_SECONDS, p50: q(0.5), p99: q(0.99), lost: committed.size - lat.length };
+  return { rate: n / LATENCY_SECONDS, p50: q(0.5), p99: q(0.99), lost: committed.size - lat.length,
+    cpu };
 }
 
 const nginx = await startNginx();
@@ -292,6 +295,7 @@ try {
     console.log(`| commit-to-receiver latency at ${lat.rate.toFixed(0)} events/s: p50 | ${lat.p50.toFixed(1)} ms |`);
     console.log(`| same: p99 | ${lat.p99.toFixed(1)} ms |`);
     console.log(`| same: events not delivered within 10 s of the last commit | ${lat.lost} |`);
+    console.log(`| same: CPUs arenite used meanwhile | ${lat.cpu.toFixed(2)} |`);
   }
   console.log(`\nload average (1, 5, 15 min) at the start: ${loadStart}; at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
