@@ -23,6 +23,10 @@ namespace {
 constexpr size_t kHealthWindow = 20;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 constexpr char kUserAgent[] = "arenite-webhooks/1";
+// How many recently built EVENT bodies the scheduler keeps.
+constexpr size_t kCachedBodies = 1024;
+// How many deliveries a scheduling pass gives a webhook in each turn of dealing out its room.
+constexpr int64_t kDealt = 8;
 
 struct Metrics {
   prometheus::Family<prometheus::Counter>& deliveries;
@@ -159,6 +163,7 @@ void Dispatcher::Start() {
   if (started_) return;
   started_ = true;
   loop_thread_ = std::thread([this] { Loop(); });
+  fanout_thread_ = std::thread([this] { FanOutLoop(); });
   record_thread_ = std::thread([this] { RecordLoop(); });
   package_thread_ = std::thread([this] { PackageLoop(); });
   for (int i = 0; i < std::max(1, options_.sender_threads); ++i) {
@@ -175,6 +180,7 @@ void Dispatcher::Stop() {
   // A package being built is abandoned; its webhook stays due and builds it at the next start.
   stopping_packages_ = true;
   wake_.notify_all();
+  fanout_cv_.notify_all();
   jobs_cv_.notify_all();
   package_cv_.notify_all();
   for (auto& t : senders_) t.join();
@@ -183,6 +189,7 @@ void Dispatcher::Stop() {
   if (record_thread_.joinable()) record_thread_.join();
   if (package_thread_.joinable()) package_thread_.join();
   if (loop_thread_.joinable()) loop_thread_.join();
+  if (fanout_thread_.joinable()) fanout_thread_.join();
   // Attempts that finished while stopping are recorded; jobs never started stay due.
   std::vector<Outcome> last;
   {
@@ -198,8 +205,10 @@ void Dispatcher::Wake() {
   {
     std::lock_guard lock(mu_);
     woken_ = true;
+    fanout_wake_ = true;
   }
   wake_.notify_one();
+  fanout_cv_.notify_one();
 }
 
 void Dispatcher::OnCommit() {
@@ -208,9 +217,9 @@ void Dispatcher::OnCommit() {
   events_dirty_ = true;
   {
     std::lock_guard lock(mu_);
-    woken_ = true;
+    fanout_wake_ = true;
   }
-  wake_.notify_one();
+  fanout_cv_.notify_one();
 }
 
 // Records outcomes as they come, so that the scheduling loop never waits for a commit.
@@ -275,17 +284,30 @@ void Dispatcher::Loop() {
         logger->error("cannot load webhooks: {}", enabled.error().message);
       }
     }
-    if (events_dirty_.exchange(false)) {
-      if (Status s = FanOut(); !s.ok()) {
-        events_dirty_ = true;
-        logger->error("cannot fan events out to webhooks: {}", s.error().message);
-      }
-    }
     if (Status s = Schedule(); !s.ok()) {
       logger->error("cannot schedule webhook deliveries: {}", s.error().message);
     }
     if (Status s = Housekeeping(); !s.ok()) {
       logger->warn("webhook housekeeping failed: {}", s.error().message);
+    }
+  }
+}
+
+// Fans new events out on a thread of its own, so that its commits never hold scheduling up.
+void Dispatcher::FanOutLoop() {
+  auto logger = log::Get("webhooks");
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      fanout_cv_.wait_for(lock, std::chrono::milliseconds(250),
+                          [&] { return fanout_wake_ || stopping_; });
+      fanout_wake_ = false;
+      if (stopping_) return;
+    }
+    if (!events_dirty_.exchange(false)) continue;
+    if (Status s = FanOut(); !s.ok()) {
+      events_dirty_ = true;  // tried again at the next wake, or within 250 ms
+      logger->error("cannot fan events out to webhooks: {}", s.error().message);
     }
   }
 }
@@ -316,26 +338,40 @@ Status Dispatcher::FanOut() {
             tx.QueryInt("SELECT sequence FROM webhook_cursors WHERE workspace_guid = ?",
                         {workspace}));
         if (!cursor) return OkStatus();
-        // Inside the transaction, so a webhook created a moment ago is matched too.
-        std::vector<Webhook> hooks;
-        std::vector<std::string> guids;
-        ARENITE_RETURN_IF_ERROR(
-            tx.Query("SELECT guid FROM webhooks WHERE workspace_guid = ? AND enabled = 1",
-                     {workspace}, [&](const store::Row& r) {
-                       guids.push_back(r.String(0));
-                       return true;
-                     }));
-        for (const auto& g : guids) {
-          ARENITE_ASSIGN_OR_RETURN(Webhook w, Webhooks::Load(tx, "guid = ?", {g}));
-          hooks.push_back(std::move(w));
+        // Inside the transaction, so a webhook created a moment ago is matched too. Each
+        // webhook is loaded again only when its configuration changed.
+        std::vector<const Webhook*> hooks;
+        std::vector<std::pair<std::string, int64_t>> versions;
+        ARENITE_RETURN_IF_ERROR(tx.Query(
+            "SELECT guid, config_version FROM webhooks WHERE workspace_guid = ? AND enabled = 1 "
+            "ORDER BY guid",
+            {workspace}, [&](const store::Row& r) {
+              versions.emplace_back(r.String(0), r.Int(1));
+              return true;
+            }));
+        for (const auto& [g, version] : versions) {
+          auto cached = fanout_webhooks_.find(g);
+          if (cached == fanout_webhooks_.end() || cached->second.config_version != version) {
+            ARENITE_ASSIGN_OR_RETURN(Webhook w, Webhooks::Load(tx, "guid = ?", {g}));
+            cached = fanout_webhooks_.insert_or_assign(g, std::move(w)).first;
+          }
+          hooks.push_back(&cached->second);
         }
+        // Those of the workspace that are gone or disabled leave the cache.
+        std::erase_if(fanout_webhooks_, [&](const auto& entry) {
+          return entry.second.workspace_id == workspace &&
+                 !std::binary_search(
+                     versions.begin(), versions.end(), std::make_pair(entry.first, int64_t{0}),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+        });
         ARENITE_ASSIGN_OR_RETURN(auto events, plm::ListEvents(tx, workspace, *cursor, kBatch));
         if (events.empty()) return OkStatus();
         more = static_cast<int64_t>(events.size()) == kBatch;
         int64_t now = clock_.Now(), now_ms = clock_.NowMillis();
         for (const auto& e : events) {
           const json::Json& object = e.after.is_null() ? e.before : e.after;
-          for (const auto& w : hooks) {
+          for (const Webhook* hook : hooks) {
+            const Webhook& w = *hook;
             if (e.sequence <= w.from_sequence || !w.Wants(e.type) || !PassesFilters(w, object)) {
               continue;
             }
@@ -369,8 +405,12 @@ Status Dispatcher::FanOut() {
         break;
       }
       if (!touched.empty()) {
-        std::lock_guard lock(mu_);
-        for (const auto& g : touched) MarkDirty(states_[g]);
+        {
+          std::lock_guard lock(mu_);
+          for (const auto& g : touched) MarkDirty(states_[g]);
+          woken_ = true;
+        }
+        wake_.notify_one();
       }
     }
   }
@@ -407,8 +447,9 @@ std::string Dispatcher::EventBody(const store::Row& r, int c, const std::string&
 Status Dispatcher::Schedule() {
   int64_t now = clock_.Now(), now_ms = SteadyMillis(), clock_ms = clock_.NowMillis();
   // A copy of what is to be looked at, so the store is read without holding the lock.
+  // The webhooks are those of webhooks_by_guid_, which only this thread changes.
   struct Plan {
-    Webhook webhook;
+    const Webhook* webhook = nullptr;
     bool extract = false;
     int64_t free = 0;                     // deliveries it may be given in this pass
     int64_t unrecorded = 0;               // scheduled and not yet recorded: still due in the store
@@ -451,22 +492,25 @@ Status Dispatcher::Schedule() {
           {concurrency - st.in_flight, most_held - st.in_flight, static_cast<int64_t>(st.tokens)});
       if (free <= 0) continue;
       Plan plan;
-      plan.webhook = w;
+      plan.webhook = &w;
       plan.extract = extract;
       plan.free = free;
       plan.unrecorded = st.unrecorded;
       plan.epoch = st.epoch;
       plans.push_back(std::move(plan));
     }
-    // The room is dealt out one delivery at a time, in turn, so that one busy webhook cannot
-    // take it all; the bound on what is queued and unrecorded holds for the whole pass.
+    // The room is dealt out in turn, up to kDealt deliveries to a webhook at a time, so that
+    // one busy webhook cannot take it all, while the outcomes that one commit records still
+    // fall on few webhooks (each is a page of the due index and a row of webhooks to write);
+    // the bound on what is queued and unrecorded holds for the whole pass.
     std::vector<int64_t> share(plans.size(), 0);
     for (bool gave = true; gave && queue_room > 0;) {
       gave = false;
       for (size_t i = 0; i < plans.size() && queue_room > 0; ++i) {
-        if (share[i] < plans[i].free) {
-          ++share[i];
-          --queue_room;
+        int64_t more = std::min({kDealt, plans[i].free - share[i], queue_room});
+        if (more > 0) {
+          share[i] += more;
+          queue_room -= more;
           gave = true;
         }
       }
@@ -475,7 +519,7 @@ Status Dispatcher::Schedule() {
     size_t served = 0;
     while (served < plans.size() && share[served] > 0) ++served;
     if (served < plans.size()) {
-      next_start_ = plans[served].webhook.guid;
+      next_start_ = plans[served].webhook->guid;
       plans.resize(served);
     } else {
       auto after = webhooks_by_guid_.upper_bound(next_start_);
@@ -486,7 +530,7 @@ Status Dispatcher::Schedule() {
   if (plans.empty()) return OkStatus();
 
   std::unordered_map<std::string, size_t> plan_of;  // webhook guid -> index in plans
-  for (size_t i = 0; i < plans.size(); ++i) plan_of.emplace(plans[i].webhook.guid, i);
+  for (size_t i = 0; i < plans.size(); ++i) plan_of.emplace(plans[i].webhook->guid, i);
   std::unordered_map<std::string, Due> loaded;  // delivery guid -> row
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
     // 1. The due deliveries of every planned webhook, by guid only (from a covering index), in
@@ -519,7 +563,7 @@ Status Dispatcher::Schedule() {
                          : "status IN ('PENDING', 'RETRYING') AND next_attempt_at IS NOT NULL "
                            "ORDER BY next_attempt_at, created_ms LIMIT ?";
           sql += ") AS p" + std::to_string(k);
-          params.emplace_back(p ? p->webhook.guid : std::string());
+          params.emplace_back(p ? p->webhook->guid : std::string());
           if (!extract) params.emplace_back(p ? p->free + p->unrecorded + 1 : int64_t{0});
         }
         ARENITE_RETURN_IF_ERROR(tx.Query(sql, params, [&](const store::Row& r) {
@@ -556,7 +600,6 @@ Status Dispatcher::Schedule() {
         }
       }
     }
-    std::unordered_map<std::string, std::string> bodies;  // event guid -> EVENT body
     for (size_t at = 0; at < wanted.size();) {
       size_t n = std::min<size_t>(wanted.size() - at, 512);
       size_t slots = 8;
@@ -579,10 +622,19 @@ Status Dispatcher::Schedule() {
         if (!r.IsNull(4)) {
           d.body = r.String(4);
         } else if (!r.IsNull(10)) {
-          // With many webhooks on the same events, each event's body is built once a pass.
-          auto [body, fresh] = bodies.try_emplace(r.String(10));
-          if (fresh) body->second = EventBody(r, 10, d.workspace);
-          d.body = body->second;
+          // With many webhooks on the same events, each event's body is built once while it
+          // is recent (an event never changes).
+          std::string event = r.String(10);
+          auto cached = bodies_.find(event);
+          if (cached == bodies_.end()) {
+            if (bodies_order_.size() >= kCachedBodies) {
+              bodies_.erase(bodies_order_.front());
+              bodies_order_.pop_front();
+            }
+            bodies_order_.push_back(event);
+            cached = bodies_.emplace(std::move(event), EventBody(r, 10, d.workspace)).first;
+          }
+          d.body = cached->second;
         }
         if (!r.IsNull(5)) d.package_path = r.String(5);
         d.content_type = r.String(6);
@@ -600,7 +652,7 @@ Status Dispatcher::Schedule() {
   std::lock_guard lock(mu_);
   bool any = false;
   for (auto& plan : plans) {
-    const Webhook& w = plan.webhook;
+    const Webhook& w = *plan.webhook;
     State& st = states_[w.guid];
     // An EVENT webhook saw everything due when the read ended before its limit.
     bool all_seen = plan.extract || plan.seen <= plan.free + plan.unrecorded;
@@ -814,6 +866,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
     bool last_failed = false;  // the batch's last attempt for the webhook failed
     bool gone = false;
     std::optional<std::string> health, reason;
+    bool clean() const { return any_success && !last_failed; }
+    // The times this batch would write are those already written (same second, no failure).
+    bool times_unchanged = false;
   };
   std::map<std::string, HookChange> hooks;
   {
@@ -889,6 +944,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
       }
       m.latency.Observe(static_cast<double>(r.duration_ms) / 1000.0);
     }
+    for (auto& [guid, hc] : hooks) {
+      hc.times_unchanged = hc.clean() && states_[guid].times_written_at == now;
+    }
   }
   std::vector<std::pair<std::string, std::string>> disabled;  // guid, reason
   Status written = store_.Write([&](store::Tx& tx) -> Status {
@@ -920,12 +978,15 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
       ARENITE_RETURN_IF_ERROR(InsertAttempt(tx, o.due.guid, o.started_ms, o.request_headers, r));
     }
     for (const auto& [guid, hc] : hooks) {
-      ARENITE_RETURN_IF_ERROR(tx.Exec(
-          "UPDATE webhooks SET last_delivery_at = ?, last_success_at = CASE WHEN ? = 1 THEN ? "
-          "ELSE last_success_at END, failing_since = CASE WHEN ? = 0 THEN NULL WHEN ? = 1 THEN "
-          "? ELSE COALESCE(failing_since, ?) END WHERE guid = ?",
-          {now, int64_t{hc.any_success}, now, int64_t{hc.last_failed}, int64_t{hc.any_success}, now,
-           now, guid}));
+      // With many webhooks, each batch would otherwise rewrite each webhook's row.
+      if (!hc.times_unchanged) {
+        ARENITE_RETURN_IF_ERROR(tx.Exec(
+            "UPDATE webhooks SET last_delivery_at = ?, last_success_at = CASE WHEN ? = 1 THEN ? "
+            "ELSE last_success_at END, failing_since = CASE WHEN ? = 0 THEN NULL WHEN ? = 1 THEN "
+            "? ELSE COALESCE(failing_since, ?) END WHERE guid = ?",
+            {now, int64_t{hc.any_success}, now, int64_t{hc.last_failed}, int64_t{hc.any_success},
+             now, now, guid}));
+      }
       if (hc.health) {
         ARENITE_RETURN_IF_ERROR(
             tx.Exec("UPDATE webhooks SET health = ?, health_reason = ? WHERE guid = ? AND "
@@ -962,6 +1023,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
     // The loop takes them out of in_flight_ before its next read of the store, which then
     // sees what was recorded: a read begun earlier could still see them due.
     for (const auto& o : outcomes) settled_.emplace_back(o.due.guid, o.due.webhook_guid);
+    if (written.ok()) {
+      for (const auto& [guid, hc] : hooks) states_[guid].times_written_at = hc.clean() ? now : -1;
+    }
   }
   for (const auto& [guid, reason] : disabled) {
     logger->warn("webhook {} disabled: {}", guid,
