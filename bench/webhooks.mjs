@@ -76,6 +76,8 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
+const maxOf = (xs) => xs.reduce((m, x) => (x > m ? x : m), -Infinity);
+
 function logTimes(file) {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
@@ -129,7 +131,7 @@ async function drain(server, session, nginx, hooks, events) {
     const times = logTimes(nginx.log);
     if (times.length - already >= total * 0.999) {
       const cpu = cpuSeconds(server.proc.pid) - cpuStart;
-      const end = Math.max(...times.slice(already));
+      const end = maxOf(times.slice(already));
       await Promise.all(guids.map((g) => server.request('DELETE', `/v1/settings/webhooks/${g}`, { session })));
       const n = times.length - already;
       return { rate: n / (end - start), perCpu: n / cpu };
@@ -200,7 +202,7 @@ async function sustained(server, session, nginx, hooks, rate) {
   // The rest drains before the webhooks go, so the next run starts from an empty queue.
   const total = made * hooks;
   for (let i = 0; i < 600 && logTimes(nginx.log).length - already < total; i++) await sleep(100);
-  const drainedAfter = Math.max(...logTimes(nginx.log).slice(already)) - (t0 + WARMUP + WINDOW + 1);
+  const drainedAfter = maxOf(logTimes(nginx.log).slice(already)) - (t0 + WARMUP + WINDOW + 1);
   await Promise.all(guids.map((g) => server.request('DELETE', `/v1/settings/webhooks/${g}`, { session })));
   return { rate, events: made / (WARMUP + WINDOW + 1), deliveries: inWindow / WINDOW, depthStart,
     depthEnd, drainedAfter, window: WINDOW, perCpu: inWindow / cpu, cpu: cpu / WINDOW };
