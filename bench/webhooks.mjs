@@ -4,15 +4,25 @@
 //   1. one webhook: N deliveries queued durably (the webhook held at 1 attempt per second while
 //      the events are made), released at once; deliveries per second until the last 204;
 //   2. 100 webhooks on the same events: the same, N deliveries in all;
-//   3. latency from commit (the API's answer to the POST that made the event) to the
+//   3. sustained, for 1 and for 100 webhooks: items made through the API continuously at a
+//      set rate (at most 64 requests outstanding, so an API slower than the rate makes fewer),
+//      deliveries counted over a window after a warm-up, with the queue depth at the window's
+//      start and end (a rate is sustained only if the queue does not grow);
+//   4. latency from commit (the API's answer to the POST that made the event) to the
 //      receiver, at 1,000 events per second, to a Node receiver in this process.
 // Every state change is durable (synchronous=FULL). Prints a markdown table; asserts nothing.
 // Usage: node bench/webhooks.mjs [deliveries (20000)] [latency seconds (10)]
-// BENCH_ONLY_HUNDRED=1 skips the one-webhook drain (for profiling the 100-webhook one).
+// Environment: BENCH_ONLY_HUNDRED=1 skips the one-webhook drain and sustained run (for
+// profiling the 100-webhook ones); BENCH_ONLY=drain|sustained|latency runs one part;
+// BENCH_SUSTAINED_SECONDS (20, after a 5 s warm-up); BENCH_SUSTAINED_RATE_1 (6000 events/s,
+// more than the API makes while delivering) and BENCH_SUSTAINED_RATE_100 (60 events/s, 6,000
+// deliveries/s) are the offered rates.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import {
+  mkdtempSync, writeFileSync, readFileSync, existsSync, openSync, fstatSync, readSync, closeSync,
+} from 'node:fs';
 import http from 'node:http';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { startServer } from '../tests/lib/arenite.mjs';
 
@@ -61,9 +71,35 @@ http {
   return { proc, url: `http://127.0.0.1:${port}/hook`, log: path.join(dir, 'access.log') };
 }
 
+// CPU seconds (user + system) a process has used so far, from /proc.
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+const maxOf = (xs) => xs.reduce((m, x) => (x > m ? x : m), -Infinity);
+
+// Every request time nginx logged so far; the log is read on from where the last call stopped,
+// so that polling it does not take the CPU from the server being measured.
+const logState = { offset: 0, rest: '', times: [] };
 function logTimes(file) {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+  if (!existsSync(file)) return logState.times;
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > logState.offset) {
+      const buf = Buffer.alloc(size - logState.offset);
+      readSync(fd, buf, 0, buf.length, logState.offset);
+      logState.offset = size;
+      const lines = (logState.rest + buf.toString('utf8')).split('\n');
+      logState.rest = lines.pop();
+      for (const line of lines) if (line) logState.times.push(Number(line));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return logState.times;
 }
 
 function wrkPostRate(url) {
@@ -107,17 +143,88 @@ async function drain(server, session, nginx, hooks, events) {
   const total = hooks * events;
   while (await queueDepth(server) < total * 0.95) await sleep(500);
   const start = Date.now() / 1000;
+  const cpuStart = cpuSeconds(server.proc.pid);
   await Promise.all(guids.map((g) => server.request('PUT', `/v1/settings/webhooks/${g}`,
     { session, body: { maxAttemptsPerSecond: 100000 } })));
   for (;;) {
     const times = logTimes(nginx.log);
     if (times.length - already >= total * 0.999) {
-      const end = Math.max(...times.slice(already));
+      const cpu = cpuSeconds(server.proc.pid) - cpuStart;
+      const end = maxOf(times.slice(already));
       await Promise.all(guids.map((g) => server.request('DELETE', `/v1/settings/webhooks/${g}`, { session })));
-      return (times.length - already) / (end - start);
+      const n = times.length - already;
+      return { rate: n / (end - start), perCpu: n / cpu };
     }
     await sleep(200);
   }
+}
+
+// Makes items through the API at `rate` per second for `seconds`, at most 64 outstanding;
+// resolves to the number made.
+async function produce(server, session, rate, seconds, label) {
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  let made = 0;
+  let outstanding = 0;
+  let n = 0;
+  const inflight = new Set();
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    while (n < due && outstanding < 64) {
+      outstanding++;
+      n++;
+      const p = server.request('POST', '/v1/items', { session, body: { name: `${label} ${n}` } })
+        .then((res) => {
+          if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
+          made++;
+        })
+        .finally(() => { outstanding--; inflight.delete(p); });
+      inflight.add(p);
+    }
+    if (n < due) n = due;  // the API is slower than the rate: what it could not take is dropped
+    await sleep(outstanding >= 64 ? 1 : 5);
+  }
+  await Promise.all([...inflight]);
+  return made;
+}
+
+// Events produced continuously for `hooks` webhooks; deliveries counted by nginx over a window.
+async function sustained(server, session, nginx, hooks, rate) {
+  const WARMUP = 5;
+  const WINDOW = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 20);
+  const guids = [];
+  for (let i = 0; i < hooks; i++) {
+    const res = await server.request('POST', '/v1/settings/webhooks', {
+      session,
+      body: { name: `Sustained ${i}`, targetUrl: nginx.url, eventTypes: ['item.created'],
+        payload: 'EVENT', maxConcurrentAttempts: 64, maxAttemptsPerSecond: 100000 },
+    });
+    if (res.status !== 201) throw new Error(res.text);
+    guids.push(res.json.guid);
+  }
+  const already = logTimes(nginx.log).length;
+  const t0 = Date.now() / 1000;
+  const producing = produce(server, session, rate, WARMUP + WINDOW + 1, `Sustained${hooks}`);
+  await sleep(WARMUP * 1000);
+  const depthStart = await queueDepth(server);
+  const cpuStart = cpuSeconds(server.proc.pid);
+  await sleep(WINDOW * 1000);
+  const cpu = cpuSeconds(server.proc.pid) - cpuStart;
+  const depthEnd = await queueDepth(server);
+  const made = await producing;
+  const from = t0 + WARMUP;
+  const to = from + WINDOW;
+  // The access log is flushed every 100 ms: wait for the window's last lines.
+  await sleep(500);
+  const times = logTimes(nginx.log).slice(already);
+  const inWindow = times.filter((t) => t >= from && t < to).length;
+  // The rest drains before the webhooks go, so the next run starts from an empty queue.
+  const total = made * hooks;
+  for (let i = 0; i < 600 && logTimes(nginx.log).length - already < total; i++) await sleep(100);
+  const drainedAfter = maxOf(logTimes(nginx.log).slice(already)) - (t0 + WARMUP + WINDOW + 1);
+  await Promise.all(guids.map((g) => server.request('DELETE', `/v1/settings/webhooks/${g}`, { session })));
+  return { rate, events: made / (WARMUP + WINDOW + 1), deliveries: inWindow / WINDOW, depthStart,
+    depthEnd, drainedAfter, window: WINDOW, perCpu: inWindow / cpu, cpu: cpu / WINDOW };
 }
 
 async function latency(server, session) {
@@ -142,6 +249,7 @@ async function latency(server, session) {
   });
   const committed = new Map();
   const pending = [];
+  const cpuStart = cpuSeconds(server.proc.pid);
   const perTick = 10; // 10 events every 10 ms
   const end = performance.now() + LATENCY_SECONDS * 1000;
   let n = 0;
@@ -154,6 +262,7 @@ async function latency(server, session) {
     await sleep(Math.max(0, 10 - (performance.now() - tick)));
   }
   await Promise.all(pending);
+  const cpu = (cpuSeconds(server.proc.pid) - cpuStart) / LATENCY_SECONDS;
   for (let i = 0; i < 100 && arrivals.size < committed.size; i++) await sleep(100);
   const lat = [];
   for (const [guid, t] of committed) {
@@ -163,7 +272,8 @@ async function latency(server, session) {
   receiver.close();
   await server.request('DELETE', `/v1/settings/webhooks/${hook.json.guid}`, { session });
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rate: n / LATENCY_SECONDS, p50: q(0.5), p99: q(0.99), lost: committed.size - lat.length };
+  return { rate: n / LATENCY_SECONDS, p50: q(0.5), p99: q(0.99), lost: committed.size - lat.length,
+    cpu };
 }
 
 const nginx = await startNginx();
@@ -174,18 +284,41 @@ const server = await startServer({
 });
 try {
   const session = await server.login();
+  const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const only = process.env.BENCH_ONLY ?? '';
+  const run = (part) => !only || only === part;
+  const skipOne = Boolean(process.env.BENCH_ONLY_HUNDRED);
   const baseline = wrkPostRate(nginx.url);
-  const one = process.env.BENCH_ONLY_HUNDRED ? 0 : await drain(server, session, nginx, 1, N);
-  const hundred = await drain(server, session, nginx, 100, Math.ceil(N / 100));
-  const lat = await latency(server, session);
+  const none = { rate: 0, perCpu: 0 };
+  const one = run('drain') && !skipOne ? await drain(server, session, nginx, 1, N) : none;
+  const hundred = run('drain') ? await drain(server, session, nginx, 100, Math.ceil(N / 100)) : none;
+  const sOne = run('sustained') && !skipOne
+    ? await sustained(server, session, nginx, 1, Number(process.env.BENCH_SUSTAINED_RATE_1 ?? 6000))
+    : null;
+  const sHundred = run('sustained')
+    ? await sustained(server, session, nginx, 100, Number(process.env.BENCH_SUSTAINED_RATE_100 ?? 60))
+    : null;
+  const lat = run('latency') ? await latency(server, session) : null;
   console.log('| webhook deliveries (nginx answering 204 on loopback) | figure |');
   console.log('| --- | --- |');
   console.log(`| wrk POST rate to the receiver (baseline) | ${baseline.toFixed(0)}/s |`);
-  console.log(`| 1 webhook, ${N} durable deliveries | ${one.toFixed(0)}/s (${(one / baseline).toFixed(3)} of wrk) |`);
-  console.log(`| 100 webhooks, ${100 * Math.ceil(N / 100)} durable deliveries | ${hundred.toFixed(0)}/s (${(hundred / baseline).toFixed(3)} of wrk) |`);
-  console.log(`| commit-to-receiver latency at ${lat.rate.toFixed(0)} events/s: p50 | ${lat.p50.toFixed(1)} ms |`);
-  console.log(`| same: p99 | ${lat.p99.toFixed(1)} ms |`);
-  console.log(`| same: events not delivered within 10 s of the last commit | ${lat.lost} |`);
+  if (run('drain')) {
+    const line = (label, d) => console.log(`| ${label} | ${d.rate.toFixed(0)}/s (${(d.rate / baseline).toFixed(3)} of wrk; ${d.perCpu.toFixed(0)} per arenite CPU-s) |`);
+    if (!skipOne) line(`drain: 1 webhook, ${N} durable deliveries`, one);
+    line(`drain: 100 webhooks, ${100 * Math.ceil(N / 100)} durable deliveries`, hundred);
+  }
+  for (const [hooks, s] of [[1, sOne], [100, sHundred]]) {
+    if (!s) continue;
+    console.log(`| sustained: ${hooks} webhook${hooks > 1 ? 's' : ''}, ${s.events.toFixed(0)} events/s made (${s.rate} offered), deliveries over ${s.window} s | ${s.deliveries.toFixed(0)}/s (${s.perCpu.toFixed(0)} per arenite CPU-s; arenite used ${s.cpu.toFixed(2)} CPUs) |`);
+    console.log(`| same: queue depth at the window's start and end; drained ${s.drainedAfter.toFixed(1)} s after the last event | ${s.depthStart} -> ${s.depthEnd} |`);
+  }
+  if (lat) {
+    console.log(`| commit-to-receiver latency at ${lat.rate.toFixed(0)} events/s: p50 | ${lat.p50.toFixed(1)} ms |`);
+    console.log(`| same: p99 | ${lat.p99.toFixed(1)} ms |`);
+    console.log(`| same: events not delivered within 10 s of the last commit | ${lat.lost} |`);
+    console.log(`| same: CPUs arenite used meanwhile | ${lat.cpu.toFixed(2)} |`);
+  }
+  console.log(`\nload average (1, 5, 15 min) at the start: ${loadStart}; at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await server.stop();
   nginx.proc.kill('SIGTERM');

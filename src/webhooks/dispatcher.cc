@@ -23,6 +23,10 @@ namespace {
 constexpr size_t kHealthWindow = 20;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 constexpr char kUserAgent[] = "arenite-webhooks/1";
+// How many recently built EVENT bodies the scheduler keeps.
+constexpr size_t kCachedBodies = 1024;
+// How many deliveries a scheduling pass gives a webhook in each turn of dealing out its room.
+constexpr int64_t kDealt = 8;
 
 struct Metrics {
   prometheus::Family<prometheus::Counter>& deliveries;
@@ -159,6 +163,7 @@ void Dispatcher::Start() {
   if (started_) return;
   started_ = true;
   loop_thread_ = std::thread([this] { Loop(); });
+  fanout_thread_ = std::thread([this] { FanOutLoop(); });
   record_thread_ = std::thread([this] { RecordLoop(); });
   package_thread_ = std::thread([this] { PackageLoop(); });
   for (int i = 0; i < std::max(1, options_.sender_threads); ++i) {
@@ -175,6 +180,7 @@ void Dispatcher::Stop() {
   // A package being built is abandoned; its webhook stays due and builds it at the next start.
   stopping_packages_ = true;
   wake_.notify_all();
+  fanout_cv_.notify_all();
   jobs_cv_.notify_all();
   package_cv_.notify_all();
   for (auto& t : senders_) t.join();
@@ -183,6 +189,7 @@ void Dispatcher::Stop() {
   if (record_thread_.joinable()) record_thread_.join();
   if (package_thread_.joinable()) package_thread_.join();
   if (loop_thread_.joinable()) loop_thread_.join();
+  if (fanout_thread_.joinable()) fanout_thread_.join();
   // Attempts that finished while stopping are recorded; jobs never started stay due.
   std::vector<Outcome> last;
   {
@@ -198,8 +205,10 @@ void Dispatcher::Wake() {
   {
     std::lock_guard lock(mu_);
     woken_ = true;
+    fanout_wake_ = true;
   }
   wake_.notify_one();
+  fanout_cv_.notify_one();
 }
 
 void Dispatcher::OnCommit() {
@@ -208,9 +217,9 @@ void Dispatcher::OnCommit() {
   events_dirty_ = true;
   {
     std::lock_guard lock(mu_);
-    woken_ = true;
+    fanout_wake_ = true;
   }
-  wake_.notify_one();
+  fanout_cv_.notify_one();
 }
 
 // Records outcomes as they come, so that the scheduling loop never waits for a commit.
@@ -275,17 +284,30 @@ void Dispatcher::Loop() {
         logger->error("cannot load webhooks: {}", enabled.error().message);
       }
     }
-    if (events_dirty_.exchange(false)) {
-      if (Status s = FanOut(); !s.ok()) {
-        events_dirty_ = true;
-        logger->error("cannot fan events out to webhooks: {}", s.error().message);
-      }
-    }
     if (Status s = Schedule(); !s.ok()) {
       logger->error("cannot schedule webhook deliveries: {}", s.error().message);
     }
     if (Status s = Housekeeping(); !s.ok()) {
       logger->warn("webhook housekeeping failed: {}", s.error().message);
+    }
+  }
+}
+
+// Fans new events out on a thread of its own, so that its commits never hold scheduling up.
+void Dispatcher::FanOutLoop() {
+  auto logger = log::Get("webhooks");
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      fanout_cv_.wait_for(lock, std::chrono::milliseconds(250),
+                          [&] { return fanout_wake_ || stopping_; });
+      fanout_wake_ = false;
+      if (stopping_) return;
+    }
+    if (!events_dirty_.exchange(false)) continue;
+    if (Status s = FanOut(); !s.ok()) {
+      events_dirty_ = true;  // tried again at the next wake, or within 250 ms
+      logger->error("cannot fan events out to webhooks: {}", s.error().message);
     }
   }
 }
@@ -316,26 +338,40 @@ Status Dispatcher::FanOut() {
             tx.QueryInt("SELECT sequence FROM webhook_cursors WHERE workspace_guid = ?",
                         {workspace}));
         if (!cursor) return OkStatus();
-        // Inside the transaction, so a webhook created a moment ago is matched too.
-        std::vector<Webhook> hooks;
-        std::vector<std::string> guids;
-        ARENITE_RETURN_IF_ERROR(
-            tx.Query("SELECT guid FROM webhooks WHERE workspace_guid = ? AND enabled = 1",
-                     {workspace}, [&](const store::Row& r) {
-                       guids.push_back(r.String(0));
-                       return true;
-                     }));
-        for (const auto& g : guids) {
-          ARENITE_ASSIGN_OR_RETURN(Webhook w, Webhooks::Load(tx, "guid = ?", {g}));
-          hooks.push_back(std::move(w));
+        // Inside the transaction, so a webhook created a moment ago is matched too. Each
+        // webhook is loaded again only when its configuration changed.
+        std::vector<const Webhook*> hooks;
+        std::vector<std::pair<std::string, int64_t>> versions;
+        ARENITE_RETURN_IF_ERROR(tx.Query(
+            "SELECT guid, config_version FROM webhooks WHERE workspace_guid = ? AND enabled = 1 "
+            "ORDER BY guid",
+            {workspace}, [&](const store::Row& r) {
+              versions.emplace_back(r.String(0), r.Int(1));
+              return true;
+            }));
+        for (const auto& [g, version] : versions) {
+          auto cached = fanout_webhooks_.find(g);
+          if (cached == fanout_webhooks_.end() || cached->second.config_version != version) {
+            ARENITE_ASSIGN_OR_RETURN(Webhook w, Webhooks::Load(tx, "guid = ?", {g}));
+            cached = fanout_webhooks_.insert_or_assign(g, std::move(w)).first;
+          }
+          hooks.push_back(&cached->second);
         }
+        // Those of the workspace that are gone or disabled leave the cache.
+        std::erase_if(fanout_webhooks_, [&](const auto& entry) {
+          return entry.second.workspace_id == workspace &&
+                 !std::binary_search(
+                     versions.begin(), versions.end(), std::make_pair(entry.first, int64_t{0}),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+        });
         ARENITE_ASSIGN_OR_RETURN(auto events, plm::ListEvents(tx, workspace, *cursor, kBatch));
         if (events.empty()) return OkStatus();
         more = static_cast<int64_t>(events.size()) == kBatch;
         int64_t now = clock_.Now(), now_ms = clock_.NowMillis();
         for (const auto& e : events) {
           const json::Json& object = e.after.is_null() ? e.before : e.after;
-          for (const auto& w : hooks) {
+          for (const Webhook* hook : hooks) {
+            const Webhook& w = *hook;
             if (e.sequence <= w.from_sequence || !w.Wants(e.type) || !PassesFilters(w, object)) {
               continue;
             }
@@ -369,8 +405,12 @@ Status Dispatcher::FanOut() {
         break;
       }
       if (!touched.empty()) {
-        std::lock_guard lock(mu_);
-        for (const auto& g : touched) MarkDirty(states_[g]);
+        {
+          std::lock_guard lock(mu_);
+          for (const auto& g : touched) MarkDirty(states_[g]);
+          woken_ = true;
+        }
+        wake_.notify_one();
       }
     }
   }
@@ -405,13 +445,18 @@ std::string Dispatcher::EventBody(const store::Row& r, int c, const std::string&
 }
 
 Status Dispatcher::Schedule() {
-  int64_t now = clock_.Now(), now_ms = SteadyMillis();
+  int64_t now = clock_.Now(), now_ms = SteadyMillis(), clock_ms = clock_.NowMillis();
   // A copy of what is to be looked at, so the store is read without holding the lock.
+  // The webhooks are those of webhooks_by_guid_, which only this thread changes.
   struct Plan {
-    Webhook webhook;
-    int64_t free = 0;
-    int64_t in_flight = 0;
-    uint64_t epoch = 0;  // the webhook's dirty-mark count when planned
+    const Webhook* webhook = nullptr;
+    bool extract = false;
+    int64_t free = 0;                     // deliveries it may be given in this pass
+    int64_t unrecorded = 0;               // scheduled and not yet recorded: still due in the store
+    uint64_t epoch = 0;                   // the webhook's dirty-mark count when planned
+    int64_t seen = 0;                     // due deliveries read, out or not
+    std::vector<std::string> candidates;  // due, oldest first
+    std::optional<int64_t> next_due;
   };
   std::vector<Plan> plans;
   {
@@ -422,58 +467,153 @@ Status Dispatcher::Schedule() {
     int64_t threads = options_.sender_threads;
     int64_t queue_room = std::min(threads * 2 - static_cast<int64_t>(jobs_.size()),
                                   threads * 4 - static_cast<int64_t>(in_flight_.size()));
-    if (queue_room <= 0) return OkStatus();
-    // Each pass starts one webhook further on, so that busy webhooks share the room.
-    size_t count = webhooks_by_guid_.size(), start = count ? ++pass_ % count : 0;
-    auto it = webhooks_by_guid_.begin();
-    std::advance(it, start);
-    for (size_t k = 0; k < count; ++k, ++it) {
+    if (queue_room <= 0 || webhooks_by_guid_.empty()) return OkStatus();
+    // With other webhooks about, none may hold more than three quarters of the sender threads,
+    // so that a slow receiver leaves threads for the others.
+    int64_t most_held =
+        webhooks_by_guid_.size() > 1 ? std::max<int64_t>(1, threads - threads / 4) : threads;
+    // Round-robin: each pass starts where the last one ran out of room.
+    auto it = webhooks_by_guid_.lower_bound(next_start_);
+    for (size_t k = 0; k < webhooks_by_guid_.size(); ++k, ++it) {
       if (it == webhooks_by_guid_.end()) it = webhooks_by_guid_.begin();
       const std::string& guid = it->first;
       Webhook& w = it->second;
       State& st = states_[guid];
       if (!st.dirty && now < st.next_due) continue;
-      if (st.paused_until_ms > clock_.NowMillis()) continue;
+      if (st.paused_until_ms > clock_ms) continue;
       double elapsed = static_cast<double>(now_ms - st.refilled_ms) / 1000.0;
       st.refilled_ms = now_ms;
       st.tokens = std::min(static_cast<double>(w.max_per_second),
                            st.tokens + elapsed * static_cast<double>(w.max_per_second));
+      bool extract = w.payload == kPayloadExtract;
       int64_t concurrency =
-          w.payload == kPayloadExtract
-              ? 1
-              : std::max<int64_t>(1, static_cast<int64_t>(st.effective_concurrency));
+          extract ? 1 : std::max<int64_t>(1, static_cast<int64_t>(st.effective_concurrency));
       int64_t free = std::min<int64_t>(
-          {concurrency - st.in_flight, static_cast<int64_t>(st.tokens), queue_room});
+          {concurrency - st.in_flight, most_held - st.in_flight, static_cast<int64_t>(st.tokens)});
       if (free <= 0) continue;
-      queue_room -= free;  // the bound holds for the whole pass, not per webhook
-      plans.push_back({w, free, st.unrecorded, st.epoch});
+      Plan plan;
+      plan.webhook = &w;
+      plan.extract = extract;
+      plan.free = free;
+      plan.unrecorded = st.unrecorded;
+      plan.epoch = st.epoch;
+      plans.push_back(std::move(plan));
     }
-  }
-  for (auto& plan : plans) {
-    const Webhook& w = plan.webhook;
-    std::vector<Due> found;
-    std::optional<int64_t> next_due;
-    bool extract = w.payload == kPayloadExtract;
-    int64_t limit = plan.free + plan.in_flight;
-    int64_t seen = 0;  // due deliveries looked at, out or not
-    ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-      // Packages go in order of their sequence range: only the oldest one not yet delivered
-      // may be sent (test events of the webhook do not count), and a package
-      // that FAILED holds the ones after it back until it is redelivered or recovered, so that
-      // a replica never misses its rows.
-      const std::string package_sql =
-          std::string("SELECT ") + kDueColumns +
-          " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid WHERE "
-          "d.webhook_guid = ? AND d.event_type = 'extract.package' AND d.status IN ('PENDING', "
-          "'RETRYING', 'FAILED') ORDER BY d.sequence_to, d.created_ms LIMIT 1";
-      // The due ones first by guid only (from the covering index), without those still out or
-      // not yet recorded; then the rows, with their events, of just those that are to go.
-      std::vector<std::string> candidates;
-      auto read_due = [&](const store::Row& r) {
-        if (extract && (r.IsNull(9) || r.Int(9) > now)) {
-          if (!r.IsNull(9)) next_due = r.Int(9);  // a FAILED one has no next attempt
-          return false;
+    // The room is dealt out in turn, up to kDealt deliveries to a webhook at a time, so that
+    // one busy webhook cannot take it all, while the outcomes that one commit records still
+    // fall on few webhooks (each is a page of the due index and a row of webhooks to write);
+    // the bound on what is queued and unrecorded holds for the whole pass.
+    std::vector<int64_t> share(plans.size(), 0);
+    for (bool gave = true; gave && queue_room > 0;) {
+      gave = false;
+      for (size_t i = 0; i < plans.size() && queue_room > 0; ++i) {
+        int64_t more = std::min({kDealt, plans[i].free - share[i], queue_room});
+        if (more > 0) {
+          share[i] += more;
+          queue_room -= more;
+          gave = true;
         }
+      }
+    }
+    // Those left without room (the last in turn) come first in the next pass.
+    size_t served = 0;
+    while (served < plans.size() && share[served] > 0) ++served;
+    if (served < plans.size()) {
+      next_start_ = plans[served].webhook->guid;
+      plans.resize(served);
+    } else {
+      auto after = webhooks_by_guid_.upper_bound(next_start_);
+      next_start_ = after == webhooks_by_guid_.end() ? std::string() : after->first;
+    }
+    for (size_t i = 0; i < plans.size(); ++i) plans[i].free = share[i];
+  }
+  if (plans.empty()) return OkStatus();
+
+  std::unordered_map<std::string, size_t> plan_of;  // webhook guid -> index in plans
+  for (size_t i = 0; i < plans.size(); ++i) plan_of.emplace(plans[i].webhook->guid, i);
+  std::unordered_map<std::string, Due> loaded;  // delivery guid -> row
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    // 1. The due deliveries of every planned webhook, by guid only (from a covering index), in
+    // a few statements of up to 64 webhooks each. An EVENT webhook reads as many as it may be
+    // given plus those still out (they stay due until recorded), plus one more: the first one
+    // not yet due says when to look again, and one more due one that the webhook missed this
+    // pass. Packages go in order of their sequence range: only the oldest one not yet delivered
+    // is read (test events of the webhook do not count), and a package that FAILED holds the
+    // ones after it back until it is redelivered or recovered, so that a replica never misses
+    // its rows.
+    auto read_parts = [&](bool extract) -> Status {
+      std::vector<size_t> of_kind;
+      for (size_t i = 0; i < plans.size(); ++i) {
+        if (plans[i].extract == extract) of_kind.push_back(i);
+      }
+      for (size_t at = 0; at < of_kind.size();) {
+        size_t n = std::min<size_t>(of_kind.size() - at, 64);
+        size_t parts = 1;
+        while (parts < n) parts *= 4;  // a few statement shapes, so they stay prepared
+        std::string sql;
+        store::Params params;
+        for (size_t k = 0; k < parts; ++k) {
+          const Plan* p = k < n ? &plans[of_kind[at + k]] : nullptr;
+          if (k > 0) sql += " UNION ALL ";
+          sql +=
+              "SELECT * FROM (SELECT webhook_guid, guid, next_attempt_at, status FROM "
+              "webhook_deliveries WHERE webhook_guid = ? AND ";
+          sql += extract ? "event_type = 'extract.package' AND status IN ('PENDING', 'RETRYING', "
+                           "'FAILED') ORDER BY sequence_to, created_ms LIMIT 1"
+                         : "status IN ('PENDING', 'RETRYING') AND next_attempt_at IS NOT NULL "
+                           "ORDER BY next_attempt_at, created_ms LIMIT ?";
+          sql += ") AS p" + std::to_string(k);
+          params.emplace_back(p ? p->webhook->guid : std::string());
+          if (!extract) params.emplace_back(p ? p->free + p->unrecorded + 1 : int64_t{0});
+        }
+        ARENITE_RETURN_IF_ERROR(tx.Query(sql, params, [&](const store::Row& r) {
+          auto found = plan_of.find(std::string(r.Text(0)));
+          if (found == plan_of.end()) return true;
+          Plan& p = plans[found->second];
+          std::optional<int64_t> next = r.OptInt(2);
+          bool due = next && *next <= now && r.Text(3) != kFailed;
+          if (due) {
+            ++p.seen;
+            p.candidates.push_back(r.String(1));
+          } else if (next && !p.next_due) {
+            p.next_due = next;  // a FAILED package has no next attempt: it waits
+          }
+          return true;
+        }));
+        at += n;
+      }
+      return OkStatus();
+    };
+    ARENITE_RETURN_IF_ERROR(read_parts(false));
+    ARENITE_RETURN_IF_ERROR(read_parts(true));
+    // 2. Without those still out or not yet recorded, the rows (with their events) of just
+    // those that are to go, in statements of a few fixed sizes.
+    std::vector<std::string> wanted;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& p : plans) {
+        std::erase_if(p.candidates, [&](const std::string& g) { return in_flight_.count(g) > 0; });
+        // One more than the room: its presence says that the webhook has more due.
+        if (static_cast<int64_t>(p.candidates.size()) > p.free + 1) p.candidates.resize(p.free + 1);
+        for (size_t i = 0; i < p.candidates.size() && static_cast<int64_t>(i) < p.free; ++i) {
+          wanted.push_back(p.candidates[i]);
+        }
+      }
+    }
+    for (size_t at = 0; at < wanted.size();) {
+      size_t n = std::min<size_t>(wanted.size() - at, 512);
+      size_t slots = 8;
+      while (slots < n) slots *= 4;
+      std::string sql = std::string("SELECT ") + kDueColumns +
+                        " FROM webhook_deliveries d LEFT JOIN events e ON e.guid = d.event_guid "
+                        "WHERE d.guid IN (";
+      store::Params params;
+      for (size_t k = 0; k < slots; ++k) {
+        sql += k > 0 ? ", ?" : "?";
+        params.emplace_back(k < n ? wanted[at + k] : std::string());
+      }
+      sql += ")";
+      ARENITE_RETURN_IF_ERROR(tx.Query(sql, params, [&](const store::Row& r) {
         Due d;
         d.guid = r.String(0);
         d.webhook_guid = r.String(1);
@@ -482,77 +622,65 @@ Status Dispatcher::Schedule() {
         if (!r.IsNull(4)) {
           d.body = r.String(4);
         } else if (!r.IsNull(10)) {
-          d.body = EventBody(r, 10, d.workspace);
+          // With many webhooks on the same events, each event's body is built once while it
+          // is recent (an event never changes).
+          std::string event = r.String(10);
+          auto cached = bodies_.find(event);
+          if (cached == bodies_.end()) {
+            if (bodies_order_.size() >= kCachedBodies) {
+              bodies_.erase(bodies_order_.front());
+              bodies_order_.pop_front();
+            }
+            bodies_order_.push_back(event);
+            cached = bodies_.emplace(std::move(event), EventBody(r, 10, d.workspace)).first;
+          }
+          d.body = cached->second;
         }
         if (!r.IsNull(5)) d.package_path = r.String(5);
         d.content_type = r.String(6);
         d.attempts = r.Int(7);
         d.schedule_step = r.Int(8);
         d.requeues = r.Int(19);
-        found.push_back(std::move(d));
+        std::string guid = d.guid;
+        loaded.emplace(std::move(guid), std::move(d));
         return true;
-      };
-      Status s = OkStatus();
-      if (extract) {
-        s = tx.Query(package_sql, {w.guid}, read_due);
-      } else {
-        s = tx.Query(
-            "SELECT guid FROM webhook_deliveries WHERE webhook_guid = ? AND status IN "
-            "('PENDING', 'RETRYING') AND next_attempt_at <= ? ORDER BY next_attempt_at, "
-            "created_ms LIMIT ?",
-            {w.guid, now, limit}, [&](const store::Row& r) {
-              candidates.push_back(r.String(0));
-              return true;
-            });
-        ARENITE_RETURN_IF_ERROR(s);
-        seen = static_cast<int64_t>(candidates.size());
-        {
-          std::lock_guard lock(mu_);
-          std::erase_if(candidates, [&](const std::string& g) { return in_flight_.count(g) > 0; });
-        }
-        if (static_cast<int64_t>(candidates.size()) > plan.free) candidates.resize(plan.free);
-        for (const auto& g : candidates) {
-          ARENITE_RETURN_IF_ERROR(tx.Query(std::string("SELECT ") + kDueColumns +
-                                               " FROM webhook_deliveries d LEFT JOIN events e "
-                                               "ON e.guid = d.event_guid WHERE d.guid = ?",
-                                           {g}, read_due));
-        }
-      }
-      ARENITE_RETURN_IF_ERROR(s);
-      if (!extract && seen < limit) {
-        ARENITE_ASSIGN_OR_RETURN(
-            next_due, tx.QueryInt("SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE "
-                                  "webhook_guid = ? AND status IN ('PENDING', 'RETRYING') AND "
-                                  "next_attempt_at > ?",
-                                  {w.guid, now}));
-      }
-      return OkStatus();
-    }));
-    std::lock_guard lock(mu_);
+      }));
+      at += n;
+    }
+    return OkStatus();
+  }));
+  std::lock_guard lock(mu_);
+  bool any = false;
+  for (auto& plan : plans) {
+    const Webhook& w = *plan.webhook;
     State& st = states_[w.guid];
-    bool all_seen = extract ? true : seen < limit;
+    // An EVENT webhook saw everything due when the read ended before its limit.
+    bool all_seen = plan.extract || plan.seen <= plan.free + plan.unrecorded;
     int64_t sent = 0;
-    for (auto& d : found) {
-      if (in_flight_.count(d.guid)) continue;
+    for (const auto& g : plan.candidates) {
+      if (in_flight_.count(g)) continue;
       if (sent >= plan.free) {
         all_seen = false;
         break;
       }
-      in_flight_.insert(d.guid);
+      auto row = loaded.find(g);
+      if (row == loaded.end()) continue;
+      in_flight_.insert(g);
       st.in_flight++;
       st.unrecorded++;
       st.tokens -= 1;
-      jobs_.emplace_back(w, std::move(d));
+      jobs_.emplace_back(w, std::move(row->second));
       ++sent;
     }
     // Clean only if nothing marked it while the store was read: else what was marked (a new
     // package, a settled delivery) could wait for the next unrelated change.
     if (all_seen && st.epoch == plan.epoch) {
       st.dirty = false;
-      st.next_due = next_due.value_or(kNever);
+      st.next_due = plan.next_due.value_or(kNever);
     }
-    if (sent > 0) jobs_cv_.notify_all();
+    any = any || sent > 0;
   }
+  if (any) jobs_cv_.notify_all();
   return OkStatus();
 }
 
@@ -738,6 +866,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
     bool last_failed = false;  // the batch's last attempt for the webhook failed
     bool gone = false;
     std::optional<std::string> health, reason;
+    bool clean() const { return any_success && !last_failed; }
+    // The times this batch would write are those already written (same second, no failure).
+    bool times_unchanged = false;
   };
   std::map<std::string, HookChange> hooks;
   {
@@ -813,6 +944,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
       }
       m.latency.Observe(static_cast<double>(r.duration_ms) / 1000.0);
     }
+    for (auto& [guid, hc] : hooks) {
+      hc.times_unchanged = hc.clean() && states_[guid].times_written_at == now;
+    }
   }
   std::vector<std::pair<std::string, std::string>> disabled;  // guid, reason
   Status written = store_.Write([&](store::Tx& tx) -> Status {
@@ -844,12 +978,15 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
       ARENITE_RETURN_IF_ERROR(InsertAttempt(tx, o.due.guid, o.started_ms, o.request_headers, r));
     }
     for (const auto& [guid, hc] : hooks) {
-      ARENITE_RETURN_IF_ERROR(tx.Exec(
-          "UPDATE webhooks SET last_delivery_at = ?, last_success_at = CASE WHEN ? = 1 THEN ? "
-          "ELSE last_success_at END, failing_since = CASE WHEN ? = 0 THEN NULL WHEN ? = 1 THEN "
-          "? ELSE COALESCE(failing_since, ?) END WHERE guid = ?",
-          {now, int64_t{hc.any_success}, now, int64_t{hc.last_failed}, int64_t{hc.any_success}, now,
-           now, guid}));
+      // With many webhooks, each batch would otherwise rewrite each webhook's row.
+      if (!hc.times_unchanged) {
+        ARENITE_RETURN_IF_ERROR(tx.Exec(
+            "UPDATE webhooks SET last_delivery_at = ?, last_success_at = CASE WHEN ? = 1 THEN ? "
+            "ELSE last_success_at END, failing_since = CASE WHEN ? = 0 THEN NULL WHEN ? = 1 THEN "
+            "? ELSE COALESCE(failing_since, ?) END WHERE guid = ?",
+            {now, int64_t{hc.any_success}, now, int64_t{hc.last_failed}, int64_t{hc.any_success},
+             now, now, guid}));
+      }
       if (hc.health) {
         ARENITE_RETURN_IF_ERROR(
             tx.Exec("UPDATE webhooks SET health = ?, health_reason = ? WHERE guid = ? AND "
@@ -886,6 +1023,9 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
     // The loop takes them out of in_flight_ before its next read of the store, which then
     // sees what was recorded: a read begun earlier could still see them due.
     for (const auto& o : outcomes) settled_.emplace_back(o.due.guid, o.due.webhook_guid);
+    if (written.ok()) {
+      for (const auto& [guid, hc] : hooks) states_[guid].times_written_at = hc.clean() ? now : -1;
+    }
   }
   for (const auto& [guid, reason] : disabled) {
     logger->warn("webhook {} disabled: {}", guid,

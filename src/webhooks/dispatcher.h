@@ -1,13 +1,13 @@
 // The webhook delivery engine. One thread fans every new event of the outbox out into one
 // delivery per matching webhook, in the same store transaction that advances the workspace's
-// fan-out cursor (so each event becomes each delivery exactly once), and schedules due
-// deliveries onto a pool of sender threads; another builds the DataExtract packages of EXTRACT
-// webhooks once their debounce window has passed. Each attempt is signed (Standard Webhooks),
-// authenticated (a locally minted token of the linked app, or a token from the receiver's own
-// authorization server), posted through the Sender, and recorded with its outcome; the next
-// attempt follows the retry schedule. Nothing about a delivery lives only in memory: a crash
-// at any moment leaves each delivery delivered or due again, with the same webhook-id.
-// Thread-safe; Stop() (or the destructor) waits for attempts in flight.
+// fan-out cursor (so each event becomes each delivery exactly once); another schedules due
+// deliveries onto a pool of sender threads, whose outcomes a recorder thread writes; another
+// builds the DataExtract packages of EXTRACT webhooks once their debounce window has passed. Each
+// attempt is signed (Standard Webhooks), authenticated (a locally minted token of the linked app,
+// or a token from the receiver's own authorization server), posted through the Sender, and recorded
+// with its outcome; the next attempt follows the retry schedule. Nothing about a delivery lives
+// only in memory: a crash at any moment leaves each delivery delivered or due again, with the same
+// webhook-id. Thread-safe; Stop() (or the destructor) waits for attempts in flight.
 #pragma once
 
 #include <atomic>
@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -120,6 +121,9 @@ class Dispatcher {
     bool dirty = true;
     int64_t next_due = 0;
     uint64_t epoch = 0;  // counts MarkDirty calls
+    // The Clock second at which the webhook's delivery times were last written after a batch
+    // without a failure (last delivery and success then, no failing streak); -1 otherwise.
+    int64_t times_written_at = -1;
   };
   static void MarkDirty(State& st) {
     st.dirty = true;
@@ -127,6 +131,7 @@ class Dispatcher {
   }
 
   void Loop();
+  void FanOutLoop();
   void RecordLoop();
   void SenderLoop();
   void PackageLoop();
@@ -163,6 +168,13 @@ class Dispatcher {
   // Webhooks by guid (enabled ones), reloaded when a change is told.
   std::map<std::string, Webhook> webhooks_by_guid_;
   std::map<std::string, State> states_;  // guarded by mu_
+  // EVENT bodies recently built by the scheduler, by event guid, oldest first in
+  // bodies_order_; only the loop thread uses them.
+  std::unordered_map<std::string, std::string> bodies_;
+  std::deque<std::string> bodies_order_;
+  // The enabled webhooks as the fan-out last loaded them, by guid; only the fan-out thread
+  // uses it.
+  std::map<std::string, Webhook> fanout_webhooks_;
   // Deliveries scheduled and not yet recorded (at most 4 per sender thread), guarded by mu_.
   std::set<std::string> in_flight_;
 
@@ -173,12 +185,15 @@ class Dispatcher {
   // Recorded deliveries (guid, webhook) the loop is to take out of in_flight_; guarded by mu_.
   std::vector<std::pair<std::string, std::string>> settled_;
 
+  std::condition_variable fanout_cv_;
+  bool fanout_wake_ = false;  // guarded by mu_
   std::condition_variable package_cv_;
   bool package_wake_ = false;
 
-  std::thread loop_thread_, package_thread_, record_thread_;
+  std::thread loop_thread_, fanout_thread_, package_thread_, record_thread_;
   std::vector<std::thread> senders_;
-  size_t pass_ = 0;  // guarded by mu_
+  // The webhook the next scheduling pass starts with (round-robin), guarded by mu_.
+  std::string next_start_;
   int64_t last_housekeeping_ = 0;
   int64_t last_retention_ = 0;
   bool started_ = false;

@@ -103,6 +103,12 @@ CREATE INDEX webhook_deliveries_open_packages ON webhook_deliveries
   WHERE event_type = 'extract.package' AND status IN ('PENDING', 'RETRYING', 'FAILED');
 ALTER TABLE webhook_deliveries ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;
 )sql"},
+      // The scheduler reads the due deliveries of many webhooks at once from this index alone.
+      {402, "webhook due index covers the status", R"sql(
+DROP INDEX webhook_deliveries_due_by_webhook;
+CREATE INDEX webhook_deliveries_due_by_webhook ON webhook_deliveries
+  (webhook_guid, next_attempt_at, created_ms, guid, status) WHERE status IN ('PENDING', 'RETRYING');
+)sql"},
   };
 }
 

@@ -103,7 +103,8 @@ export async function startReceiver({
           },
           timer: setTimeout(() => {
             waiters.delete(waiter);
-            const seen = receiver.deliveries.map((d) => `${d.id} ${d.answer?.status}`).join(', ');
+            const seen = receiver.deliveries.map((d) => [d.id, d.answer?.status,
+              d.verdicts?.signatureError, d.verdicts?.tokenError].filter(Boolean).join(' ')).join(', ');
             reject(new Error(`waitFor timed out after ${timeoutMs} ms; deliveries: [${seen}]`));
           }, timeoutMs),
         };
