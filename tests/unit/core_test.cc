@@ -69,23 +69,21 @@ TEST(Crypto, ConstantTimeEqualsComparesContentAndLength) {
 TEST(DateTime, FormatsAndParsesUtc) {
   EXPECT_EQ(FormatDateTime(1796290875), "2026-12-03T09:41:15Z");
   // The same as gmtime_r across leap days, centuries and before 1970.
-  for (int64_t t :
-       {int64_t{0}, int64_t{-1}, int64_t{-86400}, int64_t{951782400}, int64_t{951868799},
-        int64_t{4107542399}, int64_t{-2208988800}, int64_t{253402300799}}) {
+  auto by_gmtime = [](int64_t t) {
     std::time_t tt = static_cast<std::time_t>(t);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    char want[48];
-    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    EXPECT_EQ(FormatDateTime(t), want) << t;
+    char text[48];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(text);
+  };
+  for (int64_t t : {int64_t{0}, int64_t{-1}, int64_t{-86400}, int64_t{951782400},
+                    int64_t{951868799}, int64_t{4107542399}, int64_t{-2208988800},
+                    int64_t{253402300799}, int64_t{253402300800}, int64_t{-62167219201}}) {
+    EXPECT_EQ(FormatDateTime(t), by_gmtime(t)) << t;
   }
   for (int64_t t = -400LL * 86400 * 366; t < 400LL * 86400 * 366; t += 86400 * 17 + 3607) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char want[48];
-    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    ASSERT_EQ(FormatDateTime(t), want) << t;
+    ASSERT_EQ(FormatDateTime(t), by_gmtime(t)) << t;
   }
   EXPECT_EQ(ParseDateTime("2026-12-03T09:41:15Z"), 1796290875);
   EXPECT_EQ(ParseDateTime("2026-12-03T10:41:15+01:00"), 1796290875);
