@@ -121,6 +121,11 @@ struct SqliteOptions {
   // Page cache of each reader connection in KiB; 0 keeps SQLite's default (2 MiB). A bulk
   // reader such as `arenite extract run` sets more, so that joins stop re-reading pages.
   int64_t reader_cache_kib = 0;
+  // Bytes of the database file that readers map into memory (PRAGMA mmap_size); 0 reads
+  // through SQLite's page cache only. A bulk reader whose look-ups range over a database larger
+  // than its page cache (a DataExtract package) sets it, so that pages come straight from the
+  // operating system's cache instead of being copied by a system call each time.
+  int64_t reader_mmap_bytes = 0;
 };
 
 Result<std::unique_ptr<Store>> OpenSqlite(const SqliteOptions& options);

@@ -189,6 +189,13 @@ test('arenite extract run writes a package on the host while the server runs', a
     assert.equal(row?.[2], item.number);
   }
 
+  // Read through a memory map: the same rows.
+  const mapped = spawnSync(bin, ['extract', 'run', '--data-dir', server.dataDir, '--workspace',
+    server.workspaceId, '--views', 'Items_Summary,Suppliers_Summary', '--out',
+    path.join(dir, 'mapped.zip'), '--map-database', '--progress', 'none'], { encoding: 'utf8' });
+  assert.equal(mapped.status, 0, mapped.stderr);
+  assert.deepEqual(readZip(path.join(dir, 'mapped.zip')).views, pkg.views);
+
   // A bar on a terminal (forced here), redrawn in place.
   const barred = spawnSync(bin, ['extract', 'run', '--data-dir', server.dataDir, '--workspace',
     server.workspaceId, '--views', 'all', '--out', path.join(dir, 'all.zip'), '--progress', 'bar',
@@ -196,7 +203,8 @@ test('arenite extract run writes a package on the host while the server runs', a
   assert.equal(barred.status, 0, barred.stderr);
   assert.match(barred.stderr, /\r\[#{30}\] 100%/);
   assert.equal(readZip(path.join(dir, 'all.zip')).manifest.files.length, 7);
-  assert.deepEqual(readdirSync(dir).sort(), ['all.zip', 'host.zip']);  // nothing partial left
+  // Nothing partial left.
+  assert.deepEqual(readdirSync(dir).sort(), ['all.zip', 'host.zip', 'mapped.zip']);
 });
 
 test('arenite extract run refuses bad usage with 2 and failures with 1', () => {

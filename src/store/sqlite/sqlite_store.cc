@@ -26,7 +26,8 @@ class Connection {
     if (db_) sqlite3_close_v2(db_);
   }
 
-  Status Open(const std::string& path, bool writer, bool synchronous_full, int64_t cache_kib = 0) {
+  Status Open(const std::string& path, bool writer, bool synchronous_full, int64_t cache_kib = 0,
+              int64_t mmap_bytes = 0) {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       return Internal("cannot open the database: " + std::string(sqlite3_errmsg(db_)));
@@ -40,6 +41,7 @@ class Connection {
     } else {
       pragmas += "PRAGMA query_only=ON;";
       if (cache_kib > 0) pragmas += "PRAGMA cache_size=-" + std::to_string(cache_kib) + ";";
+      if (mmap_bytes > 0) pragmas += "PRAGMA mmap_size=" + std::to_string(mmap_bytes) + ";";
     }
     return ExecScript(pragmas);
   }
@@ -225,8 +227,8 @@ class SqliteStore : public Store {
     ARENITE_RETURN_IF_ERROR(writer_.Open(options.path, true, options.synchronous_full));
     for (int i = 0; i < std::max(1, options.readers); ++i) {
       auto conn = std::make_unique<Connection>();
-      ARENITE_RETURN_IF_ERROR(
-          conn->Open(options.path, false, options.synchronous_full, options.reader_cache_kib));
+      ARENITE_RETURN_IF_ERROR(conn->Open(options.path, false, options.synchronous_full,
+                                         options.reader_cache_kib, options.reader_mmap_bytes));
       idle_readers_.push_back(conn.get());
       readers_.push_back(std::move(conn));
     }
@@ -413,8 +415,8 @@ class SqliteStore : public Store {
       if (own.store_serial == serial_) return own.conn.get();
     }
     auto conn = std::make_unique<Connection>();
-    ARENITE_RETURN_IF_ERROR(
-        conn->Open(options_.path, false, options_.synchronous_full, options_.reader_cache_kib));
+    ARENITE_RETURN_IF_ERROR(conn->Open(options_.path, false, options_.synchronous_full,
+                                       options_.reader_cache_kib, options_.reader_mmap_bytes));
     t_own_readers.push_back({serial_, std::move(conn)});
     return t_own_readers.back().conn.get();
   }
