@@ -236,7 +236,7 @@ void AddExtractCommand(CLI::App& app, int& exit_code) {
                 "Prefix values starting with = + - @ TAB or CR with an apostrophe");
   run->add_flag("--map-database", o->map_database,
                 "Read the database through a memory map: faster on a large workspace, but "
-                "resident memory grows with the pages read (up to 2 GiB)");
+                "resident memory grows with the pages read (up to 2 GiB per reader)");
   run->add_option("--progress", o->progress,
                   "auto (a bar on a terminal, else lines), bar, lines or none")
       ->capture_default_str();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -207,6 +208,41 @@ TEST_F(StoreTest, TheWalStaysBoundedUnderASteadyStreamOfWrites) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM things"), kWriters * kRowsEach);
   // The cap is 10,000 pages of 4 KiB; a batch may carry it somewhat past.
   EXPECT_LT(largest.load(), uintmax_t{80} << 20);
+}
+
+TEST_F(StoreTest, ALatencySensitiveThreadReadsWhileEveryPooledReaderIsTaken) {
+  auto opened =
+      OpenSqlite({.path = (dir_ / "test.db").string(), .readers = 1, .synchronous_full = false});
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Store> store = std::move(opened).value();
+  // The only pooled reader is held until the marked thread has read.
+  std::promise<void> held, marked_done;
+  std::thread holder([&] {
+    (void)store->Read([&](Tx&) -> Status {
+      held.set_value();
+      marked_done.get_future().wait_for(std::chrono::seconds(10));
+      return OkStatus();
+    });
+  });
+  held.get_future().wait();
+  std::promise<int64_t> seen;
+  std::thread marked([&] {
+    MarkLatencySensitiveThread();
+    int64_t n = -1;
+    Status s = store->Read([&](Tx& tx) -> Status {
+      ARENITE_ASSIGN_OR_RETURN(auto v, tx.QueryInt("SELECT COUNT(*) FROM things"));
+      n = v.value_or(-1);
+      return OkStatus();
+    });
+    seen.set_value(s.ok() ? n : -2);
+  });
+  auto result = seen.get_future();
+  bool answered = result.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  marked_done.set_value();
+  holder.join();
+  marked.join();
+  ASSERT_TRUE(answered) << "the marked thread waited for the pooled reader";
+  EXPECT_EQ(result.get(), 0);
 }
 
 TEST_F(StoreTest, AnExceptionInsideAWriteIsAnInternalErrorAndRollsBack) {
