@@ -29,7 +29,6 @@ Status SigningKeys::EnsureCurrent() {
     return OkStatus();
   }));
   if (created) log::Get("oauth")->info("generated the first ES256 signing key {}", fresh.kid);
-  std::lock_guard lock(mu_);
   return Reload();
 }
 
@@ -47,7 +46,8 @@ Result<std::string> SigningKeys::Rotate(store::Store& store, const Clock& clock)
   return fresh.kid;
 }
 
-// REQUIRES: mu_ held.
+// Reads and parses outside mu_, which it takes only to copy and to swap the list, so that a
+// reload waiting for the store never holds up a token being signed or checked on an I/O thread.
 Status SigningKeys::Reload() {
   std::vector<std::pair<SigningKey, std::string>> rows;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
@@ -60,12 +60,16 @@ Status SigningKeys::Reload() {
           return true;
         });
   }));
-  std::vector<SigningKey> keys;
+  std::vector<SigningKey> keys, loaded;
+  {
+    std::lock_guard lock(mu_);
+    loaded = keys_;
+  }
   int64_t now = clock_.Now();
   for (auto& [key, pem] : rows) {
     if (!Usable(key, now)) continue;
     // Keep the parsed key of one already loaded.
-    for (const auto& old : keys_) {
+    for (const auto& old : loaded) {
       if (old.kid == key.kid) key.key = old.key;
     }
     if (!key.key) {
@@ -79,9 +83,19 @@ Status SigningKeys::Reload() {
     }
     keys.push_back(std::move(key));
   }
+  std::lock_guard lock(mu_);
   keys_ = std::move(keys);
   loaded_at_ = now;
   return OkStatus();
+}
+
+// Whether a periodic reload is due; the caller that gets true does it (the others go on with
+// the keys they have meanwhile).
+bool SigningKeys::ClaimReload(int64_t now) {
+  std::lock_guard lock(mu_);
+  if (now - loaded_at_ < kReloadSeconds) return false;
+  loaded_at_ = now;
+  return true;
 }
 
 bool SigningKeys::Usable(const SigningKey& key, int64_t now) const {
@@ -89,12 +103,10 @@ bool SigningKeys::Usable(const SigningKey& key, int64_t now) const {
 }
 
 Result<SigningKey> SigningKeys::Current() {
-  std::lock_guard lock(mu_);
-  int64_t now = clock_.Now();
-  if (now - loaded_at_ >= kReloadSeconds) {
-    Status reloaded = Reload();
-    if (!reloaded.ok()) log::Get("oauth")->error("cannot reload signing keys");
+  if (ClaimReload(clock_.Now()) && !Reload().ok()) {
+    log::Get("oauth")->error("cannot reload signing keys");
   }
+  std::lock_guard lock(mu_);
   for (const auto& k : keys_) {
     if (!k.retired_at) return k;
   }
@@ -102,23 +114,25 @@ Result<SigningKey> SigningKeys::Current() {
 }
 
 std::shared_ptr<const EcKey> SigningKeys::Find(std::string_view kid) {
-  std::lock_guard lock(mu_);
   int64_t now = clock_.Now();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    for (const auto& k : keys_) {
-      if (k.kid == kid) return Usable(k, now) ? k.key : nullptr;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& k : keys_) {
+        if (k.kid == kid) return Usable(k, now) ? k.key : nullptr;
+      }
+      if (attempt > 0 || now - miss_reload_at_ < kMissReloadSeconds) break;
+      miss_reload_at_ = now;
     }
-    if (attempt > 0 || now - miss_reload_at_ < kMissReloadSeconds) break;
-    miss_reload_at_ = now;
     if (!Reload().ok()) break;
   }
   return nullptr;
 }
 
 json::Json SigningKeys::Jwks() {
-  std::lock_guard lock(mu_);
   int64_t now = clock_.Now();
-  if (now - loaded_at_ >= kReloadSeconds) (void)Reload();
+  if (ClaimReload(now)) (void)Reload();
+  std::lock_guard lock(mu_);
   json::Json keys = json::Json::array();
   for (const auto& k : keys_) {
     if (!Usable(k, now)) continue;

@@ -47,6 +47,7 @@ class SigningKeys {
 
  private:
   Status Reload();
+  bool ClaimReload(int64_t now);
   bool Usable(const SigningKey& key, int64_t now) const;
 
   store::Store& store_;
