@@ -59,6 +59,7 @@ App ReadApp(const store::Row& row) {
   return a;
 }
 
+// 24 characters; the log lines of failed client authentications rely on that shape.
 std::string NewClientId() { return crypto::Base64UrlEncode(crypto::RandomBytes(18)); }
 std::string SecretHash(std::string_view secret) { return crypto::Sha256Hex(secret); }
 
