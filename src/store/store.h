@@ -111,6 +111,12 @@ class Store {
   virtual Result<int> SchemaVersion() = 0;
   // Called on the writer's thread after every commit; must be quick and must not write.
   virtual void SetCommitListener(std::function<void()> listener) = 0;
+  // A number that has grown since any earlier call (from any thread) whenever a connection of
+  // any process committed to the store in between, so that an answer rendered from a read that
+  // began after this call may be served again for as long as a later call returns the same
+  // number. Growing without a commit is allowed (it only costs a cache a miss). Cheap: it reads
+  // no table.
+  virtual Result<uint64_t> Generation() = 0;
 };
 
 struct SqliteOptions {

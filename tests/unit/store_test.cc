@@ -245,6 +245,58 @@ TEST_F(StoreTest, ALatencySensitiveThreadReadsWhileEveryPooledReaderIsTaken) {
   EXPECT_EQ(result.get(), 0);
 }
 
+// The read cache's guarantee: a generation read before a commit is below every one read after
+// it, on any thread and whichever connection commits (this store's writer or another process's,
+// here a second store on the same file); without commits it stays put.
+TEST_F(StoreTest, TheGenerationMovesOnEveryCommitOfAnyConnectionAndOnlyThen) {
+  auto insert = [](Store& store, const std::string& name) {
+    return store.Write([&](Tx& tx) -> Status {
+      ARENITE_ASSIGN_OR_RETURN(auto n, tx.Exec("INSERT INTO things (name) VALUES (?)", {name}));
+      return n == 1 ? OkStatus() : Internal();
+    });
+  };
+  auto generation = [&](Store& store) {
+    auto g = store.Generation();
+    EXPECT_TRUE(g.ok());
+    return g.ok() ? *g : 0;
+  };
+  // One pooled reader, so that quiet reads go through the connection that saw the last change.
+  auto opened =
+      OpenSqlite({.path = (dir_ / "test.db").string(), .readers = 1, .synchronous_full = false});
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Store> store = std::move(opened).value();
+  uint64_t g0 = generation(*store);
+  EXPECT_EQ(generation(*store), g0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM things"), 0);  // a read through another store
+  EXPECT_EQ(generation(*store), g0);
+
+  ASSERT_TRUE(insert(*store, "own").ok());
+  uint64_t g1 = generation(*store);
+  EXPECT_GT(g1, g0);
+  EXPECT_EQ(generation(*store), g1);
+
+  ASSERT_TRUE(insert(*store_, "other").ok());  // another connection, as another process would
+  uint64_t g2 = generation(*store);
+  EXPECT_GT(g2, g1);
+
+  // Threads with a reader of their own: each sees the other's commit, and the first look on a
+  // new connection moves the generation too (it cannot know what happened before it).
+  std::atomic<uint64_t> before{0}, after{0};
+  std::thread a([&] {
+    MarkLatencySensitiveThread();
+    before = generation(*store);
+  });
+  a.join();
+  EXPECT_GE(before.load(), g2);
+  ASSERT_TRUE(insert(*store_, "third").ok());
+  std::thread b([&] {
+    MarkLatencySensitiveThread();
+    after = generation(*store);
+  });
+  b.join();
+  EXPECT_GT(after.load(), before.load());
+}
+
 TEST_F(StoreTest, AnExceptionInsideAWriteIsAnInternalErrorAndRollsBack) {
   Status s = store_->Write([&](Tx& tx) -> Status {
     (void)tx.Exec("INSERT INTO things (name) VALUES ('thrown')");

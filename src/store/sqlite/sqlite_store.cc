@@ -80,7 +80,21 @@ class Connection {
     return OkStatus();
   }
 
+  // SQLite's data version of this connection: it differs from the one read before on the same
+  // connection whenever another connection of any process has committed in between.
+  Result<int64_t> DataVersion() {
+    ARENITE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare("PRAGMA data_version"));
+    int rc = sqlite3_step(stmt);
+    int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW) return Internal("database error: " + std::string(sqlite3_errmsg(db_)));
+    return version;
+  }
+
   sqlite3* db() { return db_; }
+
+  // The data version Store::Generation last saw on this connection (-1 before its first look).
+  int64_t seen_data_version = -1;
 
  private:
   sqlite3* db_ = nullptr;
@@ -353,6 +367,17 @@ class SqliteStore : public Store {
     commit_listener_ = std::move(listener);
   }
 
+  Result<uint64_t> Generation() override {
+    if (t_latency_sensitive) {
+      ARENITE_ASSIGN_OR_RETURN(Connection * own, OwnReaderOfThisThread());
+      return GenerationOn(*own);
+    }
+    Connection* conn = AcquireReader();
+    auto generation = GenerationOn(*conn);
+    ReleaseReader(conn);
+    return generation;
+  }
+
   Result<int> SchemaVersion() override {
     int version = 0;
     ARENITE_RETURN_IF_ERROR(Read([&](Tx& tx) -> Status {
@@ -408,6 +433,19 @@ class SqliteStore : public Store {
       if (!end.ok()) (void)conn.ExecScript("ROLLBACK");
     }
     return status;
+  }
+
+  // Every reader connection sees each commit of another connection (readers never commit) as a
+  // change of its data version, the first time it looks after that commit; that look moves the
+  // generation on. So a generation read before a commit is always below one read after it,
+  // whichever connections the two looks went through.
+  Result<uint64_t> GenerationOn(Connection& conn) {
+    ARENITE_ASSIGN_OR_RETURN(int64_t version, conn.DataVersion());
+    if (version != conn.seen_data_version) {
+      conn.seen_data_version = version;
+      generation_.fetch_add(1);
+    }
+    return generation_.load();
   }
 
   Result<Connection*> OwnReaderOfThisThread() {
@@ -591,6 +629,8 @@ class SqliteStore : public Store {
   std::condition_variable cv_;
   std::deque<Job*> queue_;
   bool stopping_ = false;
+
+  std::atomic<uint64_t> generation_{0};  // see Generation
 
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> idle_readers_;
