@@ -19,8 +19,9 @@ using PlmFn = std::function<Result<json::Json>(http::Request&, const Ctx&)>;
 
 class PlmRoutes {
  public:
-  PlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, const Clock& clock)
-      : router_(router), auth_(auth), plm_(plm), clock_(clock) {}
+  PlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, store::Store& store,
+            const Clock& clock, ReadCache& cache)
+      : router_(router), auth_(auth), plm_(plm), store_(store), clock_(clock), cache_(cache) {}
 
   void Add(const char* method, const char* path, Access access, int status, Shape shape, PlmFn fn) {
     Register(method, path, std::move(access), status, shape, std::move(fn), false);
@@ -28,7 +29,9 @@ class PlmRoutes {
 
   // GET of one object by guid: a short read that runs on the I/O thread (see
   // http::RouteOptions). It skips seeding the workspace's lookups, which writes: an object of a
-  // workspace not yet seeded cannot exist, and the answer is the same 404 either way.
+  // workspace not yet seeded cannot exist, and the answer is the same 404 either way. Its
+  // answer is kept in the read cache until the next commit; `fn` must therefore depend only on
+  // the workspace and the request target, never on the caller or the time.
   void AddShortRead(const char* path, Access access, PlmFn fn) {
     Register("GET", path, std::move(access), 200, Shape::kObject, std::move(fn), true);
   }
@@ -37,16 +40,36 @@ class PlmRoutes {
   void Register(const char* method, const char* path, Access access, int status, Shape shape,
                 PlmFn fn, bool short_read) {
     plm::Plm* plm = &plm_;
+    store::Store* store = &store_;
     const Clock* clock = &clock_;
+    ReadCache* cache = short_read && cache_.enabled() ? &cache_ : nullptr;
     router_.Add(
         method, path,
         auth_.Guard(
             std::move(access),
-            [plm, clock, status, shape, short_read, fn = std::move(fn)](
+            [plm, store, clock, cache, status, shape, short_read, fn = std::move(fn)](
                 http::Request& request, const Principal& principal) {
               if (!short_read) {
                 Status seeded = plm->EnsureSeeded(principal.workspace_id);
                 if (!seeded.ok()) return http::ErrorReply(seeded.error());
+              }
+              // The generation is taken before the read, so that an answer cached under it is
+              // at least as new as every commit it stands for (store::Store::Generation).
+              std::optional<uint64_t> generation;
+              std::string key;
+              if (cache) {
+                auto g = store->Generation();
+                if (g.ok()) {
+                  generation = *g;
+                  key.reserve(principal.workspace_id.size() + 1 + request.target.size());
+                  key.append(principal.workspace_id).append(" ").append(request.target);
+                  if (auto body = cache->Find(key, *generation)) {
+                    http::Reply reply;
+                    reply.status = status;
+                    reply.body = std::move(*body);
+                    return reply;
+                  }
+                }
               }
               Ctx ctx{principal.workspace_id, principal.user_id, principal.Actor(), clock->Now()};
               auto result = fn(request, ctx);
@@ -58,7 +81,9 @@ class PlmRoutes {
                 reply.content_type.clear();
                 return reply;
               }
-              return http::JsonReply(status, result.value());
+              http::Reply reply = http::JsonReply(status, result.value());
+              if (generation) cache->Put(std::move(key), *generation, reply.body);
+              return reply;
             }),
         http::RouteOptions{.short_read = short_read});
   }
@@ -66,7 +91,9 @@ class PlmRoutes {
   http::Router& router_;
   const Auth& auth_;
   plm::Plm& plm_;
+  store::Store& store_;
   const Clock& clock_;
+  ReadCache& cache_;
 };
 
 bool SetNull(const http::Request& request) {
@@ -140,8 +167,8 @@ Result<Filters> ParseFilters(const http::Request& request,
 }  // namespace
 
 void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, store::Store& store,
-                       const Clock& clock) {
-  PlmRoutes r(router, auth, plm, clock);
+                       const Clock& clock, ReadCache& read_cache) {
+  PlmRoutes r(router, auth, plm, store, clock, read_cache);
   Access items_read{"items:read", Role::kViewer}, items_write{"items:write", Role::kEditor};
   Access changes_read{"changes:read", Role::kViewer}, changes_write{"changes:write", Role::kEditor};
   Access suppliers_read{"suppliers:read", Role::kViewer},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "api/auth.h"
+#include "api/read_cache.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "http/router.h"
@@ -31,9 +32,10 @@ void RegisterUserRoutes(http::Router& router, const Auth& auth, workspace::Users
 void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableClock* test_clock);
 
 // /v1/items (with BOM, sourcing, revisions, where-used), /v1/changes, /v1/suppliers,
-// /v1/supplieritems, /v1/events and the item lookups under /v1/settings/items.
+// /v1/supplieritems, /v1/events and the item lookups under /v1/settings/items. The answers of
+// single-object GETs are kept in `read_cache` (which must outlive the router).
 void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, store::Store& store,
-                       const Clock& clock);
+                       const Clock& clock, ReadCache& read_cache);
 
 json::Json UserJson(const workspace::User& user);
 

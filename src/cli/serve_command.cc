@@ -59,6 +59,7 @@ struct ServeOptions {
   int max_connections = 4096;
   int io_threads = 0;
   int worker_threads = 16;
+  int64_t read_cache_mib = 64;
   bool unsafe_test_clock = false;
   int64_t access_token_ttl = 3600;
   int64_t token_rate_per_client = 120;
@@ -155,6 +156,9 @@ int Serve(const ServeOptions& o) {
     return fail("--log-format must be text or json", 2);
   }
   if (o.request_limit < 1) return fail("--request-limit must be at least 1", 2);
+  if (o.read_cache_mib < 0 || o.read_cache_mib > 65536) {
+    return fail("--read-cache-mib must be 0 (off) to 65536", 2);
+  }
   if (o.access_token_ttl < 60 ||
       o.access_token_ttl > oauth::SigningKeys::kMaxTokenLifetimeSeconds) {
     return fail("--access-token-ttl must be 60 to 86400 seconds", 2);
@@ -259,7 +263,9 @@ int Serve(const ServeOptions& o) {
                           });
   // Workspace data (items, BOMs, changes, suppliers) and the event outbox.
   plm::Plm plm(*store, clock);
-  api::RegisterPlmRoutes(router, auth, plm, *store, clock);
+  // Rendered single-object reads, served again until the next commit (src/api/read_cache.h).
+  api::ReadCache read_cache(static_cast<size_t>(o.read_cache_mib) * 1024 * 1024);
+  api::RegisterPlmRoutes(router, auth, plm, *store, clock, read_cache);
   // DataExtract: packages are kept under DIR/extracts/<workspace>/.
   extract::Extracts extracts(*store, clock, o.data_dir + "/extracts");
   if (Status recovered = extracts.RecoverInterrupted(); !recovered.ok()) {
@@ -399,6 +405,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--io-threads", o->io_threads, "I/O threads (default: one per core)");
   cmd->add_option("--worker-threads", o->worker_threads, "Threads that run handlers")
+      ->capture_default_str();
+  cmd->add_option("--read-cache-mib", o->read_cache_mib,
+                  "MiB of rendered single-object answers kept until the next commit (0: off)")
       ->capture_default_str();
   cmd->add_flag("--unsafe-test-clock", o->unsafe_test_clock,
                 "Let POST /_test/clock move time (integration tests only)");
