@@ -32,12 +32,19 @@ std::string FormatDateTime(int64_t unix_seconds) {
   int64_t day = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
   int64_t second = unix_seconds - day * 86400;
   year_month_day date{sys_days{days{day}}};
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(second / 3600), static_cast<int>(second % 3600 / 60),
-                static_cast<int>(second % 60));
-  return buf;
+  // Digits written in place: snprintf parses its format on every call, and every answer's
+  // quota header and every item's times pass through here.
+  std::string out = "0000-00-00T00:00:00Z";
+  auto put = [&out](size_t pos, size_t width, unsigned value) {
+    for (size_t i = width; i-- > 0; value /= 10) out[pos + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, 4, static_cast<unsigned>(static_cast<int>(date.year())));
+  put(5, 2, static_cast<unsigned>(date.month()));
+  put(8, 2, static_cast<unsigned>(date.day()));
+  put(11, 2, static_cast<unsigned>(second / 3600));
+  put(14, 2, static_cast<unsigned>(second % 3600 / 60));
+  put(17, 2, static_cast<unsigned>(second % 60));
+  return out;
 }
 
 namespace {

@@ -39,21 +39,28 @@ const Route* Router::Match(Request& request, int* status, std::string* allow) co
     bool rest = !route.segments.empty() && route.segments.back() == "*";
     size_t fixed = route.segments.size() - (rest ? 1 : 0);
     if (rest ? segments.size() < fixed : segments.size() != fixed) continue;
-    std::map<std::string, std::string, std::less<>> params;
+    auto is_param = [](const std::string& want) {
+      return want.size() > 2 && want.front() == '{' && want.back() == '}';
+    };
+    // Literal segments first: most routes differ there, and comparing costs no allocation.
     bool matched = true;
     int literals = 0;
     for (size_t i = 0; i < fixed && matched; ++i) {
       const std::string& want = route.segments[i];
-      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-        auto decoded = PercentDecode(segments[i], false);
-        if (!decoded || decoded->empty()) {
-          matched = false;
-        } else {
-          params.emplace(want.substr(1, want.size() - 2), std::move(*decoded));
-        }
+      if (is_param(want)) continue;
+      matched = want == segments[i];
+      ++literals;
+    }
+    if (!matched) continue;
+    std::map<std::string, std::string, std::less<>> params;
+    for (size_t i = 0; i < fixed && matched; ++i) {
+      const std::string& want = route.segments[i];
+      if (!is_param(want)) continue;
+      auto decoded = PercentDecode(segments[i], false);
+      if (!decoded || decoded->empty()) {
+        matched = false;
       } else {
-        matched = want == segments[i];
-        ++literals;
+        params.emplace(want.substr(1, want.size() - 2), std::move(*decoded));
       }
     }
     if (!matched) continue;
