@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Workspace data reads and writes on a demo workspace of BENCH_ITEMS items (default 100,000):
-# GET /v1/items/{guid} and GET /v1/items?limit=400 with a session, and item creation by 32
+# GET /v1/items/{guid} (one item again and again, then items picked at random among all, which
+# mostly miss the read cache) and GET /v1/items?limit=400 with a session, and item creation by 32
 # concurrent clients (every commit durable), each as a rate and as a ratio to GET /healthz on
 # the same server in the same run. Environment: BENCH_ITEMS, BENCH_SECONDS (10).
 set -euo pipefail
@@ -40,6 +41,18 @@ session=$(curl -sk "$url/v1/login" -H 'Content-Type: application/json' \
 guid=$(curl -sk "$url/v1/items?limit=1&offset=$((items / 2))" -H "arena_session_id: $session" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["guid"])')
 
+# Every item of the workspace, for reads spread over all of them (most miss the read cache).
+sqlite3 "$work/data/arenite.db" "SELECT guid FROM items WHERE workspace_guid = '$workspace'" \
+  >"$work/guids.txt"
+cat >"$work/spread.lua" <<LUA
+local guids = {}
+for line in io.lines("$work/guids.txt") do guids[#guids + 1] = line end
+wrk.headers["arena_session_id"] = "$session"
+request = function()
+  return wrk.format("GET", "/v1/items/" .. guids[math.random(#guids)])
+end
+LUA
+
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"name":"Bench part","description":"created by bench/items.sh"}'
@@ -60,6 +73,7 @@ rate() {  # wrk arguments...; prints requests per second, checking every answer 
 wrk -t2 -c32 -d2s "$url/healthz" >/dev/null  # warm-up
 healthz=$(rate -t2 -c64 -d"${seconds}s" "$url/healthz")
 one=$(rate -t2 -c64 -d"${seconds}s" -H "arena_session_id: $session" "$url/v1/items/$guid")
+spread=$(rate -t2 -c64 -d"${seconds}s" -s "$work/spread.lua" "$url/v1/items")
 page=$(rate -t2 -c16 -d"${seconds}s" -H "arena_session_id: $session" "$url/v1/items?limit=400")
 create=$(rate -t2 -c32 -d"${seconds}s" -s "$work/post.lua" "$url/v1/items")
 
@@ -67,6 +81,7 @@ printf '\nWorkspace data on %s demo items (filled in %s s), %s cores, wrk over H
   "$items" "$fill" "$cores"
 printf '| request | connections | requests/s | ratio to /healthz |\n| --- | ---: | ---: | ---: |\n'
 for row in "GET /healthz|64|$healthz" "GET /v1/items/{guid}|64|$one" \
+  "GET /v1/items/{guid}, any of all items|64|$spread" \
   "GET /v1/items?limit=400|16|$page" "POST /v1/items (durable)|32|$create"; do
   IFS='|' read -r name conns value <<<"$row"
   awk -v n="$name" -v c="$conns" -v v="$value" -v h="$healthz" \
