@@ -31,7 +31,7 @@ class PlmRoutes {
   // http::RouteOptions). It skips seeding the workspace's lookups, which writes: an object of a
   // workspace not yet seeded cannot exist, and the answer is the same 404 either way. Its
   // answer is kept in the read cache until the next commit; `fn` must therefore depend only on
-  // the workspace and the request target, never on the caller or the time.
+  // the workspace and the request path (no query parameters), never on the caller or the time.
   void AddShortRead(const char* path, Access access, PlmFn fn) {
     Register("GET", path, std::move(access), 200, Shape::kObject, std::move(fn), true);
   }
@@ -58,11 +58,14 @@ class PlmRoutes {
               std::optional<uint64_t> generation;
               std::string key;
               if (cache) {
+                // Keyed by path: these reads take no query parameters, and a key per query
+                // string would let any caller push others' answers out.
                 auto g = store->Generation();
+                if (!g.ok()) ReadCache::Bypassed().Increment();
                 if (g.ok()) {
                   generation = *g;
-                  key.reserve(principal.workspace_id.size() + 1 + request.target.size());
-                  key.append(principal.workspace_id).append(" ").append(request.target);
+                  key.reserve(principal.workspace_id.size() + 1 + request.path.size());
+                  key.append(principal.workspace_id).append(" ").append(request.path);
                   if (auto body = cache->Find(key, *generation)) {
                     http::Reply reply;
                     reply.status = status;

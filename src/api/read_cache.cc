@@ -29,10 +29,18 @@ prometheus::Counter& Misses() {
 
 }  // namespace
 
+prometheus::Counter& ReadCache::Bypassed() {
+  static auto& counter = LookupsFamily().Add({{"result", "bypassed"}});
+  return counter;
+}
+
+namespace {}  // namespace
+
 ReadCache::ReadCache(size_t max_bytes) : max_bytes_per_shard_(max_bytes / kShards) {
   for (size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
-  Hits();  // both series show on /metrics from the start
+  Hits();  // every series shows on /metrics from the start
   Misses();
+  Bypassed();
 }
 
 ReadCache::Shard& ReadCache::ShardOf(std::string_view key) {
@@ -58,7 +66,8 @@ std::optional<std::string> ReadCache::Find(std::string_view key, uint64_t genera
         Hits().Increment();
         return it->body;
       }
-      Erase(shard, it);
+      // Stale, unless it was read at a newer generation than this caller saw.
+      if (it->generation < generation) Erase(shard, it);
     }
   }
   Misses().Increment();

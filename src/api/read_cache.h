@@ -3,7 +3,8 @@
 // the JSON rendering. Each entry carries the store generation (store::Store::Generation) taken
 // before its answer was read, and is served only while the generation has not moved: any commit
 // of any connection of any process moves it, so a cached answer is never older than the last
-// commit. Bounded in bytes; the least recently used entries leave first.
+// commit. Bounded in bytes (keys, bodies and a fixed cost per entry); the least recently used
+// entries leave first.
 //
 // Thread-safe: the entries are spread over shards, each under its own mutex.
 #pragma once
@@ -19,6 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <prometheus/counter.h>
+
 namespace arenite::api {
 
 class ReadCache {
@@ -32,8 +35,10 @@ class ReadCache {
   std::optional<std::string> Find(std::string_view key, uint64_t generation);
   // Keeps `body` under `key`, replacing what was there. A body larger than a shard is not kept.
   void Put(std::string key, uint64_t generation, std::string body);
-  // Bytes held now, for tests and the metrics.
+  // Bytes held now (keys, bodies and a fixed cost per entry), for tests.
   size_t bytes() const;
+  // Counts a read that could not use the cache (the store's generation was unavailable).
+  static prometheus::Counter& Bypassed();
 
  private:
   struct Entry {
@@ -49,7 +54,12 @@ class ReadCache {
   };
 
   Shard& ShardOf(std::string_view key);
-  static size_t Cost(const Entry& e) { return e.key.size() + e.body.size() + sizeof(Entry); }
+  // Keys and bodies, plus what an entry costs besides: its list node, its index node and
+  // bucket, and the heap's own bookkeeping.
+  static size_t Cost(const Entry& e) {
+    return e.key.size() + e.body.size() + sizeof(Entry) + kEntryOverhead;
+  }
+  static constexpr size_t kEntryOverhead = 128;
   static void Erase(Shard& shard, std::list<Entry>::iterator it);
 
   static constexpr size_t kShards = 8;

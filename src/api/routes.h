@@ -33,7 +33,7 @@ void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableC
 
 // /v1/items (with BOM, sourcing, revisions, where-used), /v1/changes, /v1/suppliers,
 // /v1/supplieritems, /v1/events and the item lookups under /v1/settings/items. The answers of
-// single-object GETs are kept in `read_cache` (which must outlive the router).
+// single-object GETs are kept in `read_cache` (which must outlive the server).
 void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, store::Store& store,
                        const Clock& clock, ReadCache& read_cache);
 

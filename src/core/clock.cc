@@ -1,7 +1,6 @@
 #include "core/clock.h"
 
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 
 namespace arenite {

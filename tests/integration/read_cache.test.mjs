@@ -103,3 +103,31 @@ test('a cached answer never reaches another workspace', async () => {
   assert.equal(foreign.status, 404);
   assert.ok(!foreign.text.includes('Only for Acme'));
 });
+
+test('HEAD of a cached object answers 200 without a body; a supplier\'s edit is seen at once', async () => {
+  const item = await createItem({ name: 'Headed' });
+  await readTwice(item.guid);
+  const head = await server.request('HEAD', `/v1/items/${item.guid}`, { session });
+  assert.equal(head.status, 200);
+  assert.equal(head.text, '');
+  const supplier = await req('POST', '/v1/suppliers', { name: 'Cache Supply', supplierId: 'cachesupply' });
+  assert.equal(supplier.status, 201, supplier.text);
+  const p = `/v1/suppliers/${supplier.json.guid}`;
+  assert.equal((await req('GET', p)).json.description ?? null, null);
+  assert.equal((await req('GET', p)).json.description ?? null, null);
+  assert.equal((await req('PUT', p, { description: 'Board house' })).status, 200);
+  assert.equal((await req('GET', p)).json.description, 'Board house');
+});
+
+test('the cache is keyed by path: query strings do not make entries of their own', async () => {
+  const item = await createItem({ name: 'Queried' });
+  let hit = false;
+  for (let attempt = 0; attempt < 5 && !hit; ++attempt) {  // see readTwice
+    await readTwice(item.guid);
+    const hits = await cacheLookups('hit');
+    const got = await req('GET', `/v1/items/${item.guid}?x=${attempt}`);
+    assert.equal(got.json.name, 'Queried');
+    hit = (await cacheLookups('hit')) > hits;
+  }
+  assert.ok(hit, 'the answer cached for the path served it');
+});

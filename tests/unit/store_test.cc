@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -14,6 +15,12 @@
 
 namespace arenite::store {
 namespace {
+
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  if (!result.ok()) return result.error();
+  return OkStatus();
+}
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -279,22 +286,69 @@ TEST_F(StoreTest, TheGenerationMovesOnEveryCommitOfAnyConnectionAndOnlyThen) {
   uint64_t g2 = generation(*store);
   EXPECT_GT(g2, g1);
 
-  // Threads with a reader of their own: each sees the other's commit, and the first look on a
-  // new connection moves the generation too (it cannot know what happened before it).
-  std::atomic<uint64_t> before{0}, after{0};
-  std::thread a([&] {
+  // A thread with a reader of its own looks, another connection commits, and the same thread
+  // (the same connection, which has read in between) looks again.
+  std::promise<uint64_t> before, after;
+  std::promise<void> committed;
+  std::thread marked([&] {
     MarkLatencySensitiveThread();
-    before = generation(*store);
+    uint64_t g = generation(*store);
+    EXPECT_EQ(generation(*store), g);
+    (void)store->Read(
+        [](Tx& tx) -> Status { return StatusOf(tx.QueryInt("SELECT COUNT(*) FROM things")); });
+    EXPECT_EQ(generation(*store), g);
+    before.set_value(g);
+    committed.get_future().wait();
+    after.set_value(generation(*store));
   });
-  a.join();
-  EXPECT_GE(before.load(), g2);
+  uint64_t seen_before = before.get_future().get();
   ASSERT_TRUE(insert(*store_, "third").ok());
-  std::thread b([&] {
-    MarkLatencySensitiveThread();
-    after = generation(*store);
+  committed.set_value();
+  uint64_t seen_after = after.get_future().get();
+  marked.join();
+  EXPECT_GE(seen_before, g2);
+  EXPECT_GT(seen_after, seen_before);
+  // A look from the pool sees the generation the marked thread moved on, and it stays put.
+  EXPECT_GE(generation(*store), seen_after);
+}
+
+// A row callback that throws leaves no statement stepping, so its connection's snapshot ends
+// with the read and the next read (and Generation) see later commits.
+TEST_F(StoreTest, AThrowingRowCallbackDoesNotPinTheSnapshot) {
+  auto opened =
+      OpenSqlite({.path = (dir_ / "test.db").string(), .readers = 1, .synchronous_full = false});
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Store> store = std::move(opened).value();
+  ASSERT_TRUE(store_
+                  ->Write([](Tx& tx) -> Status {
+                    ARENITE_RETURN_IF_ERROR(tx.Exec("INSERT INTO things (name) VALUES ('a')"));
+                    return StatusOf(tx.Exec("INSERT INTO things (name) VALUES ('b')"));
+                  })
+                  .ok());
+  Status thrown = store->Read([](Tx& tx) -> Status {
+    return tx.Query("SELECT name FROM things", {},
+                    [](const Row&) -> bool { throw std::runtime_error("a callback failed"); });
   });
-  b.join();
-  EXPECT_GT(after.load(), before.load());
+  EXPECT_FALSE(thrown.ok());
+  auto g = store->Generation();
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  ASSERT_TRUE(store_
+                  ->Write([](Tx& tx) -> Status {
+                    return StatusOf(tx.Exec("INSERT INTO things (name) VALUES ('c')"));
+                  })
+                  .ok());
+  auto later = store->Generation();
+  ASSERT_TRUE(later.ok());
+  EXPECT_GT(*later, *g);
+  int64_t n = -1;
+  ASSERT_TRUE(store
+                  ->Read([&](Tx& tx) -> Status {
+                    ARENITE_ASSIGN_OR_RETURN(auto v, tx.QueryInt("SELECT COUNT(*) FROM things"));
+                    n = v.value_or(-1);
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(n, 3);
 }
 
 TEST_F(StoreTest, AnExceptionInsideAWriteIsAnInternalErrorAndRollsBack) {

@@ -138,6 +138,22 @@ Error TranslateError(sqlite3* db, int rc) {
   return Internal("database error");
 }
 
+// Resets a statement when it goes out of scope, also when a row callback throws: a statement
+// left stepping would keep its connection's read snapshot open after the transaction ends.
+class StatementReset {
+ public:
+  explicit StatementReset(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StatementReset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StatementReset(const StatementReset&) = delete;
+  StatementReset& operator=(const StatementReset&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
 class SqliteTx : public Tx {
  public:
   explicit SqliteTx(Connection& conn) : conn_(conn) {}
@@ -145,10 +161,11 @@ class SqliteTx : public Tx {
   Result<int64_t> Exec(std::string_view sql, const Params& params) override {
     ARENITE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Bind(sql, params));
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    {
+      StatementReset reset(stmt);
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      }
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     if (rc != SQLITE_DONE) return TranslateError(conn_.db(), rc);
     return static_cast<int64_t>(sqlite3_changes64(conn_.db()));
   }
@@ -157,14 +174,15 @@ class SqliteTx : public Tx {
     ARENITE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Bind(sql, params));
     SqliteRow row(stmt);
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      if (!on_row(row)) {
-        rc = SQLITE_DONE;
-        break;
+    {
+      StatementReset reset(stmt);
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (!on_row(row)) {
+          rc = SQLITE_DONE;
+          break;
+        }
       }
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     if (rc != SQLITE_DONE) return TranslateError(conn_.db(), rc);
     return OkStatus();
   }
@@ -440,6 +458,11 @@ class SqliteStore : public Store {
   // generation on. So a generation read before a commit is always below one read after it,
   // whichever connections the two looks went through.
   Result<uint64_t> GenerationOn(Connection& conn) {
+    // Inside a transaction the data version would be that of the transaction's snapshot (and
+    // no statement is left stepping outside one: StatementReset).
+    if (!sqlite3_get_autocommit(conn.db())) {
+      return Internal("the store's generation was asked for inside a read");
+    }
     ARENITE_ASSIGN_OR_RETURN(int64_t version, conn.DataVersion());
     if (version != conn.seen_data_version) {
       conn.seen_data_version = version;
