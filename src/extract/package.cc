@@ -287,8 +287,7 @@ Result<Package> BuildPackage(store::Store& store, const std::vector<ViewSource>&
   Package package;
   package.file_name = PackageName(now, run_guid);
   package.path = options.directory + "/" + package.file_name;
-  std::string temp_path = package.path + ".tmp";
-  ARENITE_ASSIGN_OR_RETURN(auto zip, ZipWriter::Create(temp_path, options.zip64_threshold));
+  ARENITE_ASSIGN_OR_RETURN(auto zip, ZipWriter::Create(package.path, options.zip64_threshold));
   nlohmann::json manifest_files = nlohmann::json::array();
   int64_t truncated = 0;
   for (size_t i = 0; i < views.size(); ++i) {
@@ -311,8 +310,6 @@ Result<Package> BuildPackage(store::Store& store, const std::vector<ViewSource>&
   ARENITE_RETURN_IF_ERROR(zip->Finish());
   package.zip64 = zip->used_zip64();
   zip.reset();
-  fs::rename(temp_path, package.path, ec);
-  if (ec) return Internal("cannot move the package into place");
   package.size = fs::file_size(package.path, ec);
   package.files = std::move(files);
   package.manifest = std::move(manifest);

@@ -1,7 +1,9 @@
 #include "extract/zip_writer.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 #include <filesystem>
 
@@ -24,6 +26,20 @@ void Put64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
+// A file without a name in `dir` (O_TMPFILE), opened for writing and reading back: a process
+// killed while writing leaves nothing behind. nullptr where the file system cannot make one.
+FILE* OpenUnnamed(const std::string& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) return nullptr;
+  FILE* file = ::fdopen(fd, "w+b");
+  if (!file) ::close(fd);
+  return file;
+}
+
+std::string DirectoryOf(const std::string& path) {
+  return std::filesystem::path(path).parent_path().string();
+}
+
 void DosTime(int64_t unix_time, uint16_t* time, uint16_t* date) {
   std::time_t t = static_cast<std::time_t>(unix_time);
   std::tm tm{};
@@ -37,9 +53,12 @@ void DosTime(int64_t unix_time, uint16_t* time, uint16_t* date) {
 
 Result<std::unique_ptr<DeflatePart>> DeflatePart::Create(const std::string& temp_path, int level) {
   std::unique_ptr<DeflatePart> part(new DeflatePart());
-  part->path_ = temp_path;
-  part->file_ = std::fopen(temp_path.c_str(), "wb");
-  if (!part->file_) return Internal("cannot create " + temp_path);
+  part->file_ = OpenUnnamed(DirectoryOf(temp_path));
+  if (!part->file_) {
+    part->path_ = temp_path;
+    part->file_ = std::fopen(temp_path.c_str(), "w+b");
+  }
+  if (!part->file_) return Internal("cannot create a temporary file for the package");
   if (deflateInit2(&part->zs_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return Internal("zlib failed to start");
   }
@@ -52,8 +71,28 @@ Result<std::unique_ptr<DeflatePart>> DeflatePart::Create(const std::string& temp
 DeflatePart::~DeflatePart() {
   if (zs_open_) deflateEnd(&zs_);
   if (file_) std::fclose(file_);
-  std::error_code ec;
-  std::filesystem::remove(path_, ec);
+  if (!path_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+}
+
+Status DeflatePart::CopyTo(FILE* out) {
+  if (!finished_) return Internal("a part is copied only once finished");
+  if (std::fseek(file_, 0, SEEK_SET) != 0) return Internal("cannot read a compressed part");
+  std::string buffer(kChunk, '\0');
+  size_t n;
+  uint64_t copied = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), file_)) > 0) {
+    if (std::fwrite(buffer.data(), 1, n, out) != n) {
+      return MakeError(503, kErrUnavailable, "cannot write the package (is the disk full?)");
+    }
+    copied += n;
+  }
+  if (std::ferror(file_) || copied != compressed_) {
+    return Internal("a compressed part changed size");
+  }
+  return OkStatus();
 }
 
 Status DeflatePart::Pump(int flush) {
@@ -161,17 +200,41 @@ Result<std::unique_ptr<ZipWriter>> ZipWriter::Create(const std::string& path,
   std::unique_ptr<ZipWriter> zip(new ZipWriter());
   zip->path_ = path;
   zip->threshold_ = std::min(zip64_threshold, kZip64Threshold);
-  zip->file_ = std::fopen(path.c_str(), "wb");
-  if (!zip->file_) return Internal("cannot create " + path);
+  zip->file_ = OpenUnnamed(DirectoryOf(path));
+  if (!zip->file_) {
+    zip->temp_path_ = path + ".tmp";
+    zip->file_ = std::fopen(zip->temp_path_.c_str(), "wb");
+  }
+  if (!zip->file_) return Internal("cannot create the package file");
   return zip;
 }
 
 ZipWriter::~ZipWriter() {
   if (file_) std::fclose(file_);
-  if (!finished_) {
+  if (!finished_ && !temp_path_.empty()) {
     std::error_code ec;
-    std::filesystem::remove(path_, ec);
+    std::filesystem::remove(temp_path_, ec);
   }
+}
+
+Status ZipWriter::Publish() {
+  std::error_code ec;
+  std::string staged = temp_path_;
+  if (staged.empty()) {
+    // The unnamed file gets a name next to its final one, then takes that name at once.
+    staged = path_ + ".tmp";
+    std::filesystem::remove(staged, ec);
+    std::string self = "/proc/self/fd/" + std::to_string(fileno(file_));
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, staged.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      return Internal("cannot name the package file");
+    }
+  }
+  std::filesystem::rename(staged, path_, ec);
+  if (ec) {
+    std::filesystem::remove(staged, ec);
+    return Internal("cannot move the package into place");
+  }
+  return OkStatus();
 }
 
 Status ZipWriter::WriteRaw(const std::string& bytes) {
@@ -183,7 +246,7 @@ Status ZipWriter::WriteRaw(const std::string& bytes) {
 }
 
 Status ZipWriter::AddEntry(const std::string& name, uint32_t crc, uint64_t size,
-                           uint64_t compressed, int64_t unix_time, const std::string& data_path,
+                           uint64_t compressed, int64_t unix_time, DeflatePart* part,
                            std::string_view data) {
   Entry e{name, crc, size, compressed, offset_, 0, 0};
   DosTime(unix_time, &e.dos_time, &e.dos_date);
@@ -211,22 +274,9 @@ Status ZipWriter::AddEntry(const std::string& name, uint32_t crc, uint64_t size,
   }
   ARENITE_RETURN_IF_ERROR(WriteRaw(header));
 
-  if (!data_path.empty()) {
-    FILE* in = std::fopen(data_path.c_str(), "rb");
-    if (!in) return Internal("cannot read a compressed part");
-    std::string buffer(kChunk, '\0');
-    size_t n;
-    uint64_t copied = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), in)) > 0) {
-      if (std::fwrite(buffer.data(), 1, n, file_) != n) {
-        std::fclose(in);
-        return MakeError(503, kErrUnavailable, "cannot write the package (is the disk full?)");
-      }
-      copied += n;
-    }
-    std::fclose(in);
-    if (copied != compressed) return Internal("a compressed part changed size");
-    offset_ += copied;
+  if (part) {
+    ARENITE_RETURN_IF_ERROR(part->CopyTo(file_));
+    offset_ += compressed;
   } else {
     ARENITE_RETURN_IF_ERROR(WriteRaw(std::string(data)));
   }
@@ -234,9 +284,8 @@ Status ZipWriter::AddEntry(const std::string& name, uint32_t crc, uint64_t size,
   return OkStatus();
 }
 
-Status ZipWriter::AddPart(const std::string& name, const DeflatePart& part, int64_t unix_time) {
-  return AddEntry(name, part.crc32(), part.size(), part.compressed_size(), unix_time, part.path(),
-                  {});
+Status ZipWriter::AddPart(const std::string& name, DeflatePart& part, int64_t unix_time) {
+  return AddEntry(name, part.crc32(), part.size(), part.compressed_size(), unix_time, &part, {});
 }
 
 Status ZipWriter::AddBytes(const std::string& name, std::string_view data, int64_t unix_time) {
@@ -257,7 +306,7 @@ Status ZipWriter::AddBytes(const std::string& name, std::string_view data, int64
   out.resize(produced);
   uint32_t crc = static_cast<uint32_t>(
       ::crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
-  return AddEntry(name, crc, data.size(), out.size(), unix_time, {}, out);
+  return AddEntry(name, crc, data.size(), out.size(), unix_time, nullptr, out);
 }
 
 Status ZipWriter::Finish() {
@@ -335,6 +384,7 @@ Status ZipWriter::Finish() {
   if (std::fflush(file_) != 0 || fsync(fileno(file_)) != 0) {
     return MakeError(503, kErrUnavailable, "cannot write the package (is the disk full?)");
   }
+  ARENITE_RETURN_IF_ERROR(Publish());
   std::fclose(file_);
   file_ = nullptr;
   finished_ = true;

@@ -23,7 +23,9 @@ namespace arenite::extract {
 
 class DeflatePart {
  public:
-  // Compresses into `temp_path` (created, and removed by the destructor).
+  // Compresses into a file without a name in the directory of `temp_path` (O_TMPFILE), so that
+  // a process killed meanwhile leaves nothing behind; where the file system cannot, into
+  // `temp_path` itself, removed by the destructor.
   static Result<std::unique_ptr<DeflatePart>> Create(const std::string& temp_path, int level = 6);
   ~DeflatePart();
   DeflatePart(const DeflatePart&) = delete;
@@ -35,17 +37,18 @@ class DeflatePart {
   // the stream's final one.
   Status AppendDeflated(std::string_view deflated, uint32_t crc, uint64_t raw_size);
   Status Finish();
+  // Appends the finished part's compressed bytes to `out`.
+  Status CopyTo(FILE* out);
 
   uint32_t crc32() const { return crc_; }
   uint64_t size() const { return size_; }  // uncompressed bytes
   uint64_t compressed_size() const { return compressed_; }
-  const std::string& path() const { return path_; }
 
  private:
   DeflatePart() = default;
   Status Pump(int flush);
 
-  std::string path_;
+  std::string path_;  // empty for an unnamed file
   FILE* file_ = nullptr;
   z_stream zs_{};
   bool zs_open_ = false;
@@ -81,6 +84,8 @@ class ZipWriter {
  public:
   static constexpr uint64_t kZip64Threshold = 0xFFFFFFFFull;
 
+  // The archive appears at `path` only once finished, complete: until then it is a file without
+  // a name (or, where the file system cannot make one, `path` + ".tmp", removed on failure).
   static Result<std::unique_ptr<ZipWriter>> Create(const std::string& path,
                                                    uint64_t zip64_threshold = kZip64Threshold);
   ~ZipWriter();
@@ -88,10 +93,11 @@ class ZipWriter {
   ZipWriter& operator=(const ZipWriter&) = delete;
 
   // Adds a finished part as entry `name`, modified at `unix_time`.
-  Status AddPart(const std::string& name, const DeflatePart& part, int64_t unix_time);
+  Status AddPart(const std::string& name, DeflatePart& part, int64_t unix_time);
   // Adds a small entry from memory (compressed here).
   Status AddBytes(const std::string& name, std::string_view data, int64_t unix_time);
-  // Writes the central directory and closes the file; the archive is complete only after this.
+  // Writes the central directory, syncs, and moves the archive to its path (replacing a file
+  // there).
   Status Finish();
   bool used_zip64() const { return used_zip64_; }
 
@@ -104,10 +110,13 @@ class ZipWriter {
   };
   ZipWriter() = default;
   Status WriteRaw(const std::string& bytes);
+  // The entry's data is the part's compressed bytes or, without a part, `data`.
   Status AddEntry(const std::string& name, uint32_t crc, uint64_t size, uint64_t compressed,
-                  int64_t unix_time, const std::string& data_path, std::string_view data);
+                  int64_t unix_time, DeflatePart* part, std::string_view data);
+  Status Publish();
 
   std::string path_;
+  std::string temp_path_;  // set when the file system could not make an unnamed file
   FILE* file_ = nullptr;
   uint64_t offset_ = 0;
   uint64_t threshold_ = kZip64Threshold;

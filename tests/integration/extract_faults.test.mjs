@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, initDataDir, bin } from '../lib/arenite.mjs';
 
@@ -155,7 +155,13 @@ test('kill -9 during a run: at restart the run is Failed and its partial files a
       views: ['Items_Summary', 'Items_BOM', 'Items_Sourcing', 'Supplier_Items_Summary'] }, 201);
     const started = await ok('POST', `/v1/extracts/${extract.guid}/runs`, undefined, 201);
     await underway(extract.guid, started.guid);
-    assert.ok(filesOf(started.guid).length > 0, 'partial files exist while the run is in process');
+    // The run writes its parts and archive as files without names (O_TMPFILE) in the package
+    // directory: the process holds them open, and a kill leaves nothing to clean up.
+    const unnamed = readdirSync(`/proc/${server.proc.pid}/fd`).map((fd) => {
+      try { return readlinkSync(`/proc/${server.proc.pid}/fd/${fd}`); } catch { return ''; }
+    }).filter((target) => target.startsWith(packageDir()) && target.endsWith('(deleted)'));
+    assert.ok(unnamed.length > 0, 'unnamed partial files are open while the run is in process');
+    assert.deepEqual(filesOf(started.guid), []);
     assert.equal(await server.stop('SIGKILL'), null);
 
     await start();

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -89,6 +91,31 @@ TEST_F(ZipWriterTest, UnfinishedArchiveIsRemoved) {
     ASSERT_TRUE((*zip)->AddBytes("a.csv", "x", 0).ok());
   }
   EXPECT_FALSE(fs::exists(zip_path));
+}
+
+// A package being built has no name in its directory (O_TMPFILE), so that a process killed
+// meanwhile (SIGKILL of `arenite extract run`) leaves nothing; finished, it is exactly one file.
+TEST_F(ZipWriterTest, NothingHasANameUntilTheArchiveIsFinished) {
+  int probe = ::open(dir_.c_str(), O_TMPFILE | O_RDWR, 0600);
+  if (probe < 0) GTEST_SKIP() << "this file system makes no unnamed files";
+  ::close(probe);
+  std::string zip_path = (dir_ / "package.zip").string();
+  auto names = [&] {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename());
+    return out;
+  };
+  auto part = DeflatePart::Create((dir_ / ".run.0.part").string());
+  ASSERT_TRUE(part.ok());
+  ASSERT_TRUE((*part)->Write(SampleCsv(5000)).ok());
+  ASSERT_TRUE((*part)->Finish().ok());
+  auto zip = ZipWriter::Create(zip_path);
+  ASSERT_TRUE(zip.ok());
+  ASSERT_TRUE((*zip)->AddPart("Items_Summary.csv", **part, 1796290875).ok());
+  EXPECT_TRUE(names().empty()) << names().front();
+  ASSERT_TRUE((*zip)->Finish().ok());
+  EXPECT_EQ(names(), std::vector<std::string>{"package.zip"});
+  EXPECT_NE(PythonListing(zip_path).find("Items_Summary.csv"), std::string::npos);
 }
 
 }  // namespace
