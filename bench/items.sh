@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Workspace data reads and writes on a demo workspace of BENCH_ITEMS items (default 100,000):
-# GET /v1/items/{guid} (one item again and again, then items picked at random among all, which
-# mostly miss the read cache) and GET /v1/items?limit=400 with a session, and item creation by 32
+# GET /v1/items/{guid} (one item again and again, then items picked at random among all, with
+# the share of them the read cache answered) and GET /v1/items?limit=400 with a session, and item creation by 32
 # concurrent clients (every commit durable), each as a rate and as a ratio to GET /healthz on
 # the same server in the same run. Environment: BENCH_ITEMS, BENCH_SECONDS (10).
 set -euo pipefail
@@ -48,6 +48,14 @@ cat >"$work/spread.lua" <<LUA
 local guids = {}
 for line in io.lines("$work/guids.txt") do guids[#guids + 1] = line end
 wrk.headers["arena_session_id"] = "$session"
+local seeded = 0
+setup = function(thread)
+  seeded = seeded + 1
+  thread:set("seed", seeded)
+end
+init = function()
+  math.randomseed(seed * 7919)  -- each thread its own sequence of items
+end
 request = function()
   return wrk.format("GET", "/v1/items/" .. guids[math.random(#guids)])
 end
@@ -73,7 +81,15 @@ rate() {  # wrk arguments...; prints requests per second, checking every answer 
 wrk -t2 -c32 -d2s "$url/healthz" >/dev/null  # warm-up
 healthz=$(rate -t2 -c64 -d"${seconds}s" "$url/healthz")
 one=$(rate -t2 -c64 -d"${seconds}s" -H "arena_session_id: $session" "$url/v1/items/$guid")
+lookups() {  # prints the read cache's hits and misses so far
+  curl -sk "$url/metrics" | awk -F'[ {}"]+' '/^arenite_read_cache_lookups_total/ {
+    if ($3 == "hit") h = $4; if ($3 == "miss") m = $4 } END { print h + 0, m + 0 }'
+}
+read -r hits0 misses0 <<<"$(lookups)"
 spread=$(rate -t2 -c64 -d"${seconds}s" -s "$work/spread.lua" "$url/v1/items")
+read -r hits1 misses1 <<<"$(lookups)"
+spread_hits=$(awk -v h=$((hits1 - hits0)) -v m=$((misses1 - misses0)) \
+  'BEGIN { printf "%.0f%%", (h + m > 0) ? 100 * h / (h + m) : 0 }')
 page=$(rate -t2 -c16 -d"${seconds}s" -H "arena_session_id: $session" "$url/v1/items?limit=400")
 create=$(rate -t2 -c32 -d"${seconds}s" -s "$work/post.lua" "$url/v1/items")
 
@@ -81,7 +97,7 @@ printf '\nWorkspace data on %s demo items (filled in %s s), %s cores, wrk over H
   "$items" "$fill" "$cores"
 printf '| request | connections | requests/s | ratio to /healthz |\n| --- | ---: | ---: | ---: |\n'
 for row in "GET /healthz|64|$healthz" "GET /v1/items/{guid}|64|$one" \
-  "GET /v1/items/{guid}, any of all items|64|$spread" \
+  "GET /v1/items/{guid}, any of all items ($spread_hits read-cache hits)|64|$spread" \
   "GET /v1/items?limit=400|16|$page" "POST /v1/items (durable)|32|$create"; do
   IFS='|' read -r name conns value <<<"$row"
   awk -v n="$name" -v c="$conns" -v v="$value" -v h="$healthz" \
