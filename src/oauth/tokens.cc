@@ -214,8 +214,11 @@ Status TokenService::Load() {
 void TokenService::OnAppChanged(const App& app, bool live) {
   std::unique_lock lock(mu_);
   if (live) {
+    // An update's notice may arrive after the deletion that followed it.
+    if (deleted_.count(app.client_id)) return;
     live_[app.client_id] = LiveApp{app.guid, app.workspace_id, app.scopes};
   } else {
+    deleted_.insert(app.client_id);
     live_.erase(app.client_id);
     std::erase_if(verified_,
                   [&](const auto& kv) { return kv.second.principal.client_id == app.client_id; });
@@ -245,15 +248,20 @@ void TokenService::MarkRevoked(const std::vector<std::pair<std::string, int64_t>
 
 void TokenService::ForgetUser(const std::string& user_id) {
   std::unique_lock lock(mu_);
+  ++users_generation_;
   users_.erase(user_id);
 }
 
 Result<TokenService::CachedUser> TokenService::UserOf(const std::string& user_id) {
   int64_t now = clock_.Now();
+  // A ForgetUser while the store is read below means the row may predate a role change or a
+  // deactivation: answer from it, but do not cache it.
+  uint64_t generation;
   {
     std::shared_lock lock(mu_);
     auto it = users_.find(user_id);
     if (it != users_.end() && now - it->second.fetched_at < kUserCacheSeconds) return it->second;
+    generation = users_generation_;
   }
   std::optional<CachedUser> found;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
@@ -270,6 +278,7 @@ Result<TokenService::CachedUser> TokenService::UserOf(const std::string& user_id
   }));
   if (!found) return NotFound("the user no longer exists");
   std::unique_lock lock(mu_);
+  if (generation != users_generation_) return *found;
   if (users_.size() > 100000) users_.clear();
   users_[user_id] = *found;
   return *found;
@@ -341,15 +350,15 @@ Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
   return std::move(app).value();
 }
 
-Result<std::string> TokenService::Issue(const App& app, const std::string& subject,
-                                        std::string_view audience, const ScopeSet& scopes,
-                                        int64_t lifetime,
-                                        const std::optional<std::string>& grant_id,
-                                        int64_t* expires_in) {
+Result<TokenService::SignedToken> TokenService::Sign(const App& app, const std::string& subject,
+                                                     std::string_view audience,
+                                                     const ScopeSet& scopes, int64_t lifetime) {
   ARENITE_ASSIGN_OR_RETURN(SigningKey key, keys_.Current());
+  SignedToken out;
   int64_t now = clock_.Now();
-  lifetime = std::clamp<int64_t>(lifetime, 1, options_.access_token_ttl);
-  std::string jti = NewTokenId();
+  out.issued_at = now;
+  out.lifetime = lifetime = std::clamp<int64_t>(lifetime, 1, options_.access_token_ttl);
+  out.jti = NewTokenId();
   // The claims of RFC 9068 and workspace_id, in the order json::Json would write them.
   std::string claims;
   claims.reserve(512);
@@ -369,7 +378,7 @@ Result<std::string> TokenService::Issue(const App& app, const std::string& subje
   member("iss");
   AppendJsonString(claims, options_.issuer);
   member("jti");
-  AppendJsonString(claims, jti);
+  AppendJsonString(claims, out.jti);
   member("nbf");
   claims += std::to_string(now);
   member("scope");
@@ -379,21 +388,30 @@ Result<std::string> TokenService::Issue(const App& app, const std::string& subje
   member("workspace_id");
   AppendJsonString(claims, app.workspace_id);
   claims.push_back('}');
-  ARENITE_ASSIGN_OR_RETURN(std::string token, SignJwsText(*key.key, key.kid, "at+jwt", claims));
-  if (grant_id) {
-    // A token of a user's grant is recorded, so that the grant's revocation (a reused code, a
-    // replayed refresh token) reaches it. Other tokens verify without any record.
-    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-      ARENITE_RETURN_IF_ERROR(tx.Exec(
-          "INSERT INTO oauth_access_tokens (jti, grant_id, app_guid, client_id, workspace_guid, "
-          "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          {jti, *grant_id, app.guid, app.client_id, app.workspace_id, now, now + lifetime}));
-      return OkStatus();
-    }));
-  }
-  apps_.NoteTokenIssued(app.guid, now);
-  if (expires_in) *expires_in = lifetime;
-  return token;
+  ARENITE_ASSIGN_OR_RETURN(out.token, SignJwsText(*key.key, key.kid, "at+jwt", claims));
+  return out;
+}
+
+Result<std::string> TokenService::Issue(const App& app, const std::string& subject,
+                                        std::string_view audience, const ScopeSet& scopes,
+                                        int64_t lifetime, int64_t* expires_in) {
+  ARENITE_ASSIGN_OR_RETURN(SignedToken signed_token,
+                           Sign(app, subject, audience, scopes, lifetime));
+  apps_.NoteTokenIssued(app.guid, signed_token.issued_at);
+  if (expires_in) *expires_in = signed_token.lifetime;
+  return std::move(signed_token.token);
+}
+
+Status TokenService::RecordGrantToken(store::Tx& tx, const App& app, const std::string& grant_id,
+                                      const SignedToken& t) {
+  // A token of a user's grant is recorded, so that the grant's revocation (a reused code, a
+  // replayed refresh token) reaches it. Other tokens verify without any record.
+  ARENITE_RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO oauth_access_tokens (jti, grant_id, app_guid, client_id, workspace_guid, "
+      "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {t.jti, grant_id, app.guid, app.client_id, app.workspace_id, t.issued_at,
+       t.issued_at + t.lifetime}));
+  return OkStatus();
 }
 
 Result<std::string> TokenService::MintAccessToken(const App& app, std::string_view audience,
@@ -404,7 +422,7 @@ Result<std::string> TokenService::MintAccessToken(const App& app, std::string_vi
   }
   if (app.machine_user_id.empty()) return Internal("the app has no machine user");
   Issued("internal").Increment();
-  return Issue(app, app.machine_user_id, audience, granted, lifetime, std::nullopt, nullptr);
+  return Issue(app, app.machine_user_id, audience, granted, lifetime, nullptr);
 }
 
 Result<TokenResponse> TokenService::ClientCredentialsGrant(
@@ -420,7 +438,7 @@ Result<TokenResponse> TokenService::ClientCredentialsGrant(
   TokenResponse out;
   ARENITE_ASSIGN_OR_RETURN(out.access_token,
                            Issue(app, app.machine_user_id, resource.value_or(ApiAudience()), scopes,
-                                 options_.access_token_ttl, std::nullopt, &out.expires_in));
+                                 options_.access_token_ttl, &out.expires_in));
   out.scope = JoinScopes(scopes);
   Issued(kGrantClientCredentials).Increment();
   return out;
@@ -445,30 +463,44 @@ Result<std::string> TokenService::IssueCode(const App& app, const std::string& u
   return code;
 }
 
+Status TokenService::RevokeGrantIn(store::Tx& tx, const std::string& grant_id, int64_t now,
+                                   std::vector<std::pair<std::string, int64_t>>* jtis) {
+  ARENITE_RETURN_IF_ERROR(tx.Exec(
+      "UPDATE oauth_refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+      {now, grant_id}));
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT jti, expires_at FROM oauth_access_tokens WHERE grant_id = ? AND revoked_at IS NULL",
+      {grant_id}, [&](const store::Row& row) {
+        jtis->emplace_back(row.String(0), row.Int(1));
+        return true;
+      }));
+  ARENITE_RETURN_IF_ERROR(tx.Exec(
+      "UPDATE oauth_access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+      {now, grant_id}));
+  return OkStatus();
+}
+
 Status TokenService::RevokeGrant(const std::string& grant_id) {
   std::vector<std::pair<std::string, int64_t>> jtis;
   int64_t now = clock_.Now();
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     jtis.clear();
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "UPDATE oauth_refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
-        {now, grant_id}));
-    ARENITE_RETURN_IF_ERROR(tx.Query(
-        "SELECT jti, expires_at FROM oauth_access_tokens WHERE grant_id = ? AND revoked_at IS NULL",
-        {grant_id}, [&](const store::Row& row) {
-          jtis.emplace_back(row.String(0), row.Int(1));
-          return true;
-        }));
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "UPDATE oauth_access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
-        {now, grant_id}));
-    return OkStatus();
+    return RevokeGrantIn(tx, grant_id, now, &jtis);
   }));
   MarkRevoked(jtis);
   log::Get("oauth")->warn("grant {} revoked: {} access tokens and its refresh tokens", grant_id,
                           jtis.size());
   return OkStatus();
 }
+
+// Both grants below redeem in ONE write transaction: the conditional update that consumes the
+// code or refresh token, the record of the access token (signed beforehand, so its jti is
+// known) and the new refresh token. The store's writer runs transactions one after another, so
+// a second use either comes before that commit (and finds the code unused, or loses the update)
+// or after it, when every token issued from the code is recorded and its revocation reaches
+// them all. A revoked grant therefore never gets a live token: its codes are used and its
+// refresh tokens revoked, and nothing is issued without consuming one of those in the same
+// transaction that records what it issues.
 
 Result<TokenResponse> TokenService::AuthorizationCodeGrant(
     const App& app, const std::string& code, const std::optional<std::string>& redirect_uri,
@@ -513,44 +545,69 @@ Result<TokenResponse> TokenService::AuthorizationCodeGrant(
   if (!verifier || !VerifyPkceS256(*verifier, row->challenge)) {
     return invalid("the PKCE code_verifier is missing or does not match the code_challenge");
   }
-  int64_t now = clock_.Now();
-  int64_t changed = 0;
-  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    ARENITE_ASSIGN_OR_RETURN(
-        changed,
-        tx.Exec("UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
-                {now, hash}));
-    return OkStatus();
-  }));
-  if (changed == 0) {
-    ARENITE_RETURN_IF_ERROR(RevokeGrant(row->grant_id));
-    return invalid("the authorization code has already been used");
-  }
   auto user = UserOf(row->user_id);
   if (!user.ok() || !user->active) return invalid("the user who granted access is not active");
 
+  // Everything the redemption writes is made first, so that one transaction records it all.
   ScopeSet scopes;
   for (const auto& s : ParseScope(row->scopes).value_or(ScopeSet{})) {
     if (app.scopes.count(s)) scopes.insert(s);
   }
   TokenResponse out;
-  ARENITE_ASSIGN_OR_RETURN(out.access_token,
-                           Issue(app, row->user_id, resource.value_or(ApiAudience()), scopes,
-                                 options_.access_token_ttl, row->grant_id, &out.expires_in));
   out.scope = JoinScopes(scopes);
-  if (app.AllowsGrant(kGrantRefreshToken)) {
-    std::string refresh = crypto::RandomToken();
-    ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+  ARENITE_ASSIGN_OR_RETURN(
+      SignedToken access,
+      Sign(app, row->user_id, resource.value_or(ApiAudience()), scopes, options_.access_token_ttl));
+  if (app.AllowsGrant(kGrantRefreshToken)) out.refresh_token = crypto::RandomToken();
+  int64_t now = access.issued_at;
+
+  enum class Outcome { kRedeemed, kReused, kGone };
+  Outcome outcome = Outcome::kRedeemed;
+  std::vector<std::pair<std::string, int64_t>> revoked;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    outcome = Outcome::kRedeemed;
+    revoked.clear();
+    ARENITE_ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx.Exec("UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+                {now, hash}));
+    if (changed == 0) {
+      // Another request redeemed the code first (its tokens are recorded by now), or the app
+      // was deleted with its codes.
+      ARENITE_ASSIGN_OR_RETURN(bool exists,
+                               tx.Exists("SELECT 1 FROM oauth_codes WHERE code_hash = ?", {hash}));
+      if (!exists) {
+        outcome = Outcome::kGone;
+        return OkStatus();
+      }
+      outcome = Outcome::kReused;
+      return RevokeGrantIn(tx, row->grant_id, now, &revoked);
+    }
+    ARENITE_RETURN_IF_ERROR(RecordGrantToken(tx, app, row->grant_id, access));
+    if (out.refresh_token) {
       ARENITE_RETURN_IF_ERROR(tx.Exec(
           "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, app_guid, workspace_guid, "
           "user_guid, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          {Hash(refresh), row->grant_id, app.guid, app.workspace_id, row->user_id, out.scope, now,
-           now + options_.refresh_token_ttl}));
-      return OkStatus();
-    }));
-    out.refresh_token = refresh;
+          {Hash(*out.refresh_token), row->grant_id, app.guid, app.workspace_id, row->user_id,
+           out.scope, now, now + options_.refresh_token_ttl}));
+    }
+    return OkStatus();
+  }));
+  if (outcome == Outcome::kGone) return invalid("the authorization code is not valid");
+  if (outcome == Outcome::kReused) {
+    MarkRevoked(revoked);
+    log::Get("oauth")->warn(
+        "grant {} revoked on a reused code: {} access tokens and its refresh "
+        "tokens",
+        row->grant_id, revoked.size());
+    return invalid("the authorization code has already been used");
   }
+
+  apps_.NoteTokenIssued(app.guid, now);
+  out.access_token = std::move(access.token);
+  out.expires_in = access.lifetime;
   Issued(kGrantAuthorizationCode).Increment();
+  if (after_consume_for_test_) after_consume_for_test_();
   return out;
 }
 
@@ -595,33 +652,76 @@ Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
   auto user = UserOf(row->user_id);
   if (!user.ok() || !user->active) return invalid("the user who granted access is not active");
 
+  // Everything the refresh writes is made first, so that one transaction records it all.
   std::string next = crypto::RandomToken();
-  int64_t changed = 0;
+  ARENITE_ASSIGN_OR_RETURN(SignedToken access, Sign(app, row->user_id, ApiAudience(), scopes,
+                                                    options_.access_token_ttl));
+  now = access.issued_at;
+
+  enum class Outcome { kRefreshed, kReused, kRevoked, kGone };
+  Outcome outcome = Outcome::kRefreshed;
+  std::vector<std::pair<std::string, int64_t>> revoked;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    outcome = Outcome::kRefreshed;
+    revoked.clear();
     // One conditional update decides the winner of concurrent refreshes.
     ARENITE_ASSIGN_OR_RETURN(
-        changed, tx.Exec("UPDATE oauth_refresh_tokens SET consumed_at = ? WHERE token_hash = ? "
-                         "AND consumed_at IS NULL AND revoked_at IS NULL",
-                         {now, hash}));
-    if (changed == 0) return OkStatus();
+        int64_t changed,
+        tx.Exec("UPDATE oauth_refresh_tokens SET consumed_at = ? WHERE token_hash = ? "
+                "AND consumed_at IS NULL AND revoked_at IS NULL",
+                {now, hash}));
+    if (changed == 0) {
+      // Lost to a concurrent refresh (whose tokens are recorded by now), to a revocation, or to
+      // the app's deletion.
+      std::optional<bool> was_revoked;
+      ARENITE_RETURN_IF_ERROR(
+          tx.Query("SELECT revoked_at FROM oauth_refresh_tokens WHERE token_hash = ?", {hash},
+                   [&](const store::Row& r) {
+                     was_revoked = !r.IsNull(0);
+                     return false;
+                   }));
+      if (!was_revoked) {
+        outcome = Outcome::kGone;
+        return OkStatus();
+      }
+      if (*was_revoked) {
+        outcome = Outcome::kRevoked;
+        return OkStatus();
+      }
+      outcome = Outcome::kReused;
+      return RevokeGrantIn(tx, row->grant_id, now, &revoked);
+    }
     ARENITE_RETURN_IF_ERROR(
         tx.Exec("INSERT INTO oauth_refresh_tokens (token_hash, grant_id, app_guid, workspace_guid, "
                 "user_guid, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 {Hash(next), row->grant_id, app.guid, app.workspace_id, row->user_id, row->scopes,
                  now, now + options_.refresh_token_ttl}));
-    return OkStatus();
+    return RecordGrantToken(tx, app, row->grant_id, access);
   }));
-  if (changed == 0) {
-    ARENITE_RETURN_IF_ERROR(RevokeGrant(row->grant_id));
-    return invalid("the refresh token has already been used");
+  switch (outcome) {
+    case Outcome::kGone:
+      return invalid("the refresh token is not valid");
+    case Outcome::kRevoked:
+      return invalid("the refresh token has been revoked");
+    case Outcome::kReused:
+      MarkRevoked(revoked);
+      log::Get("oauth")->warn(
+          "grant {} revoked on a reused refresh token: {} access tokens and "
+          "its refresh tokens",
+          row->grant_id, revoked.size());
+      return invalid("the refresh token has already been used");
+    case Outcome::kRefreshed:
+      break;
   }
+
+  apps_.NoteTokenIssued(app.guid, now);
   TokenResponse out;
-  ARENITE_ASSIGN_OR_RETURN(
-      out.access_token, Issue(app, row->user_id, ApiAudience(), scopes, options_.access_token_ttl,
-                              row->grant_id, &out.expires_in));
+  out.access_token = std::move(access.token);
+  out.expires_in = access.lifetime;
   out.scope = JoinScopes(scopes);
   out.refresh_token = next;
   Issued(kGrantRefreshToken).Increment();
+  if (after_consume_for_test_) after_consume_for_test_();
   return out;
 }
 

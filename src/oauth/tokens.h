@@ -6,14 +6,16 @@
 // revocation and app change), so validating a bearer token reads the store at most once per
 // user per half minute. A client_credentials (or minted) token is not written anywhere when it
 // is issued: only its revocation is stored (oauth_revocations). Tokens of the
-// authorization_code and refresh_token grants are still recorded with their grant, so that a
-// reused code or refresh token revokes them. A background thread writes the apps' last token
-// times and removes expired rows. Thread-safe.
+// authorization_code and refresh_token grants are still recorded with their grant, in the same
+// transaction that consumes the code or refresh token, so that a reused code or refresh token
+// revokes every one of them. A background thread writes the apps' last token times and removes
+// expired rows. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -21,6 +23,9 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/json.h"
@@ -125,6 +130,13 @@ class TokenService {
   // Validates a bearer token for the API and builds its Principal.
   Result<workspace::Principal> ValidateBearer(std::string_view token);
 
+  // For tests only: runs on the winner's thread right after the transaction that consumed a
+  // code or refresh token (and recorded what it issues) has committed, before the grant
+  // answers, so that a test can make a second use land there. Set before any grant runs.
+  void SetAfterConsumeHookForTest(std::function<void()> hook) {
+    after_consume_for_test_ = std::move(hook);
+  }
+
  private:
   struct LiveApp {
     std::string guid;
@@ -142,15 +154,33 @@ class TokenService {
     int64_t expires_at = 0;
   };
 
+  // A signed access token with what its record needs.
+  struct SignedToken {
+    std::string token;
+    std::string jti;
+    int64_t issued_at = 0;
+    int64_t lifetime = 0;
+  };
+
+  Result<SignedToken> Sign(const App& app, const std::string& subject, std::string_view audience,
+                           const ScopeSet& scopes, int64_t lifetime);
+  // A token that is not recorded (client_credentials, minted): signed and noted on the app.
   Result<std::string> Issue(const App& app, const std::string& subject, std::string_view audience,
-                            const ScopeSet& scopes, int64_t lifetime,
-                            const std::optional<std::string>& grant_id, int64_t* expires_in);
+                            const ScopeSet& scopes, int64_t lifetime, int64_t* expires_in);
+  // Records an access token of a user's grant, inside the transaction that consumes the code or
+  // refresh token it comes from.
+  static Status RecordGrantToken(store::Tx& tx, const App& app, const std::string& grant_id,
+                                 const SignedToken& signed_token);
   // Signature by kid, typ, iss and exp; the claims on success.
   Result<json::Json> VerifyJwt(std::string_view token);
   bool IsRevoked(const std::string& jti);
   std::optional<LiveApp> FindLive(const std::string& client_id);
   Result<CachedUser> UserOf(const std::string& user_id);
   Status RevokeGrant(const std::string& grant_id);
+  // Marks every refresh and access token of the grant revoked inside `tx`; the access tokens'
+  // ids and expiries are added to `jtis`, for MarkRevoked once the transaction has committed.
+  static Status RevokeGrantIn(store::Tx& tx, const std::string& grant_id, int64_t now,
+                              std::vector<std::pair<std::string, int64_t>>* jtis);
   void MarkRevoked(const std::vector<std::pair<std::string, int64_t>>& jtis);
   Result<ScopeSet> Granted(const ScopeSet& allowed, const std::optional<std::string>& requested);
 
@@ -174,8 +204,14 @@ class TokenService {
   std::shared_mutex mu_;
   std::unordered_map<std::string, int64_t> revoked_;  // jti -> its expiry
   std::unordered_map<std::string, LiveApp> live_;     // by client_id
+  // Client ids of apps deleted since Load (ids are never reused), so that the late change
+  // notice of an update that raced the deletion cannot bring the app back to life.
+  std::unordered_set<std::string> deleted_;
   std::unordered_map<std::string, CachedUser> users_;
+  uint64_t users_generation_ = 0;                            // counts ForgetUser calls
   std::unordered_map<std::string, VerifiedToken> verified_;  // by the token's text
+
+  std::function<void()> after_consume_for_test_;
 };
 
 }  // namespace arenite::oauth
