@@ -26,6 +26,7 @@
 #include "oauth/apps.h"
 #include "oauth/keys.h"
 #include "oauth/tokens.h"
+#include "plm/effectivity.h"
 #include "plm/plm.h"
 #include "store/store.h"
 #include "web/pages.h"
@@ -276,6 +277,9 @@ int Serve(const ServeOptions& o) {
   extracts.SetRetention(o.extract_retention);
   extract::Scheduler extract_scheduler(extracts, clock);
   extract_scheduler.Start();
+  // Effectivity on date: APPROVED PERMANENT_ON_DATE changes become EFFECTIVE on their date.
+  plm::EffectivityScheduler effectivity(plm);
+  effectivity.Start();
 
   http::Server server(server_options, router);
   auto port = server.Start();
@@ -362,6 +366,7 @@ int Serve(const ServeOptions& o) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   dispatcher.Stop();
+  effectivity.Stop();
   store->SetCommitListener(nullptr);
   logger->info("stopped");
   return 0;

@@ -110,6 +110,24 @@ Status ReadChangeFields(const Json& body, bool setnull, ChangeFields* f) {
   return OkStatus();
 }
 
+// Arena: a PERMANENT_ON_DATE change requires its effectivityPlannedDateTime.
+Status CheckPlannedDate(const ChangeFields& f) {
+  if (f.effectivity == "PERMANENT_ON_DATE" && !f.planned) {
+    return BadRequest(
+        "The attribute \"effectivityPlannedDateTime\" is required for a change with "
+        "PERMANENT_ON_DATE effectivity.",
+        kErrMissingField);
+  }
+  return OkStatus();
+}
+
+// The planned effectivity date of a rendered change, when it has one.
+std::optional<int64_t> PlannedDate(const Json& change) {
+  auto it = change.find("effectivityPlannedDateTime");
+  if (it == change.end() || !it->is_string()) return std::nullopt;
+  return ParseDateTime(it->get<std::string>());
+}
+
 const std::vector<std::string_view> kChangeInputFields = {"number",
                                                           "title",
                                                           "description",
@@ -253,6 +271,36 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
   return OkStatus();
 }
 
+// Moves change `guid` (rendered as `before`) from status `from` to `to` inside `tx`: the status
+// row, the release of its affected items when it becomes effective, and the
+// change.status_changed event. Every move to EFFECTIVE, a client's or the effectivity
+// scheduler's, is this function. The row is updated only while it is still in `from`, so that
+// two writers (two nodes, or the scheduler and a client) never make the same move twice.
+Result<Json> ApplyStatus(store::Tx& tx, const Ctx& ctx, const std::string& guid, const Json& before,
+                         const std::string& from, const std::string& to,
+                         const std::optional<std::string>& implementation) {
+  std::string effectivity = before["effectivityType"].get<std::string>();
+  ARENITE_ASSIGN_OR_RETURN(
+      int64_t moved,
+      tx.Exec("UPDATE changes SET status = ?, lifecycle_at = ?, updated_at = ?, submitted_at = "
+              "CASE WHEN ? = 1 THEN ? ELSE submitted_at END, effective_at = CASE WHEN ? = 1 THEN "
+              "? ELSE effective_at END, implementation_status = COALESCE(?, "
+              "implementation_status) WHERE guid = ? AND status = ?",
+              {to, ctx.now, ctx.now, int64_t{to == kSubmitted ? 1 : 0}, ctx.now,
+               int64_t{to == kEffective && from != kCompleted ? 1 : 0}, ctx.now,
+               store::Nullable(implementation), guid, from}));
+  if (moved != 1) {
+    return Conflict("The change is no longer in status " + from + ".", kErrIllegalTransition);
+  }
+  if (to == kEffective && from != kCompleted && effectivity != "TEMPORARY") {
+    ARENITE_RETURN_IF_ERROR(Release(tx, ctx, guid));
+  }
+  ARENITE_ASSIGN_OR_RETURN(Json after, LoadChange(tx, ctx.workspace, guid));
+  ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeStatusChanged, "CHANGE", guid,
+                                      ctx.actor, before, after, ctx.now));
+  return after;
+}
+
 }  // namespace
 
 Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
@@ -263,6 +311,8 @@ Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
   ARENITE_ASSIGN_OR_RETURN(auto number, json::OptionalString(body, "number", 100));
   ARENITE_RETURN_IF_ERROR(json::OptionalBool(body, "enforceApprovalDeadline"));
   std::string effectivity = f.effectivity.value_or("PERMANENT_ON_APPROVAL");
+  f.effectivity = effectivity;
+  ARENITE_RETURN_IF_ERROR(CheckPlannedDate(f));
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     if (!number || number->empty()) {
@@ -337,6 +387,7 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
     if (status != kOpenUnlocked && !only_implementation) {
       return Conflict("The change cannot be updated at this lifecycle stage.", kErrChangeLocked);
     }
+    if (!only_implementation) ARENITE_RETURN_IF_ERROR(CheckPlannedDate(f));
     if ((old.effectivity == "TEMPORARY") != (f.effectivity == "TEMPORARY")) {
       return BadRequest(
           "Effectivity cannot be modified because once created, a Change cannot "
@@ -648,20 +699,24 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
     std::string from = before["lifecycleStatus"]["type"].get<std::string>();
     std::string effectivity = before["effectivityType"].get<std::string>();
     ARENITE_ASSIGN_OR_RETURN(std::string to, NextChangeStatus(from, *requested, effectivity));
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "UPDATE changes SET status = ?, lifecycle_at = ?, updated_at = ?, submitted_at = CASE "
-        "WHEN ? = 1 THEN ? ELSE submitted_at END, effective_at = CASE WHEN ? = 1 THEN ? ELSE "
-        "effective_at END, implementation_status = COALESCE(?, implementation_status) WHERE "
-        "guid = ?",
-        {to, ctx.now, ctx.now, int64_t{to == kSubmitted ? 1 : 0}, ctx.now,
-         int64_t{to == kEffective && from != kCompleted ? 1 : 0}, ctx.now,
-         store::Nullable(implementation), *guid}));
-    if (to == kEffective && from != kCompleted && effectivity != "TEMPORARY") {
-      ARENITE_RETURN_IF_ERROR(Release(tx, ctx, *guid));
+    std::optional<int64_t> planned = PlannedDate(before);
+    if (from == kApproved && to == kEffective &&
+        !PlannedDateReached(planned, ctx.now, /*scheduled=*/false)) {
+      return Conflict("The change becomes effective on its effectivityPlannedDateTime " +
+                          FormatDateTime(*planned) + ", not before.",
+                      kErrIllegalTransition);
     }
-    ARENITE_ASSIGN_OR_RETURN(Json after, LoadChange(tx, ctx.workspace, *guid));
-    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeStatusChanged, "CHANGE", *guid,
-                                        ctx.actor, before, after, ctx.now));
+    ARENITE_ASSIGN_OR_RETURN(Json after,
+                             ApplyStatus(tx, ctx, *guid, before, from, to, implementation));
+    // Approved on or after its planned date: effective at once, by the same move the
+    // effectivity scheduler makes (and with its actor), in this same transaction.
+    if (to == kApproved && effectivity == "PERMANENT_ON_DATE" &&
+        PlannedDateReached(planned, ctx.now, /*scheduled=*/true)) {
+      Ctx system{ctx.workspace, "", kSystemActor, ctx.now};
+      ARENITE_ASSIGN_OR_RETURN(
+          after, ApplyStatus(tx, system, *guid, after, kApproved, kEffective, std::nullopt));
+      to = kEffective;
+    }
     out = {{"change", {{"guid", *guid}, {"number", after["number"]}}},
            {"status", to},
            {"comment", comment ? Json(*comment) : Json()}};
@@ -669,6 +724,45 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
     return OkStatus();
   }));
   return out;
+}
+
+Result<std::vector<DueChange>> Plm::DueChanges(int64_t limit) {
+  std::vector<DueChange> out;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(
+        "SELECT workspace_guid, guid FROM changes WHERE status = 'APPROVED' AND "
+        "effectivity_planned <= ? AND effectivity_type = 'PERMANENT_ON_DATE' ORDER BY "
+        "effectivity_planned, guid LIMIT ?",
+        {clock_.Now(), limit}, [&](const store::Row& row) {
+          out.push_back({row.String(0), row.String(1)});
+          return true;
+        });
+  }));
+  return out;
+}
+
+Result<bool> Plm::PromoteIfDue(const DueChange& due) {
+  bool promoted = false;
+  ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    promoted = false;
+    Ctx ctx{due.workspace, "", kSystemActor, clock_.Now()};
+    auto before = LoadChange(tx, ctx.workspace, due.guid);
+    if (!before.ok()) {
+      if (before.error().status == 404) return OkStatus();  // deleted meanwhile
+      return before.error();
+    }
+    // Read again inside the write: moved, re-dated or deleted since DueChanges is not due.
+    if ((*before)["lifecycleStatus"]["type"] != kApproved ||
+        (*before)["effectivityType"] != "PERMANENT_ON_DATE" ||
+        !PlannedDateReached(PlannedDate(*before), ctx.now, /*scheduled=*/true)) {
+      return OkStatus();
+    }
+    ARENITE_RETURN_IF_ERROR(
+        ApplyStatus(tx, ctx, due.guid, *before, kApproved, kEffective, std::nullopt));
+    promoted = true;
+    return OkStatus();
+  }));
+  return promoted;
 }
 
 }  // namespace arenite::plm

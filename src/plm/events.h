@@ -39,7 +39,7 @@ struct Event {
   std::string type;
   std::string object_type;  // ITEM, CHANGE, SUPPLIER, SUPPLIER_ITEM
   std::string object_guid;
-  std::string actor;  // "user:<guid>" or "app:<clientId>"
+  std::string actor;  // "user:<guid>", "app:<clientId>" or plm::kSystemActor
   json::Json before;  // null when the object did not exist before
   json::Json after;   // null when the object no longer exists
   int64_t created_at = 0;

@@ -41,7 +41,7 @@ Result<std::string> NextChangeStatus(std::string_view from, std::string_view req
       {kSubmitted, kRejected},
       {kRejected, kOpenUnlocked},  // reopen
       {kRejected, kCanceled},
-      {kApproved, kEffective},  // a PERMANENT_ON_DATE change, released by hand
+      {kApproved, kEffective},  // a PERMANENT_ON_DATE change, once its date has come
       {kEffective, kCompleted},
       {kCompleted, kEffective},  // uncomplete
   }};
@@ -56,6 +56,11 @@ Result<std::string> NextChangeStatus(std::string_view from, std::string_view req
   }
   if (to == kApproved && effectivity != "PERMANENT_ON_DATE") return std::string(kEffective);
   return std::string(to);
+}
+
+bool PlannedDateReached(std::optional<int64_t> planned, int64_t now, bool scheduled) {
+  if (!planned) return !scheduled;
+  return *planned <= now;
 }
 
 std::string FormatNumber(std::string_view prefix, int digits, int64_t sequence) {

@@ -31,6 +31,12 @@ bool IsEffectivityType(std::string_view type);
 Result<std::string> NextChangeStatus(std::string_view from, std::string_view requested,
                                      std::string_view effectivity_type);
 
+// Whether a PERMANENT_ON_DATE change may become effective at `now`: its planned date has come.
+// `scheduled` is for the background promotion, which needs a date; a client's own move to
+// EFFECTIVE is also allowed for a change without one (written before the date was required),
+// which would otherwise stay APPROVED forever.
+bool PlannedDateReached(std::optional<int64_t> planned, int64_t now, bool scheduled);
+
 // "ECO-" + sequence 26 with 6 digits: "ECO-000026". Wider numbers are not truncated.
 std::string FormatNumber(std::string_view prefix, int digits, int64_t sequence);
 

@@ -30,6 +30,16 @@ struct Ctx {
   int64_t now = 0;
 };
 
+// The actor recorded on the events of what the server does by itself: a PERMANENT_ON_DATE
+// change becoming effective on its planned date. Users are "user:<guid>", apps "app:<clientId>".
+inline constexpr char kSystemActor[] = "system:effectivity";
+
+// An APPROVED PERMANENT_ON_DATE change whose planned date has come.
+struct DueChange {
+  std::string workspace;
+  std::string guid;
+};
+
 // Search parameters of a list; absent ones do not filter. Text filters take Arena's `*`.
 struct Filters {
   std::optional<std::string> number, name, title, category, phase, status, supplier, supplier_id;
@@ -97,6 +107,12 @@ class Plm {
   // Only OPEN_AND_UNLOCKED, CANCELED or REJECTED changes can be deleted.
   Status DeleteChange(const Ctx& ctx, const std::string& guid);
   Result<Json> ChangeStatus(const Ctx& ctx, const Json& body);
+  // Effectivity on date, for plm/effectivity.h: the due changes of every workspace, earliest
+  // planned date first; and the promotion of one, in one Write that reads it again and makes
+  // exactly the move a client's POST /changes/statuschanges to EFFECTIVE makes, as kSystemActor.
+  // PromoteIfDue answers false when the change is no longer due (moved, re-dated, deleted).
+  Result<std::vector<DueChange>> DueChanges(int64_t limit);
+  Result<bool> PromoteIfDue(const DueChange& change);
 
   // Suppliers and supplier items.
   Result<Json> CreateSupplier(const Ctx& ctx, const Json& body);

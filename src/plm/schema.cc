@@ -225,6 +225,9 @@ CREATE TABLE supplier_items (
 CREATE INDEX supplier_items_number ON supplier_items (workspace_guid, number);
 CREATE INDEX supplier_items_supplier ON supplier_items (supplier_guid);
 )sql"},
+      {105, "due changes of effectivity on date", R"sql(
+CREATE INDEX changes_due ON changes (status, effectivity_planned);
+)sql"},
   };
 }
 

@@ -163,8 +163,9 @@ test('reject, reopen, cancel; on-date changes wait in APPROVED', async () => {
   await status(d.guid, 'SUBMITTED');
   assert.equal((await status(d.guid, 'APPROVED')).json.status, 'APPROVED');
   assert.equal((await ok('GET', `/v1/items/${item.guid}`)).revisionStatus, 'WORKING');
-  assert.equal((await status(d.guid, 'EFFECTIVE')).json.status, 'EFFECTIVE');
-  assert.equal((await ok('GET', `/v1/items/${item.guid}`)).revisionStatus, 'EFFECTIVE');
+  // Not before its planned date (plm_change_effectivity.test.mjs covers the date itself).
+  assertErrorBody(assert, await status(d.guid, 'EFFECTIVE'), 409, 3075);
+  assert.equal((await ok('GET', `/v1/items/${item.guid}`)).revisionStatus, 'WORKING');
 });
 
 test('change create, update, list, search and their events', async () => {

@@ -30,6 +30,16 @@ TEST(ChangeLifecycle, OnDateStaysApprovedUntilMadeEffective) {
   EXPECT_EQ(Next(kApproved, kEffective, "PERMANENT_ON_APPROVAL"), "error 409");
 }
 
+TEST(ChangeLifecycle, APlannedDateIsReachedAtItsInstant) {
+  EXPECT_FALSE(PlannedDateReached(1000, 999, true));
+  EXPECT_TRUE(PlannedDateReached(1000, 1000, true));
+  EXPECT_TRUE(PlannedDateReached(1000, 5000, false));
+  EXPECT_FALSE(PlannedDateReached(1000, 999, false));
+  // Without a date: never for the scheduler, always for a client's own move.
+  EXPECT_FALSE(PlannedDateReached(std::nullopt, 5000, true));
+  EXPECT_TRUE(PlannedDateReached(std::nullopt, 5000, false));
+}
+
 TEST(ChangeLifecycle, RejectReopenCancelWithdraw) {
   EXPECT_EQ(Next(kSubmitted, kRejected), kRejected);
   EXPECT_EQ(Next(kRejected, kOpenUnlocked), kOpenUnlocked);

@@ -1,0 +1,233 @@
+// Effectivity on date against the real workspace data component and SQLite, with a fake clock:
+// an APPROVED PERMANENT_ON_DATE change becomes EFFECTIVE once its planned date has come, by the
+// same move a client makes, recorded as the system's; never before, never twice, never after it
+// was rejected or re-dated.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "plm/effectivity.h"
+#include "plm/events.h"
+#include "plm/logic.h"
+#include "plm/plm.h"
+#include "plm/schema.h"
+#include "workspace/schema.h"
+
+namespace arenite::plm {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kStart = 1796290875;  // 2026-12-03T09:41:15Z
+
+class EffectivityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("arenite-eff-" + crypto::HexEncode(crypto::RandomBytes(6)));
+    fs::create_directories(dir_);
+    store_ = std::move(store::OpenSqlite({.path = (dir_ / "db").string()})).value();
+    auto migrations = workspace::Migrations();
+    auto more = Migrations();
+    migrations.insert(migrations.end(), more.begin(), more.end());
+    ASSERT_TRUE(store_->Migrate(migrations).ok());
+    clock_.SetMillis(kStart * 1000);
+    plm_ = std::make_unique<Plm>(*store_, clock_);
+    scheduler_ = std::make_unique<EffectivityScheduler>(*plm_);
+    ASSERT_TRUE(plm_->EnsureSeeded(kWorkspace).ok());
+  }
+  void TearDown() override {
+    scheduler_.reset();
+    plm_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Ctx ctx() const { return {kWorkspace, kUser, "user:" + std::string(kUser), clock_.Now()}; }
+  void Advance(int64_t seconds) { clock_.Advance(seconds * 1000); }
+
+  // A PERMANENT_ON_DATE change planned `in` seconds from now, holding one new item; submitted.
+  std::string SubmittedChange(int64_t in, std::string* item_guid) {
+    auto item = plm_->CreateItem(ctx(), {{"name", "Bracket"}});
+    EXPECT_TRUE(item.ok());
+    *item_guid = (*item)["guid"];
+    auto change = plm_->CreateChange(
+        ctx(), {{"title", "On date"},
+                {"effectivityType", "PERMANENT_ON_DATE"},
+                {"effectivityPlannedDateTime", FormatDateTime(clock_.Now() + in)}});
+    EXPECT_TRUE(change.ok()) << change.error().message;
+    std::string guid = (*change)["guid"];
+    EXPECT_TRUE(
+        plm_->AddChangeItem(ctx(), guid, {{"newItemRevision", {{"guid", *item_guid}}}}).ok());
+    EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+    return guid;
+  }
+  std::string Move(const std::string& guid, const std::string& status) {
+    auto r = plm_->ChangeStatus(ctx(), {{"change", {{"guid", guid}}}, {"status", status}});
+    if (!r.ok()) return "error " + std::to_string(r.error().status);
+    return (*r)["status"];
+  }
+  std::string StatusOf(const std::string& guid) {
+    return (*plm_->GetChange(kWorkspace, guid))["lifecycleStatus"]["type"];
+  }
+  std::string RevisionStatus(const std::string& item) {
+    return (*plm_->GetItem(kWorkspace, item))["revisionStatus"];
+  }
+  std::vector<Event> EventsAfter(int64_t seq) {
+    return std::move(ListEvents(*store_, kWorkspace, seq, 400)).value();
+  }
+  int64_t LastSequence() {
+    auto all = EventsAfter(0);
+    return all.empty() ? 0 : all.back().sequence;
+  }
+
+  static constexpr char kWorkspace[] = "WORKSPACE00000000001";
+  static constexpr char kUser[] = "USER0000000000000001";
+  fs::path dir_;
+  AdjustableClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Plm> plm_;
+  std::unique_ptr<EffectivityScheduler> scheduler_;
+};
+
+TEST_F(EffectivityTest, BecomesEffectiveByItselfOnceThePlannedDateHasCome) {
+  std::string item;
+  std::string guid = SubmittedChange(3600, &item);
+  EXPECT_EQ(Move(guid, "APPROVED"), kApproved);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  Advance(3599);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(StatusOf(guid), kApproved);
+  EXPECT_EQ(RevisionStatus(item), "WORKING");
+
+  int64_t seq = LastSequence();
+  Advance(1);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 1);
+  EXPECT_EQ(StatusOf(guid), kEffective);
+  auto change = *plm_->GetChange(kWorkspace, guid);
+  EXPECT_EQ(change["effectiveDateTime"], FormatDateTime(kStart + 3600));
+  EXPECT_EQ(RevisionStatus(item), "EFFECTIVE");
+  auto events = EventsAfter(seq);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, kItemLifecycleChanged);
+  EXPECT_EQ(events[0].object_guid, item);
+  EXPECT_EQ(events[1].type, kChangeStatusChanged);
+  EXPECT_EQ(events[1].before["lifecycleStatus"]["type"], kApproved);
+  EXPECT_EQ(events[1].after["lifecycleStatus"]["type"], kEffective);
+  for (const auto& e : events) EXPECT_EQ(e.actor, kSystemActor);
+
+  // Nothing is due any more: no second promotion, no further events.
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(plm_->PromoteIfDue({kWorkspace, guid}).value(), false);
+  EXPECT_EQ(EventsAfter(seq).size(), 2u);
+}
+
+TEST_F(EffectivityTest, ApprovedAfterItsDateIsEffectiveAtOnceByTheSystem) {
+  std::string item;
+  std::string guid = SubmittedChange(60, &item);
+  Advance(120);
+  int64_t seq = LastSequence();
+  EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+  EXPECT_EQ(StatusOf(guid), kEffective);
+  EXPECT_EQ(RevisionStatus(item), "EFFECTIVE");
+  auto events = EventsAfter(seq);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, kChangeStatusChanged);
+  EXPECT_EQ(events[0].after["lifecycleStatus"]["type"], kApproved);
+  EXPECT_EQ(events[0].actor, "user:" + std::string(kUser));
+  EXPECT_EQ(events[1].actor, kSystemActor);
+  EXPECT_EQ(events[2].type, kChangeStatusChanged);
+  EXPECT_EQ(events[2].before["lifecycleStatus"]["type"], kApproved);
+  EXPECT_EQ(events[2].after["lifecycleStatus"]["type"], kEffective);
+  EXPECT_EQ(events[2].actor, kSystemActor);
+}
+
+TEST_F(EffectivityTest, AClientMayMoveItToEffectiveOnlyOnceItsDateHasCome) {
+  std::string item;
+  std::string guid = SubmittedChange(3600, &item);
+  EXPECT_EQ(Move(guid, "APPROVED"), kApproved);
+  EXPECT_EQ(Move(guid, "EFFECTIVE"), "error 409");
+  EXPECT_EQ(RevisionStatus(item), "WORKING");
+  Advance(3600);
+  int64_t seq = LastSequence();
+  EXPECT_EQ(Move(guid, "EFFECTIVE"), kEffective);
+  EXPECT_EQ(EventsAfter(seq).back().actor, "user:" + std::string(kUser));
+  // The scheduler finds it already effective.
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(EventsAfter(seq).size(), 2u);
+}
+
+TEST_F(EffectivityTest, RejectedOrReDatedChangesAreNotPromoted) {
+  std::string item;
+  std::string rejected = SubmittedChange(60, &item);
+  EXPECT_EQ(Move(rejected, "REJECTED"), kRejected);
+
+  // Re-dated while open: the first date passes, the change stays approved until the new one.
+  std::string other;
+  std::string redated = SubmittedChange(60, &other);
+  EXPECT_EQ(Move(redated, "OPEN_AND_UNLOCKED"), kOpenUnlocked);
+  ASSERT_TRUE(plm_->UpdateChange(ctx(), redated,
+                                 {{"effectivityPlannedDateTime", FormatDateTime(kStart + 7200)}},
+                                 false)
+                  .ok());
+  EXPECT_EQ(Move(redated, "SUBMITTED"), kSubmitted);
+  EXPECT_EQ(Move(redated, "APPROVED"), kApproved);
+
+  Advance(3600);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(StatusOf(rejected), kRejected);
+  EXPECT_EQ(StatusOf(redated), kApproved);
+  EXPECT_EQ(RevisionStatus(item), "WORKING");
+  Advance(3600);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 1);
+  EXPECT_EQ(StatusOf(redated), kEffective);
+}
+
+TEST_F(EffectivityTest, OnApprovalChangesAreNotTheSchedulersBusiness) {
+  auto change = plm_->CreateChange(ctx(), {{"title", "On approval"}});
+  ASSERT_TRUE(change.ok());
+  std::string guid = (*change)["guid"];
+  EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+  EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+  Advance(86400);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_TRUE(plm_->DueChanges(10).value().empty());
+}
+
+TEST_F(EffectivityTest, APlannedDateIsRequiredForEffectivityOnDate) {
+  auto missing =
+      plm_->CreateChange(ctx(), {{"title", "x"}, {"effectivityType", "PERMANENT_ON_DATE"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().status, 400);
+  EXPECT_EQ(missing.error().code, kErrMissingField);
+  auto bad = plm_->CreateChange(ctx(), {{"title", "x"},
+                                        {"effectivityType", "PERMANENT_ON_DATE"},
+                                        {"effectivityPlannedDateTime", "tomorrow"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().status, 400);
+
+  auto change = plm_->CreateChange(ctx(), {{"title", "x"}});
+  ASSERT_TRUE(change.ok());
+  std::string guid = (*change)["guid"];
+  auto switched =
+      plm_->UpdateChange(ctx(), guid, {{"effectivityType", "PERMANENT_ON_DATE"}}, false);
+  ASSERT_FALSE(switched.ok());
+  EXPECT_EQ(switched.error().code, kErrMissingField);
+  ASSERT_TRUE(plm_->UpdateChange(ctx(), guid,
+                                 {{"effectivityType", "PERMANENT_ON_DATE"},
+                                  {"effectivityPlannedDateTime", FormatDateTime(kStart + 60)}},
+                                 false)
+                  .ok());
+  auto cleared = plm_->UpdateChange(ctx(), guid, {{"effectivityPlannedDateTime", nullptr}}, true);
+  ASSERT_FALSE(cleared.ok());
+  EXPECT_EQ(cleared.error().code, kErrMissingField);
+  // Back to PERMANENT_ON_APPROVAL: the date no longer matters and nothing becomes due.
+  ASSERT_TRUE(
+      plm_->UpdateChange(ctx(), guid, {{"effectivityType", "PERMANENT_ON_APPROVAL"}}, false).ok());
+  Advance(120);
+  EXPECT_TRUE(plm_->DueChanges(10).value().empty());
+}
+
+}  // namespace
+}  // namespace arenite::plm
