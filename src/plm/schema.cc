@@ -225,6 +225,14 @@ CREATE TABLE supplier_items (
 CREATE INDEX supplier_items_number ON supplier_items (workspace_guid, number);
 CREATE INDEX supplier_items_supplier ON supplier_items (supplier_guid);
 )sql"},
+      // The item list reaches a revision from its item (r.guid = COALESCE(i.effective_rev,
+      // i.working_rev)), so no query searches revisions by name, category or phase: these three
+      // indexes were only maintained, on every revision written, and never read.
+      {105, "drop the unused revision indexes", R"sql(
+DROP INDEX IF EXISTS item_revisions_name;
+DROP INDEX IF EXISTS item_revisions_category;
+DROP INDEX IF EXISTS item_revisions_phase;
+)sql"},
   };
 }
 
