@@ -16,6 +16,8 @@ using plm::Filters;
 enum class Shape { kObject, kList, kNone };
 
 using PlmFn = std::function<Result<json::Json>(http::Request&, const Ctx&)>;
+// A handler that answers with JSON text it serialized itself.
+using TextFn = std::function<Result<std::string>(http::Request&, const Ctx&)>;
 
 class PlmRoutes {
  public:
@@ -34,6 +36,27 @@ class PlmRoutes {
   // the workspace and the request path (no query parameters), never on the caller or the time.
   void AddShortRead(const char* path, Access access, PlmFn fn) {
     Register("GET", path, std::move(access), 200, Shape::kObject, std::move(fn), true);
+  }
+
+  // A write whose answer is JSON text the domain already serialized (for its event), so that it
+  // is not serialized a second time. Seeds the workspace's lookups first, as Add does.
+  void AddText(const char* method, const char* path, Access access, int status, TextFn fn) {
+    plm::Plm* plm = &plm_;
+    const Clock* clock = &clock_;
+    router_.Add(
+        method, path,
+        auth_.Guard(std::move(access), [plm, clock, status, fn = std::move(fn)](
+                                           http::Request& request, const Principal& principal) {
+          Status seeded = plm->EnsureSeeded(principal.workspace_id);
+          if (!seeded.ok()) return http::ErrorReply(seeded.error());
+          Ctx ctx{principal.workspace_id, principal.user_id, principal.Actor(), clock->Now()};
+          auto text = fn(request, ctx);
+          if (!text.ok()) return http::ErrorReply(text.error());
+          http::Reply reply;
+          reply.status = status;
+          reply.body = std::move(text).value();
+          return reply;
+        }));
   }
 
  private:
@@ -202,11 +225,13 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
                                                            "lifecyclePhase", "modifiedSince"}));
     return plm.ListItems(c.workspace, f);
   });
-  r.Add("POST", "/v1/items", items_write, 201, Shape::kObject,
-        [&plm, body](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
-          return plm.CreateItem(c, b);
-        });
+  r.AddText("POST", "/v1/items", items_write, 201,
+            [&plm, body](R& req, const Ctx& c) -> Result<std::string> {
+              ARENITE_ASSIGN_OR_RETURN(auto b, body(req));
+              std::string text;
+              ARENITE_RETURN_IF_ERROR(plm.CreateItem(c, b, &text));
+              return text;
+            });
   r.AddShortRead("/v1/items/{guid}", items_read, [&plm](R& req, const Ctx& c) -> Res {
     ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
     return plm.GetItem(c.workspace, guid);

@@ -17,11 +17,14 @@ Json Str(const store::Row& row, int col) {
   return row.String(col);
 }
 
-Json Num(const store::Row& row, int col) {
-  if (row.IsNull(col)) return nullptr;
-  double v = row.Real(col);
+Json Num(double v) {
   if (std::floor(v) == v && std::fabs(v) < 9e15) return static_cast<int64_t>(v);
   return v;
+}
+
+Json Num(const store::Row& row, int col) {
+  if (row.IsNull(col)) return nullptr;
+  return Num(row.Real(col));
 }
 
 Json Time(const store::Row& row, int col) {
@@ -85,21 +88,11 @@ Result<std::string> DefaultFormat(store::Tx& tx, const std::string& ws, std::str
   return *guid;
 }
 
-Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::string& format,
-                               bool for_change) {
-  std::string prefix;
-  int64_t digits = 6;
-  bool found = false;
-  ARENITE_RETURN_IF_ERROR(
-      tx.Query("SELECT prefix, digits FROM number_formats WHERE guid = ? AND workspace_guid = ?",
-               {format, ws}, [&](const store::Row& row) {
-                 prefix = row.String(0);
-                 digits = row.Int(1);
-                 found = true;
-                 return false;
-               }));
-  if (!found)
-    return BadRequest("The number format \"" + format + "\" is not valid.", kErrNumberFormat);
+namespace {
+
+// The next free number of the format `format` (its prefix and digits already read).
+Result<std::string> NextNumberOf(store::Tx& tx, const std::string& ws, const std::string& format,
+                                 const std::string& prefix, int64_t digits, bool for_change) {
   for (int attempt = 0; attempt < 10000; ++attempt) {
     ARENITE_ASSIGN_OR_RETURN(
         auto seq, tx.QueryInt("INSERT INTO plm_counters (workspace_guid, name, next) VALUES "
@@ -115,6 +108,45 @@ Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::
     if (!taken) return number;
   }
   return Conflict("The number format has no free number left.", kErrDuplicate);
+}
+
+}  // namespace
+
+Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::string& format,
+                               bool for_change) {
+  std::string prefix;
+  int64_t digits = 6;
+  bool found = false;
+  ARENITE_RETURN_IF_ERROR(
+      tx.Query("SELECT prefix, digits FROM number_formats WHERE guid = ? AND workspace_guid = ?",
+               {format, ws}, [&](const store::Row& row) {
+                 prefix = row.String(0);
+                 digits = row.Int(1);
+                 found = true;
+                 return false;
+               }));
+  if (!found)
+    return BadRequest("The number format \"" + format + "\" is not valid.", kErrNumberFormat);
+  return NextNumberOf(tx, ws, format, prefix, digits, for_change);
+}
+
+Result<std::string> NextDefaultNumber(store::Tx& tx, const std::string& ws, std::string_view type,
+                                      bool for_change) {
+  std::string format, prefix;
+  int64_t digits = 6;
+  bool found = false;
+  ARENITE_RETURN_IF_ERROR(
+      tx.Query("SELECT guid, prefix, digits FROM number_formats WHERE workspace_guid = ? AND "
+               "object_type = ? AND is_default = 1",
+               {ws, std::string(type)}, [&](const store::Row& row) {
+                 format = row.String(0);
+                 prefix = row.String(1);
+                 digits = row.Int(2);
+                 found = true;
+                 return false;
+               }));
+  if (!found) return Internal("no default number format");
+  return NextNumberOf(tx, ws, format, prefix, digits, for_change);
 }
 
 Status CheckUnlocked(store::Tx& tx, const ItemKeys& keys) {

@@ -13,10 +13,12 @@ std::atomic<int64_t> g_recorded{0};
 
 int64_t EventsRecorded() { return g_recorded.load(std::memory_order_acquire); }
 
-Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std::string_view type,
+namespace {
+
+Result<int64_t> InsertEvent(store::Tx& tx, const std::string& workspace_id, std::string_view type,
                             std::string_view object_type, const std::string& object_guid,
-                            const std::string& actor, const json::Json& before,
-                            const json::Json& after, int64_t now) {
+                            const std::string& actor, const json::Json& before, store::Value after,
+                            int64_t now) {
   // Counted before the commit, so a commit listener that looks afterwards sees it.
   g_recorded.fetch_add(1, std::memory_order_release);
   ARENITE_ASSIGN_OR_RETURN(
@@ -27,13 +29,32 @@ Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std:
                   {workspace_id}));
   if (!seq) return Internal("event sequence not assigned");
   store::Value before_v = before.is_null() ? store::Value(nullptr) : store::Value(before.dump());
-  store::Value after_v = after.is_null() ? store::Value(nullptr) : store::Value(after.dump());
   ARENITE_RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO events (guid, workspace_guid, sequence, type, object_type, object_guid, actor, "
       "before_json, after_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {NewGuid(), workspace_id, *seq, std::string(type), std::string(object_type), object_guid,
-       actor, before_v, after_v, now}));
+       actor, before_v, std::move(after), now}));
   return *seq;
+}
+
+}  // namespace
+
+Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std::string_view type,
+                            std::string_view object_type, const std::string& object_guid,
+                            const std::string& actor, const json::Json& before,
+                            const json::Json& after, int64_t now) {
+  store::Value after_v = after.is_null() ? store::Value(nullptr) : store::Value(after.dump());
+  return InsertEvent(tx, workspace_id, type, object_type, object_guid, actor, before,
+                     std::move(after_v), now);
+}
+
+Result<int64_t> RecordEventText(store::Tx& tx, const std::string& workspace_id,
+                                std::string_view type, std::string_view object_type,
+                                const std::string& object_guid, const std::string& actor,
+                                const json::Json& before, const std::string& after_text,
+                                int64_t now) {
+  return InsertEvent(tx, workspace_id, type, object_type, object_guid, actor, before,
+                     store::Value(after_text), now);
 }
 
 Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspace_id,

@@ -51,6 +51,14 @@ Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std:
                             const std::string& actor, const json::Json& before,
                             const json::Json& after, int64_t now);
 
+// The same, with the after image already serialized (`after_text`, JSON text), for a caller
+// that answers with that text too.
+Result<int64_t> RecordEventText(store::Tx& tx, const std::string& workspace_id,
+                                std::string_view type, std::string_view object_type,
+                                const std::string& object_guid, const std::string& actor,
+                                const json::Json& before, const std::string& after_text,
+                                int64_t now);
+
 // How many events this process has recorded (including ones whose transaction then rolled
 // back): a cheap "anything new?" for the webhook fan-out, which a commit listener reads.
 int64_t EventsRecorded();

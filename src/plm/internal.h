@@ -18,6 +18,7 @@ Error NotFoundGuid(const std::string& guid);
 // A JSON value from a nullable column.
 Json Str(const store::Row& row, int col);
 Json Num(const store::Row& row, int col);  // integral doubles render as integers
+Json Num(double v);
 Json Time(const store::Row& row, int col);
 // {guid, email, fullName} of a user, or null; the three columns start at `col`.
 Json UserRef(const store::Row& row, int col);
@@ -36,6 +37,9 @@ Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::
                                bool for_change);
 // The default number format of ITEM or CHANGE objects.
 Result<std::string> DefaultFormat(store::Tx& tx, const std::string& ws, std::string_view type);
+// NextNumber of the default format of ITEM or CHANGE objects, read with it in one look-up.
+Result<std::string> NextDefaultNumber(store::Tx& tx, const std::string& ws, std::string_view type,
+                                      bool for_change);
 
 // SELECT ... FROM item_revisions r JOIN items i ... (ends with a space; add WHERE), and the
 // renderer of its rows; `attributes` (may be null) receives the raw custom attribute values.

@@ -437,9 +437,17 @@ const std::vector<std::string_view> kItemReadOnly = {"guid",
                                                      "effectiveRevision",
                                                      "url"};
 
-// Reads item fields from `body` over `f` (PUT semantics; on create `f` starts empty).
-Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bool setnull,
-                      ItemFields* f) {
+// The names of what a revision refers to, read while checking the references, so that a new
+// item renders without reading back what was just written.
+struct RefNames {
+  std::string category_name, category_path;
+  std::optional<std::string> category_format;  // the category's number format, if it has one
+  std::string phase_name, phase_short_name, phase_stage;
+};
+
+// Reads the item fields of `body` that need no look-up over `f` (PUT semantics; on create `f`
+// starts empty). Store-free, so a creation does it before it queues for the writer.
+Status ParseItemFields(const Json& body, bool setnull, ItemFields* f) {
   ARENITE_RETURN_IF_ERROR(PatchString(body, "number", 100, setnull, &f->number));
   ARENITE_ASSIGN_OR_RETURN(bool has_name, PatchString(body, "name", 500, false, &f->name));
   if (has_name && f->name && f->name->empty()) {
@@ -472,14 +480,26 @@ Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bo
   ARENITE_RETURN_IF_ERROR(PatchNumber(body, "standardCost", setnull, &f->standard_cost));
   ARENITE_RETURN_IF_ERROR(PatchNumber(body, "targetCost", setnull, &f->target_cost));
   ARENITE_RETURN_IF_ERROR(PatchNumber(body, "targetPrice", setnull, &f->target_price));
+  return OkStatus();
+}
 
+// Checks and applies the fields of `body` that refer to other objects (category, lifecycle
+// phase, custom attributes), after ParseItemFields; `names` (may be null) receives what they
+// refer to.
+Status ReadItemRefs(store::Tx& tx, const std::string& ws, const Json& body, ItemFields* f,
+                    RefNames* names) {
   ARENITE_ASSIGN_OR_RETURN(auto category, json::OptionalGuidRef(body, "category"));
   if (category) {
     std::optional<int64_t> structural;
+    RefNames found;
     ARENITE_RETURN_IF_ERROR(
-        tx.Query("SELECT structural FROM item_categories WHERE guid = ? AND workspace_guid = ?",
+        tx.Query("SELECT structural, name, path, number_format_guid FROM item_categories WHERE "
+                 "guid = ? AND workspace_guid = ?",
                  {*category, ws}, [&](const store::Row& row) {
                    structural = row.Int(0);
+                   found.category_name = row.String(1);
+                   found.category_path = row.String(2);
+                   found.category_format = row.OptString(3);
                    return false;
                  }));
     if (!structural) {
@@ -491,13 +511,27 @@ Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bo
                         kErrStructuralCategory);
     }
     f->category = category;
+    if (names) {
+      names->category_name = std::move(found.category_name);
+      names->category_path = std::move(found.category_path);
+      names->category_format = std::move(found.category_format);
+    }
   }
   ARENITE_ASSIGN_OR_RETURN(auto phase, json::OptionalGuidRef(body, "lifecyclePhase"));
   if (phase) {
-    ARENITE_ASSIGN_OR_RETURN(bool exists,
-                             tx.Exists("SELECT 1 FROM lifecycle_phases WHERE guid = ? AND "
-                                       "workspace_guid = ? AND active = 1",
-                                       {*phase, ws}));
+    bool exists = false;
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT name, short_name, stage FROM lifecycle_phases WHERE guid = ? AND "
+                 "workspace_guid = ? AND active = 1",
+                 {*phase, ws}, [&](const store::Row& row) {
+                   exists = true;
+                   if (names) {
+                     names->phase_name = row.String(0);
+                     names->phase_short_name = row.String(1);
+                     names->phase_stage = row.String(2);
+                   }
+                   return false;
+                 }));
     if (!exists) {
       return BadRequest("The Item lifecycle phase with guid \"" + *phase + "\" is not active.",
                         kErrInactivePhase);
@@ -508,6 +542,13 @@ Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bo
     ARENITE_RETURN_IF_ERROR(MergeAttributes(tx, ws, "ITEM", *it, &f->attributes));
   }
   return OkStatus();
+}
+
+// Reads item fields from `body` over `f` (PUT semantics; on create `f` starts empty).
+Status ReadItemFields(store::Tx& tx, const std::string& ws, const Json& body, bool setnull,
+                      ItemFields* f) {
+  ARENITE_RETURN_IF_ERROR(ParseItemFields(body, setnull, f));
+  return ReadItemRefs(tx, ws, body, f, nullptr);
 }
 
 store::Value V(const std::optional<std::string>& s) { return store::Nullable(s); }
@@ -578,6 +619,65 @@ Result<ItemFields> LoadFields(store::Tx& tx, const std::string& rev) {
   return *f;
 }
 
+// The item JSON of a revision just inserted by CreateItem, as LoadRevision would read it back:
+// built from what was written and the names its references were checked with, so that only the
+// creator's name (and custom attribute names, when there are values) are looked up. A new revision
+// is on no BOM and has none of its own, and is not yet effective.
+Result<Json> NewItemJson(store::Tx& tx, const Ctx& ctx, const std::string& item,
+                         const std::string& rev, const ItemFields& f, const RefNames& names) {
+  auto opt = [](const auto& v) { return v ? Json(*v) : Json(nullptr); };
+  auto num = [](const std::optional<double>& v) { return v ? Num(*v) : Json(nullptr); };
+  Json creator = {{"guid", ctx.user}, {"email", nullptr}, {"fullName", nullptr}};
+  ARENITE_RETURN_IF_ERROR(tx.Query("SELECT email, full_name FROM users WHERE guid = ?", {ctx.user},
+                                   [&](const store::Row& row) {
+                                     creator["email"] = Str(row, 0);
+                                     creator["fullName"] = Str(row, 1);
+                                     return false;
+                                   }));
+  std::string now = FormatDateTime(ctx.now);
+  Json out = {
+      {"guid", item},
+      {"revisionGuid", rev},
+      {"number", opt(f.number)},
+      {"name", f.name.value_or("")},
+      {"description", opt(f.description)},
+      {"revisionNumber", opt(f.revision_number)},
+      {"revisionStatus", std::string(RevisionStatusName(0))},
+      {"status", 0},
+      {"uom", opt(f.uom)},
+      {"procurementType", opt(f.procurement)},
+      {"offTheShelf", f.procurement && *f.procurement == "OTS"},
+      {"productionCost", num(f.production_cost)},
+      {"prototypeCost", num(f.prototype_cost)},
+      {"standardCost", num(f.standard_cost)},
+      {"targetCost", num(f.target_cost)},
+      {"targetPrice", num(f.target_price)},
+      {"creator", std::move(creator)},
+      {"creationDateTime", now},
+      {"effectiveDateTime", nullptr},
+      {"supersededDateTime", nullptr},
+      {"lastModifiedDateTime", now},
+      {"isAssembly", false},
+      {"inAssembly", false},
+      {"assemblyType", "NOT_AN_ASSEMBLY"},
+      {"workingRevision", {{"guid", rev}}},
+      {"effectiveRevision", nullptr},
+  };
+  out["owner"] = f.owner ? Json{{"fullName", *f.owner}} : Json(nullptr);
+  out["category"] = f.category ? Json{{"guid", *f.category},
+                                      {"name", names.category_name},
+                                      {"path", names.category_path}}
+                               : Json(nullptr);
+  out["lifecyclePhase"] = f.phase ? Json{{"guid", *f.phase},
+                                         {"name", names.phase_name},
+                                         {"shortName", names.phase_short_name},
+                                         {"stage", names.phase_stage}}
+                                  : Json(nullptr);
+  ARENITE_ASSIGN_OR_RETURN(out["additionalAttributes"],
+                           RenderAttributes(tx, ctx.workspace, f.attributes));
+  return out;
+}
+
 Error DuplicateNumber() {
   return Conflict(
       "A revision of an Item already exists (or has been reserved by an integration) with the "
@@ -587,46 +687,48 @@ Error DuplicateNumber() {
 
 }  // namespace
 
-Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body) {
+Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body, std::string* text) {
   ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, kItemInputFields));
   if (!body.contains("name")) {
     return BadRequest("The attribute \"name\" is required.", kErrMissingField);
   }
   ARENITE_ASSIGN_OR_RETURN(auto format, json::OptionalGuidRef(body, "numberFormat"));
+  // All that needs no look-up is done here, on the caller's thread: the single writer is left
+  // with the look-ups, the numbering and the rows.
+  ItemFields f;
+  ARENITE_RETURN_IF_ERROR(ParseItemFields(body, false, &f));
+  if (!f.uom) f.uom = "each";
+  if (f.number && f.number->empty()) f.number.reset();
+  const std::string item = NewGuid(), rev = NewGuid();
   Json out;
+  std::string rendered;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    ItemFields f;
-    ARENITE_RETURN_IF_ERROR(ReadItemFields(tx, ctx.workspace, body, false, &f));
+    RefNames names;
+    ARENITE_RETURN_IF_ERROR(ReadItemRefs(tx, ctx.workspace, body, &f, &names));
     if (!f.name) return BadRequest("The attribute \"name\" is required.", kErrMissingField);
-    if (!f.uom) f.uom = "each";
     if (!f.phase) {
-      ARENITE_ASSIGN_OR_RETURN(
-          f.phase, tx.QueryString("SELECT guid FROM lifecycle_phases WHERE workspace_guid = ? "
-                                  "AND stage = 'UNRELEASED' ORDER BY position",
-                                  {ctx.workspace}));
+      ARENITE_RETURN_IF_ERROR(tx.Query(
+          "SELECT guid, name, short_name, stage FROM lifecycle_phases WHERE workspace_guid = ? "
+          "AND stage = 'UNRELEASED' ORDER BY position",
+          {ctx.workspace}, [&](const store::Row& row) {
+            f.phase = row.String(0);
+            names.phase_name = row.String(1);
+            names.phase_short_name = row.String(2);
+            names.phase_stage = row.String(3);
+            return false;
+          }));
     }
-    if (f.number && f.number->empty()) f.number.reset();
     if (f.number) {
       ARENITE_ASSIGN_OR_RETURN(bool taken,
                                tx.Exists("SELECT 1 FROM items WHERE workspace_guid = ? AND "
                                          "number = ?",
                                          {ctx.workspace, *f.number}));
       if (taken) return DuplicateNumber();
+    } else if (std::optional<std::string> fmt = format ? format : names.category_format) {
+      ARENITE_ASSIGN_OR_RETURN(f.number, NextNumber(tx, ctx.workspace, *fmt, false));
     } else {
-      std::optional<std::string> fmt = format;
-      if (!fmt && f.category) {
-        ARENITE_ASSIGN_OR_RETURN(
-            fmt, tx.QueryString("SELECT number_format_guid FROM item_categories WHERE guid = ?",
-                                {*f.category}));
-      }
-      if (!fmt) {
-        ARENITE_ASSIGN_OR_RETURN(std::string d, DefaultFormat(tx, ctx.workspace, "ITEM"));
-        fmt = d;
-      }
-      ARENITE_ASSIGN_OR_RETURN(std::string number, NextNumber(tx, ctx.workspace, *fmt, false));
-      f.number = number;
+      ARENITE_ASSIGN_OR_RETURN(f.number, NextDefaultNumber(tx, ctx.workspace, "ITEM", false));
     }
-    std::string item = NewGuid(), rev = NewGuid();
     auto inserted = tx.Exec(
         "INSERT INTO items (guid, workspace_guid, number, working_rev, creator_guid, created_at, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -636,11 +738,14 @@ Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body) {
       return std::move(inserted).error();
     }
     ARENITE_RETURN_IF_ERROR(InsertRevision(tx, ctx.workspace, rev, item, 0, f, ctx.now));
-    ARENITE_ASSIGN_OR_RETURN(out, LoadRevision(tx, ctx.workspace, rev));
-    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kItemCreated, "ITEM", item, ctx.actor,
-                                        nullptr, out, ctx.now));
+    ARENITE_ASSIGN_OR_RETURN(out, NewItemJson(tx, ctx, item, rev, f, names));
+    // Serialized once, for the event and the answer.
+    rendered = out.dump();
+    ARENITE_RETURN_IF_ERROR(RecordEventText(tx, ctx.workspace, kItemCreated, "ITEM", item,
+                                            ctx.actor, nullptr, rendered, ctx.now));
     return OkStatus();
   }));
+  if (text) *text = std::move(rendered);
   return out;
 }
 

@@ -65,7 +65,9 @@ class Plm {
   Result<Json> CreateAttribute(const Ctx& ctx, const Json& body);
 
   // Items.
-  Result<Json> CreateItem(const Ctx& ctx, const Json& body);
+  // `text`, when given, receives the item serialized: the same bytes its event records, for an
+  // answer that need not serialize it again.
+  Result<Json> CreateItem(const Ctx& ctx, const Json& body, std::string* text = nullptr);
   Result<Json> GetItem(const std::string& ws, const std::string& guid);
   Result<Json> UpdateItem(const Ctx& ctx, const std::string& guid, const Json& body, bool setnull);
   Status DeleteItem(const Ctx& ctx, const std::string& guid);

@@ -228,6 +228,14 @@ CREATE INDEX supplier_items_supplier ON supplier_items (supplier_guid);
       {105, "due changes of effectivity on date", R"sql(
 CREATE INDEX changes_due ON changes (status, effectivity_planned);
 )sql"},
+      // The item list reaches a revision from its item (r.guid = COALESCE(i.effective_rev,
+      // i.working_rev)), so no query searches revisions by name, category or phase: these three
+      // indexes were only maintained, on every revision written, and never read.
+      {106, "drop the unused revision indexes", R"sql(
+DROP INDEX IF EXISTS item_revisions_name;
+DROP INDEX IF EXISTS item_revisions_category;
+DROP INDEX IF EXISTS item_revisions_phase;
+)sql"},
   };
 }
 
