@@ -59,7 +59,7 @@ struct ServeOptions {
   int idle_timeout = 60;
   int max_connections = 4096;
   int io_threads = 0;
-  int worker_threads = 16;
+  int worker_threads = 64;
   int64_t read_cache_mib = 64;
   bool unsafe_test_clock = false;
   int64_t access_token_ttl = 3600;

@@ -32,7 +32,7 @@ struct ServerOptions {
   int drain_timeout_seconds = 30;
   int max_connections = 4096;
   int io_threads = 0;       // 0: one per core
-  int worker_threads = 16;  // the handler pool
+  int worker_threads = 64;  // the handler pool
   // Runs first on every I/O thread (Run starts them all; the caller's thread only waits), for
   // set-up that inline handlers need, such as marking the thread for the store.
   std::function<void()> on_io_thread_start;
