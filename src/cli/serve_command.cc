@@ -365,8 +365,9 @@ int Serve(const ServeOptions& o) {
   // Run returns when the server has drained; wake the signal thread if it still waits.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  dispatcher.Stop();
+  // Promotions first, so that the events of the last ones are still dispatched.
   effectivity.Stop();
+  dispatcher.Stop();
   store->SetCommitListener(nullptr);
   logger->info("stopped");
   return 0;

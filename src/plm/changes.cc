@@ -1,9 +1,12 @@
 // Changes, their affected items, and the lifecycle that releases items.
+#include <limits>
+
 #include "core/clock.h"
 #include "core/guid.h"
 #include "plm/events.h"
 #include "plm/internal.h"
 #include "plm/logic.h"
+
 #include "plm/plm.h"
 
 namespace arenite::plm {
@@ -69,6 +72,8 @@ Result<bool> PatchTime(const Json& body, std::string_view key, bool setnull,
     return true;
   }
   auto t = ParseDateTime(*text);
+  // Years 0000 to 9999 only: the answer writes the year with four digits.
+  if (t && (*t < -62167219200 || *t > 253402300799)) t.reset();
   if (!t) {
     return BadRequest("field '" + std::string(key) +
                           "' must be a date-time like "
@@ -726,15 +731,22 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
   return out;
 }
 
-Result<std::vector<DueChange>> Plm::DueChanges(int64_t limit) {
+Result<std::vector<DueChange>> Plm::DueChanges(int64_t limit,
+                                               const std::optional<DueChange>& after) {
   std::vector<DueChange> out;
+  // Keyset paging on (planned date, guid): a page of changes that cannot be promoted yet (in a
+  // retry's back-off) never hides the ones due after them.
+  int64_t after_planned = after ? after->planned : std::numeric_limits<int64_t>::min();
+  std::string after_guid = after ? after->guid : "";
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
     return tx.Query(
-        "SELECT workspace_guid, guid FROM changes WHERE status = 'APPROVED' AND "
-        "effectivity_planned <= ? AND effectivity_type = 'PERMANENT_ON_DATE' ORDER BY "
+        "SELECT workspace_guid, guid, effectivity_planned FROM changes WHERE status = 'APPROVED' "
+        "AND effectivity_planned <= ? AND effectivity_type = 'PERMANENT_ON_DATE' AND "
+        "(effectivity_planned > ? OR (effectivity_planned = ? AND guid > ?)) ORDER BY "
         "effectivity_planned, guid LIMIT ?",
-        {clock_.Now(), limit}, [&](const store::Row& row) {
-          out.push_back({row.String(0), row.String(1)});
+        {clock_.Now(), after_planned, after_planned, after_guid, limit},
+        [&](const store::Row& row) {
+          out.push_back({row.String(0), row.String(1), row.Int(2)});
           return true;
         });
   }));
@@ -751,12 +763,15 @@ Result<bool> Plm::PromoteIfDue(const DueChange& due) {
       if (before.error().status == 404) return OkStatus();  // deleted meanwhile
       return before.error();
     }
-    // Read again inside the write: moved, re-dated or deleted since DueChanges is not due.
-    if ((*before)["lifecycleStatus"]["type"] != kApproved ||
-        (*before)["effectivityType"] != "PERMANENT_ON_DATE" ||
-        !PlannedDateReached(PlannedDate(*before), ctx.now, /*scheduled=*/true)) {
-      return OkStatus();
-    }
+    // Read again inside the write, by the same test as DueChanges (on the stored columns, not
+    // on the rendered answer): moved, re-dated or deleted since then is not due.
+    ARENITE_ASSIGN_OR_RETURN(
+        auto still_due,
+        tx.QueryInt("SELECT COUNT(*) FROM changes WHERE guid = ? AND workspace_guid = ? AND "
+                    "status = 'APPROVED' AND effectivity_type = 'PERMANENT_ON_DATE' AND "
+                    "effectivity_planned <= ?",
+                    {due.guid, due.workspace, ctx.now}));
+    if (still_due.value_or(0) == 0) return OkStatus();
     ARENITE_RETURN_IF_ERROR(
         ApplyStatus(tx, ctx, due.guid, *before, kApproved, kEffective, std::nullopt));
     promoted = true;

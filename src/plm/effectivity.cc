@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
+#include <set>
 
 #include "core/log.h"
 
@@ -36,39 +38,53 @@ void EffectivityScheduler::Wake() {
 EffectivityScheduler::Pass EffectivityScheduler::RunOnce() {
   auto logger = log::Get("plm");
   Pass pass;
-  auto due = plm_.DueChanges(kBatch);
-  if (!due.ok()) {
-    logger->warn("effectivity on date: cannot list the due changes: {}", due.error().message);
-    return pass;
-  }
   std::lock_guard lock(retry_mu_);
   auto now = std::chrono::steady_clock::now();
-  int attempted = 0;
-  for (const auto& change : *due) {
-    auto it = retry_.find(change.guid);
-    if (it != retry_.end() && now < it->second.at) continue;
-    ++attempted;
-    auto promoted = plm_.PromoteIfDue(change);
-    if (!promoted.ok()) {
-      Retry& retry = retry_[change.guid];
-      retry.delay = std::min<std::chrono::seconds>(
-          std::chrono::hours(1),
-          retry.delay.count() == 0 ? std::chrono::seconds(30) : retry.delay * 2);
-      retry.at = now + retry.delay;
-      logger->warn(
-          "effectivity on date: change {} of workspace {} is due but did not become effective "
-          "({}); trying again in {} s",
-          change.guid, change.workspace, promoted.error().message, retry.delay.count());
-      continue;
+  std::set<std::string, std::less<>> listed;
+  std::optional<DueChange> after;
+  bool complete = false;  // every due change was listed
+  for (int page = 0; page < kPages; ++page) {
+    auto due = plm_.DueChanges(kBatch, after);
+    if (!due.ok()) {
+      logger->warn("effectivity on date: cannot list the due changes: {}", due.error().message);
+      return pass;
     }
-    retry_.erase(change.guid);
-    if (*promoted) {
-      ++pass.promoted;
-      logger->info("effectivity on date: change {} of workspace {} became effective", change.guid,
-                   change.workspace);
+    for (const auto& change : *due) {
+      listed.insert(change.guid);
+      auto it = retry_.find(change.guid);
+      if (it != retry_.end() && now < it->second.at) continue;
+      auto promoted = plm_.PromoteIfDue(change);
+      if (!promoted.ok()) {
+        Retry& retry = retry_[change.guid];
+        retry.delay = std::min<std::chrono::seconds>(
+            std::chrono::hours(1),
+            retry.delay.count() == 0 ? std::chrono::seconds(30) : retry.delay * 2);
+        retry.at = now + retry.delay;
+        logger->warn(
+            "effectivity on date: change {} of workspace {} is due but did not become effective "
+            "({}); trying again in {} s",
+            change.guid, change.workspace, promoted.error().message, retry.delay.count());
+        continue;
+      }
+      retry_.erase(change.guid);
+      if (*promoted) {
+        ++pass.promoted;
+        logger->info("effectivity on date: change {} of workspace {} became effective", change.guid,
+                     change.workspace);
+      }
     }
+    if (static_cast<int>(due->size()) < kBatch) {
+      complete = true;
+      break;
+    }
+    after = due->back();
   }
-  pass.more = static_cast<int>(due->size()) == kBatch && attempted == kBatch;
+  // A change no longer due (promoted by hand, canceled, re-dated) keeps no back-off.
+  if (complete) {
+    std::erase_if(retry_, [&](const auto& entry) { return !listed.count(entry.first); });
+  }
+  // Look again at once only while promotions make progress: the promoted leave the list.
+  pass.more = !complete && pass.promoted > 0;
   return pass;
 }
 
@@ -84,6 +100,8 @@ void EffectivityScheduler::Loop() {
     } catch (const std::exception& e) {
       // A broken row must not take the server down; the next look tries again.
       logger->error("effectivity on date: {}", e.what());
+    } catch (...) {
+      logger->error("effectivity on date: an unknown exception");
     }
     lock.lock();
     if (pass.more) continue;

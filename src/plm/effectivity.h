@@ -33,9 +33,10 @@ class EffectivityScheduler {
   // Looks for due changes now instead of at the next tick.
   void Wake();
 
-  // One look: promotes the due changes not waiting for a retry; returns how many it promoted
-  // and whether a full batch was due (then the caller looks again at once). Used by the thread;
-  // public so that tests can take one look without it.
+  // One look: promotes the due changes not waiting for a retry, listing them a page at a time
+  // (up to kPages pages); returns how many it promoted and whether more are due while this look
+  // made progress (then the caller looks again at once). Used by the thread; public so that
+  // tests can take one look without it.
   struct Pass {
     int promoted = 0;
     bool more = false;
@@ -43,7 +44,8 @@ class EffectivityScheduler {
   Pass RunOnce();
 
  private:
-  static constexpr int kBatch = 100;
+  static constexpr int kBatch = 100;  // due changes listed per page
+  static constexpr int kPages = 10;   // pages per look (the rest wait for the next look)
   struct Retry {
     std::chrono::steady_clock::time_point at;
     std::chrono::seconds delay{0};

@@ -38,6 +38,7 @@ inline constexpr char kSystemActor[] = "system:effectivity";
 struct DueChange {
   std::string workspace;
   std::string guid;
+  int64_t planned = 0;  // its effectivityPlannedDateTime, for paging (DueChanges' `after`)
 };
 
 // Search parameters of a list; absent ones do not filter. Text filters take Arena's `*`.
@@ -113,7 +114,9 @@ class Plm {
   // planned date first; and the promotion of one, in one Write that reads it again and makes
   // exactly the move a client's POST /changes/statuschanges to EFFECTIVE makes, as kSystemActor.
   // PromoteIfDue answers false when the change is no longer due (moved, re-dated, deleted).
-  Result<std::vector<DueChange>> DueChanges(int64_t limit);
+  // In planned-date order, from after `after` (the last change of the previous page) when given.
+  Result<std::vector<DueChange>> DueChanges(int64_t limit,
+                                            const std::optional<DueChange>& after = std::nullopt);
   Result<bool> PromoteIfDue(const DueChange& change);
 
   // Suppliers and supplier items.

@@ -195,6 +195,38 @@ TEST_F(EffectivityTest, OnApprovalChangesAreNotTheSchedulersBusiness) {
   EXPECT_TRUE(plm_->DueChanges(10).value().empty());
 }
 
+// More due changes than one page: one look promotes them all, page after page, and then does
+// not ask to look again at once.
+TEST_F(EffectivityTest, OneLookPromotesMoreDueChangesThanAPage) {
+  std::vector<std::string> changes;
+  for (int i = 0; i < 130; ++i) {
+    std::string item;
+    changes.push_back(SubmittedChange(3600, &item));
+    ASSERT_EQ(Move(changes.back(), "APPROVED"), kApproved);
+  }
+  Advance(3601);
+  auto pass = scheduler_->RunOnce();
+  EXPECT_EQ(pass.promoted, 130);
+  EXPECT_FALSE(pass.more);
+  for (const auto& guid : changes) EXPECT_EQ(StatusOf(guid), kEffective) << guid;
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+}
+
+// A date whose year the answer cannot write in four digits is refused, so that the listing and
+// the promotion can never disagree about whether it is due.
+TEST_F(EffectivityTest, APlannedDateBeforeTheYearZeroIsRefused) {
+  auto change =
+      plm_->CreateChange(ctx(), {{"title", "Ancient"},
+                                 {"effectivityType", "PERMANENT_ON_DATE"},
+                                 {"effectivityPlannedDateTime", "0000-01-01T00:00:00+00:01"}});
+  ASSERT_FALSE(change.ok());
+  EXPECT_EQ(change.error().status, 400);
+  auto fine = plm_->CreateChange(ctx(), {{"title", "Year zero"},
+                                         {"effectivityType", "PERMANENT_ON_DATE"},
+                                         {"effectivityPlannedDateTime", "0000-01-01T00:00:00Z"}});
+  EXPECT_TRUE(fine.ok()) << fine.error().message;
+}
+
 TEST_F(EffectivityTest, APlannedDateIsRequiredForEffectivityOnDate) {
   auto missing =
       plm_->CreateChange(ctx(), {{"title", "x"}, {"effectivityType", "PERMANENT_ON_DATE"}});
