@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <variant>
 
 #include "api/oauth_routes.h"
 #include "core/crypto.h"
@@ -540,10 +541,18 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
   });
 
   // Client authentication and rate limits shared by the three client endpoints.
-  auto authenticate = [&tokens, per_client, per_address](
-                          const http::Request& request,
-                          const Params& form) -> std::pair<Result<oauth::App>, int64_t> {
-    oauth::ClientCredentials credentials = CredentialsOf(request, form);
+  // What every client-authenticated endpoint does first, in this order: read the form, take
+  // from the rate limits (by address, then by the client id claimed), authenticate the client.
+  // The answer is the form and the app, or the reply that ends the request.
+  struct Client {
+    Params form;
+    oauth::App app;
+  };
+  auto authenticated = [&tokens, per_client, per_address](
+                           const http::Request& request) -> std::variant<http::Reply, Client> {
+    auto form = ReadForm(request);
+    if (!form.ok()) return OAuthErrorReply(form.error());
+    oauth::ClientCredentials credentials = CredentialsOf(request, *form);
     std::string client_key = credentials.client_id.value_or("");
     if (credentials.authorization) {
       if (auto basic = oauth::ParseBasicAuthorization(*credentials.authorization)) {
@@ -552,33 +561,32 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     }
     int64_t wait = per_address->Take(request.remote_address);
     if (wait == 0 && !client_key.empty()) wait = per_client->Take(client_key.substr(0, 100));
-    if (wait > 0) return {Result<oauth::App>(Internal()), wait};
-    return {tokens.AuthenticateClient(credentials), 0};
-  };
-  auto too_many = [](int64_t wait) {
-    limited.Increment();
-    http::Reply reply = NoStore(http::JsonReply(
-        429, {{"error", "temporarily_unavailable"},
-              {"error_description", "too many requests; retry after the Retry-After delay"}}));
-    reply.headers.Set("Retry-After", std::to_string(wait));
-    return reply;
+    if (wait > 0) {
+      limited.Increment();
+      http::Reply reply = NoStore(http::JsonReply(
+          429, {{"error", "temporarily_unavailable"},
+                {"error_description", "too many requests; retry after the Retry-After delay"}}));
+      reply.headers.Set("Retry-After", std::to_string(wait));
+      return reply;
+    }
+    auto app = tokens.AuthenticateClient(credentials);
+    if (!app.ok()) return OAuthErrorReply(app.error());
+    return Client{std::move(form).value(), std::move(app).value()};
   };
 
   router.Add(
       "POST", "/oauth/token",
-      [&tokens, authenticate, too_many](http::Request& request) {
-        auto form = ReadForm(request);
-        if (!form.ok()) return OAuthErrorReply(form.error());
-        auto [app, wait] = authenticate(request, *form);
-        if (wait > 0) return too_many(wait);
-        if (!app.ok()) return OAuthErrorReply(app.error());
-        request.workspace_id = app->workspace_id;
+      [&tokens, authenticated](http::Request& request) {
+        auto client = authenticated(request);
+        if (auto* refused = std::get_if<http::Reply>(&client)) return std::move(*refused);
+        const auto& [form, app] = std::get<Client>(client);
+        request.workspace_id = app.workspace_id;
 
-        auto grant = Get(*form, "grant_type");
+        auto grant = Get(form, "grant_type");
         Result<oauth::TokenResponse> answer =
             oauth::OAuthError("invalid_request", "grant_type is required");
-        std::optional<std::string> resource = Get(*form, "resource");
-        if (!resource) resource = Get(*form, "audience");
+        std::optional<std::string> resource = Get(form, "resource");
+        if (!resource) resource = Get(form, "audience");
         if (resource && *resource != tokens.ApiAudience()) {
           // Tokens for other audiences (webhook targets) are minted by arenite itself, never on a
           // client's request: a client could otherwise get tokens another tenant's receiver
@@ -588,16 +596,16 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
         } else if (!grant) {
           // answer stays invalid_request
         } else if (*grant == oauth::kGrantClientCredentials) {
-          answer = tokens.ClientCredentialsGrant(*app, Get(*form, "scope"), resource);
+          answer = tokens.ClientCredentialsGrant(app, Get(form, "scope"), resource);
         } else if (*grant == oauth::kGrantAuthorizationCode) {
-          auto code = Get(*form, "code");
-          answer = code ? tokens.AuthorizationCodeGrant(*app, *code, Get(*form, "redirect_uri"),
-                                                        Get(*form, "code_verifier"), resource)
+          auto code = Get(form, "code");
+          answer = code ? tokens.AuthorizationCodeGrant(app, *code, Get(form, "redirect_uri"),
+                                                        Get(form, "code_verifier"), resource)
                         : Result<oauth::TokenResponse>(
                               oauth::OAuthError("invalid_request", "code is required"));
         } else if (*grant == oauth::kGrantRefreshToken) {
-          auto refresh = Get(*form, "refresh_token");
-          answer = refresh ? tokens.RefreshTokenGrant(*app, *refresh, Get(*form, "scope"))
+          auto refresh = Get(form, "refresh_token");
+          answer = refresh ? tokens.RefreshTokenGrant(app, *refresh, Get(form, "scope"))
                            : Result<oauth::TokenResponse>(
                                  oauth::OAuthError("invalid_request", "refresh_token is required"));
         } else {
@@ -612,32 +620,26 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
         return IssuesWithoutStore(tokens, r);
       }});
 
-  router.Add("POST", "/oauth/introspect",
-             [&tokens, authenticate, too_many](http::Request& request) {
-               auto form = ReadForm(request);
-               if (!form.ok()) return OAuthErrorReply(form.error());
-               auto [app, wait] = authenticate(request, *form);
-               if (wait > 0) return too_many(wait);
-               if (!app.ok()) return OAuthErrorReply(app.error());
-               if (app->is_public) {
-                 return OAuthErrorReply(oauth::OAuthError(
-                     "invalid_client", "introspection needs a confidential client", 401));
-               }
-               auto token = Get(*form, "token");
-               if (!token)
-                 return OAuthErrorReply(oauth::OAuthError("invalid_request", "token is required"));
-               return NoStore(http::JsonReply(200, tokens.Introspect(*app, *token)));
-             });
-
-  router.Add("POST", "/oauth/revoke", [&tokens, authenticate, too_many](http::Request& request) {
-    auto form = ReadForm(request);
-    if (!form.ok()) return OAuthErrorReply(form.error());
-    auto [app, wait] = authenticate(request, *form);
-    if (wait > 0) return too_many(wait);
-    if (!app.ok()) return OAuthErrorReply(app.error());
-    auto token = Get(*form, "token");
+  router.Add("POST", "/oauth/introspect", [&tokens, authenticated](http::Request& request) {
+    auto client = authenticated(request);
+    if (auto* refused = std::get_if<http::Reply>(&client)) return std::move(*refused);
+    const auto& [form, app] = std::get<Client>(client);
+    if (app.is_public) {
+      return OAuthErrorReply(
+          oauth::OAuthError("invalid_client", "introspection needs a confidential client", 401));
+    }
+    auto token = Get(form, "token");
     if (!token) return OAuthErrorReply(oauth::OAuthError("invalid_request", "token is required"));
-    Status revoked = tokens.Revoke(*app, *token);
+    return NoStore(http::JsonReply(200, tokens.Introspect(app, *token)));
+  });
+
+  router.Add("POST", "/oauth/revoke", [&tokens, authenticated](http::Request& request) {
+    auto client = authenticated(request);
+    if (auto* refused = std::get_if<http::Reply>(&client)) return std::move(*refused);
+    const auto& [form, app] = std::get<Client>(client);
+    auto token = Get(form, "token");
+    if (!token) return OAuthErrorReply(oauth::OAuthError("invalid_request", "token is required"));
+    Status revoked = tokens.Revoke(app, *token);
     if (!revoked.ok()) return OAuthErrorReply(revoked.error());
     http::Reply reply = http::JsonReply(200, json::Json::object());
     return NoStore(std::move(reply));

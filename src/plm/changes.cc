@@ -321,8 +321,7 @@ Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     if (!number || number->empty()) {
-      ARENITE_ASSIGN_OR_RETURN(std::string fmt, DefaultFormat(tx, ctx.workspace, "CHANGE"));
-      ARENITE_ASSIGN_OR_RETURN(number, NextNumber(tx, ctx.workspace, fmt, true));
+      ARENITE_ASSIGN_OR_RETURN(number, NextDefaultNumber(tx, ctx.workspace, "CHANGE", true));
     }
     std::string guid = NewGuid();
     auto inserted = tx.Exec(

@@ -79,15 +79,6 @@ Result<bool> PatchNumber(const Json& body, std::string_view key, bool setnull,
   return true;
 }
 
-Result<std::string> DefaultFormat(store::Tx& tx, const std::string& ws, std::string_view type) {
-  ARENITE_ASSIGN_OR_RETURN(
-      auto guid, tx.QueryString("SELECT guid FROM number_formats WHERE workspace_guid = ? AND "
-                                "object_type = ? AND is_default = 1",
-                                {ws, std::string(type)}));
-  if (!guid) return Internal("no default number format");
-  return *guid;
-}
-
 namespace {
 
 // The next free number of the format `format` (its prefix and digits already read).

@@ -35,8 +35,6 @@ Result<std::optional<double>> LooseNumber(const Json& body, std::string_view key
 // The next number of a number format, skipping numbers already taken by items or changes.
 Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::string& format,
                                bool for_change);
-// The default number format of ITEM or CHANGE objects.
-Result<std::string> DefaultFormat(store::Tx& tx, const std::string& ws, std::string_view type);
 // NextNumber of the default format of ITEM or CHANGE objects, read with it in one look-up.
 Result<std::string> NextDefaultNumber(store::Tx& tx, const std::string& ws, std::string_view type,
                                       bool for_change);
