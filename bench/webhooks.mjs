@@ -7,16 +7,21 @@
 //   3. sustained, for 1 and for 100 webhooks: items made through the API continuously at a
 //      set rate (at most 64 requests outstanding, so an API slower than the rate makes fewer),
 //      deliveries counted over a window after a warm-up, with the queue depth at the window's
-//      start and end (a rate is sustained only if the queue does not grow);
+//      start and end (a rate is sustained only if the queue does not grow); and for 1 webhook
+//      the same with the events made by releasing changes of BENCH_RELEASE_ITEMS (50) affected
+//      items each, prepared before the run, so that the API's cost per event is lower than one
+//      request;
 //   4. latency from commit (the API's answer to the POST that made the event) to the
 //      receiver, at 1,000 events per second, to a Node receiver in this process.
 // Every state change is durable (synchronous=FULL). Prints a markdown table; asserts nothing.
 // Usage: node bench/webhooks.mjs [deliveries (20000)] [latency seconds (10)]
-// Environment: BENCH_ONLY_HUNDRED=1 skips the one-webhook drain and sustained run (for
-// profiling the 100-webhook ones); BENCH_ONLY=drain|sustained|latency runs one part;
-// BENCH_SUSTAINED_SECONDS (20, after a 5 s warm-up); BENCH_SUSTAINED_RATE_1 (6000 events/s,
-// more than the API makes while delivering) and BENCH_SUSTAINED_RATE_100 (60 events/s, 6,000
-// deliveries/s) are the offered rates.
+// Environment: BENCH_ONLY_HUNDRED=1 skips the one-webhook drain and sustained runs (for
+// profiling the 100-webhook ones); BENCH_ONLY=drain|sustained|latency runs one part, and
+// BENCH_ONLY=release only the sustained run fed by change releases; BENCH_SUSTAINED_SECONDS
+// (20, after a 5 s warm-up); the offered rates are BENCH_SUSTAINED_RATE_1 (6000 events/s, more
+// than the API makes while delivering), BENCH_SUSTAINED_RATE_100 (60 events/s, 6,000
+// deliveries/s) and BENCH_RELEASE_RATE (6000 events/s); BENCH_RELEASE_ITEMS (50) affected
+// items per released change.
 import { spawn, execFileSync } from 'node:child_process';
 import {
   mkdtempSync, writeFileSync, readFileSync, existsSync, openSync, fstatSync, readSync, closeSync,
@@ -28,6 +33,7 @@ import { startServer } from '../tests/lib/arenite.mjs';
 
 const N = Number(process.argv[2] ?? 20000);
 const LATENCY_SECONDS = Number(process.argv[3] ?? 10);
+const RELEASE_ITEMS = Number(process.env.BENCH_RELEASE_ITEMS ?? 50);
 const work = mkdtempSync(path.join(tmpdir(), 'arenite-bench-wh-'));
 const nginxBin = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p)) ?? 'nginx';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -159,9 +165,9 @@ async function drain(server, session, nginx, hooks, events) {
   }
 }
 
-// Makes items through the API at `rate` per second for `seconds`, at most 64 outstanding;
-// resolves to the number made.
-async function produce(server, session, rate, seconds, label) {
+// Calls `make(n)` (which resolves to the number of events it made) at `rate` calls per second
+// for `seconds`, at most `cap` outstanding; resolves to the number of events made.
+async function produce(rate, seconds, cap, make) {
   const end = performance.now() + seconds * 1000;
   const started = performance.now();
   let made = 0;
@@ -170,33 +176,90 @@ async function produce(server, session, rate, seconds, label) {
   const inflight = new Set();
   while (performance.now() < end) {
     const due = Math.floor(((performance.now() - started) / 1000) * rate);
-    while (n < due && outstanding < 64) {
+    while (n < due && outstanding < cap) {
       outstanding++;
-      n++;
-      const p = server.request('POST', '/v1/items', { session, body: { name: `${label} ${n}` } })
-        .then((res) => {
-          if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
-          made++;
-        })
+      const p = make(n++)
+        .then((events) => { made += events; })
         .finally(() => { outstanding--; inflight.delete(p); });
       inflight.add(p);
     }
     if (n < due) n = due;  // the API is slower than the rate: what it could not take is dropped
-    await sleep(outstanding >= 64 ? 1 : 5);
+    await sleep(outstanding >= cap ? 1 : 5);
   }
   await Promise.all([...inflight]);
   return made;
 }
 
-// Events produced continuously for `hooks` webhooks; deliveries counted by nginx over a window.
-async function sustained(server, session, nginx, hooks, rate) {
+// Items made through the API, one event each.
+function itemSource(server, session, label) {
+  return {
+    eventTypes: ['item.created'],
+    perCall: 1,
+    cap: 64,
+    prepare: async () => {},
+    make: async (n) => {
+      const res = await server.request('POST', '/v1/items', { session, body: { name: `${label} ${n}` } });
+      if (res.status !== 201) throw new Error(`${res.status} ${res.text}`);
+      return 1;
+    },
+  };
+}
+
+// Engineering changes released through the API: each call approves a submitted
+// PERMANENT_ON_APPROVAL change of `perChange` affected items, which in one transaction makes
+// every item's working revision effective and writes one item.updated event per item (what an
+// ECO release does to the integrations downstream). The changes are made and submitted before
+// the run; `prepare(calls)` makes as many as the run can use.
+function releaseSource(server, session, perChange) {
+  const ready = [];
+  return {
+    eventTypes: ['item.updated', 'item.lifecycle_changed'],
+    perCall: perChange,
+    cap: 8,
+    prepare: async (calls) => {
+      let next = 0;
+      const ok = async (method, url, body, want) => {
+        const res = await server.request(method, url, { session, body });
+        if (res.status !== want) throw new Error(`${method} ${url}: ${res.status} ${res.text}`);
+        return res.json;
+      };
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        while (next < calls) {
+          const n = next++;
+          const change = await ok('POST', '/v1/changes', { title: `Bench release ${n}` }, 201);
+          for (let i = 0; i < perChange; i++) {
+            const item = await ok('POST', '/v1/items', { name: `Release ${n}.${i}` }, 201);
+            await ok('POST', `/v1/changes/${change.guid}/items`, { newItemRevision: { guid: item.guid } }, 201);
+          }
+          await ok('POST', '/v1/changes/statuschanges', { change: { guid: change.guid }, status: 'SUBMITTED' }, 201);
+          ready.push(change.guid);
+        }
+      }));
+    },
+    make: async () => {
+      const guid = ready.pop();
+      if (!guid) return 0;  // more calls than were prepared: nothing more to release
+      const res = await server.request('POST', '/v1/changes/statuschanges',
+        { session, body: { change: { guid }, status: 'APPROVED' } });
+      if (res.status !== 201 || res.json.status !== 'EFFECTIVE') throw new Error(`${res.status} ${res.text}`);
+      return perChange;
+    },
+  };
+}
+
+// Events produced continuously for `hooks` webhooks by `source` at `rate` events per second;
+// deliveries counted by nginx over a window.
+async function sustained(server, session, nginx, hooks, rate, source) {
   const WARMUP = 5;
   const WINDOW = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 20);
+  const seconds = WARMUP + WINDOW + 1;
+  const callRate = rate / source.perCall;
+  await source.prepare(Math.ceil(callRate * seconds) + 8);
   const guids = [];
   for (let i = 0; i < hooks; i++) {
     const res = await server.request('POST', '/v1/settings/webhooks', {
       session,
-      body: { name: `Sustained ${i}`, targetUrl: nginx.url, eventTypes: ['item.created'],
+      body: { name: `Sustained ${i}`, targetUrl: nginx.url, eventTypes: source.eventTypes,
         payload: 'EVENT', maxConcurrentAttempts: 64, maxAttemptsPerSecond: 100000 },
     });
     if (res.status !== 201) throw new Error(res.text);
@@ -204,7 +267,7 @@ async function sustained(server, session, nginx, hooks, rate) {
   }
   const already = logTimes(nginx.log).length;
   const t0 = Date.now() / 1000;
-  const producing = produce(server, session, rate, WARMUP + WINDOW + 1, `Sustained${hooks}`);
+  const producing = produce(callRate, seconds, source.cap, source.make);
   await sleep(WARMUP * 1000);
   const depthStart = await queueDepth(server);
   const cpuStart = cpuSeconds(server.proc.pid);
@@ -221,10 +284,12 @@ async function sustained(server, session, nginx, hooks, rate) {
   // The rest drains before the webhooks go, so the next run starts from an empty queue.
   const total = made * hooks;
   for (let i = 0; i < 600 && logTimes(nginx.log).length - already < total; i++) await sleep(100);
-  const drainedAfter = maxOf(logTimes(nginx.log).slice(already)) - (t0 + WARMUP + WINDOW + 1);
+  const delivered = logTimes(nginx.log).length - already;
+  const drainedAfter = maxOf(logTimes(nginx.log).slice(already)) - (t0 + seconds);
   await Promise.all(guids.map((g) => server.request('DELETE', `/v1/settings/webhooks/${g}`, { session })));
-  return { rate, events: made / (WARMUP + WINDOW + 1), deliveries: inWindow / WINDOW, depthStart,
-    depthEnd, drainedAfter, window: WINDOW, perCpu: inWindow / cpu, cpu: cpu / WINDOW };
+  return { rate, events: made / seconds, deliveries: inWindow / WINDOW, depthStart,
+    depthEnd, drainedAfter, window: WINDOW, perCpu: inWindow / cpu, cpu: cpu / WINDOW,
+    made: made * hooks, delivered };
 }
 
 async function latency(server, session) {
@@ -293,10 +358,16 @@ try {
   const one = run('drain') && !skipOne ? await drain(server, session, nginx, 1, N) : none;
   const hundred = run('drain') ? await drain(server, session, nginx, 100, Math.ceil(N / 100)) : none;
   const sOne = run('sustained') && !skipOne
-    ? await sustained(server, session, nginx, 1, Number(process.env.BENCH_SUSTAINED_RATE_1 ?? 6000))
+    ? await sustained(server, session, nginx, 1, Number(process.env.BENCH_SUSTAINED_RATE_1 ?? 6000),
+      itemSource(server, session, 'Sustained1'))
+    : null;
+  const sRelease = (run('sustained') || only === 'release') && !skipOne
+    ? await sustained(server, session, nginx, 1, Number(process.env.BENCH_RELEASE_RATE ?? 6000),
+      releaseSource(server, session, RELEASE_ITEMS))
     : null;
   const sHundred = run('sustained')
-    ? await sustained(server, session, nginx, 100, Number(process.env.BENCH_SUSTAINED_RATE_100 ?? 60))
+    ? await sustained(server, session, nginx, 100, Number(process.env.BENCH_SUSTAINED_RATE_100 ?? 60),
+      itemSource(server, session, 'Sustained100'))
     : null;
   const lat = run('latency') ? await latency(server, session) : null;
   console.log('| webhook deliveries (nginx answering 204 on loopback) | figure |');
@@ -307,10 +378,12 @@ try {
     if (!skipOne) line(`drain: 1 webhook, ${N} durable deliveries`, one);
     line(`drain: 100 webhooks, ${100 * Math.ceil(N / 100)} durable deliveries`, hundred);
   }
-  for (const [hooks, s] of [[1, sOne], [100, sHundred]]) {
+  const sources = [[1, 'items made', sOne], [1, `items released by changes of ${RELEASE_ITEMS}`, sRelease],
+    [100, 'items made', sHundred]];
+  for (const [hooks, label, s] of sources) {
     if (!s) continue;
-    console.log(`| sustained: ${hooks} webhook${hooks > 1 ? 's' : ''}, ${s.events.toFixed(0)} events/s made (${s.rate} offered), deliveries over ${s.window} s | ${s.deliveries.toFixed(0)}/s (${s.perCpu.toFixed(0)} per arenite CPU-s; arenite used ${s.cpu.toFixed(2)} CPUs) |`);
-    console.log(`| same: queue depth at the window's start and end; drained ${s.drainedAfter.toFixed(1)} s after the last event | ${s.depthStart} -> ${s.depthEnd} |`);
+    console.log(`| sustained: ${hooks} webhook${hooks > 1 ? 's' : ''}, ${label}: ${s.events.toFixed(0)} events/s (${s.rate} offered), deliveries over ${s.window} s | ${s.deliveries.toFixed(0)}/s (${s.perCpu.toFixed(0)} per arenite CPU-s; arenite used ${s.cpu.toFixed(2)} CPUs) |`);
+    console.log(`| same: queue depth at the window's start and end; drained ${s.drainedAfter.toFixed(1)} s after the last event; delivered of made | ${s.depthStart} -> ${s.depthEnd}; ${s.delivered} of ${s.made} |`);
   }
   if (lat) {
     console.log(`| commit-to-receiver latency at ${lat.rate.toFixed(0)} events/s: p50 | ${lat.p50.toFixed(1)} ms |`);

@@ -27,6 +27,12 @@ constexpr char kUserAgent[] = "arenite-webhooks/1";
 constexpr size_t kCachedBodies = 1024;
 // How many deliveries a scheduling pass gives a webhook in each turn of dealing out its room.
 constexpr int64_t kDealt = 8;
+// Deliveries sent or queued and not yet recorded, per sender thread: what a crash can make
+// arrive twice. The recorder commits through the store's single writer, behind whatever API
+// writes are queued there (a released change of many items takes milliseconds), so the bound
+// must cover a writer's round trip at full rate: at 4 per thread a burst of releases held
+// deliveries to a third of the events made, at 16 they keep up (docs/BENCHMARKS.md).
+constexpr int64_t kUnrecordedPerSender = 16;
 
 struct Metrics {
   prometheus::Family<prometheus::Counter>& deliveries;
@@ -465,8 +471,9 @@ Status Dispatcher::Schedule() {
     // Keep the senders busy, not the queue long: due deliveries wait in the store. What a
     // crash can make arrive twice is bounded too: attempts made but not yet recorded.
     int64_t threads = options_.sender_threads;
-    int64_t queue_room = std::min(threads * 2 - static_cast<int64_t>(jobs_.size()),
-                                  threads * 4 - static_cast<int64_t>(in_flight_.size()));
+    int64_t queue_room =
+        std::min(threads * 2 - static_cast<int64_t>(jobs_.size()),
+                 threads * kUnrecordedPerSender - static_cast<int64_t>(in_flight_.size()));
     if (queue_room <= 0 || webhooks_by_guid_.empty()) return OkStatus();
     // With other webhooks about, none may hold more than three quarters of the sender threads,
     // so that a slow receiver leaves threads for the others.

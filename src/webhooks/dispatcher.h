@@ -175,7 +175,8 @@ class Dispatcher {
   // The enabled webhooks as the fan-out last loaded them, by guid; only the fan-out thread
   // uses it.
   std::map<std::string, Webhook> fanout_webhooks_;
-  // Deliveries scheduled and not yet recorded (at most 4 per sender thread), guarded by mu_.
+  // Deliveries scheduled and not yet recorded (at most kUnrecordedPerSender per sender thread),
+  // guarded by mu_.
   std::set<std::string> in_flight_;
 
   std::deque<std::pair<Webhook, Due>> jobs_;  // guarded by mu_
