@@ -733,19 +733,22 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
 Result<std::vector<DueChange>> Plm::DueChanges(int64_t limit,
                                                const std::optional<DueChange>& after) {
   std::vector<DueChange> out;
-  // Keyset paging on (planned date, guid): a page of changes that cannot be promoted yet (in a
-  // retry's back-off) never hides the ones due after them.
-  int64_t after_planned = after ? after->planned : std::numeric_limits<int64_t>::min();
+  // Keyset paging on (date, guid): a page of changes that cannot be moved yet (in a retry's
+  // back-off) never hides the ones due after them. A change is in one part at most: the two
+  // parts ask for different statuses.
+  int64_t after_at = after ? after->at : std::numeric_limits<int64_t>::min();
   std::string after_guid = after ? after->guid : "";
+  int64_t now = clock_.Now();
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
     return tx.Query(
-        "SELECT workspace_guid, guid, effectivity_planned FROM changes WHERE status = 'APPROVED' "
-        "AND effectivity_planned <= ? AND effectivity_type = 'PERMANENT_ON_DATE' AND "
-        "(effectivity_planned > ? OR (effectivity_planned = ? AND guid > ?)) ORDER BY "
-        "effectivity_planned, guid LIMIT ?",
-        {clock_.Now(), after_planned, after_planned, after_guid, limit},
-        [&](const store::Row& row) {
-          out.push_back({row.String(0), row.String(1), row.Int(2)});
+        "SELECT workspace_guid, guid, due_at, expires FROM (SELECT workspace_guid, guid, "
+        "effectivity_planned AS due_at, 0 AS expires FROM changes WHERE status = 'APPROVED' AND "
+        "effectivity_planned <= ? AND effectivity_type = 'PERMANENT_ON_DATE' UNION ALL SELECT "
+        "workspace_guid, guid, expiration AS due_at, 1 AS expires FROM changes WHERE status = "
+        "'EFFECTIVE' AND expiration <= ? AND effectivity_type = 'TEMPORARY') due WHERE due_at > ? "
+        "OR (due_at = ? AND guid > ?) ORDER BY due_at, guid LIMIT ?",
+        {now, now, after_at, after_at, after_guid, limit}, [&](const store::Row& row) {
+          out.push_back({row.String(0), row.String(1), row.Int(2), row.Int(3) != 0});
           return true;
         });
   }));
@@ -753,9 +756,9 @@ Result<std::vector<DueChange>> Plm::DueChanges(int64_t limit,
 }
 
 Result<bool> Plm::PromoteIfDue(const DueChange& due) {
-  bool promoted = false;
+  bool moved = false;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    promoted = false;
+    moved = false;
     Ctx ctx{due.workspace, "", kSystemActor, clock_.Now()};
     auto before = LoadChange(tx, ctx.workspace, due.guid);
     if (!before.ok()) {
@@ -766,17 +769,23 @@ Result<bool> Plm::PromoteIfDue(const DueChange& due) {
     // on the rendered answer): moved, re-dated or deleted since then is not due.
     ARENITE_ASSIGN_OR_RETURN(
         auto still_due,
-        tx.QueryInt("SELECT COUNT(*) FROM changes WHERE guid = ? AND workspace_guid = ? AND "
-                    "status = 'APPROVED' AND effectivity_type = 'PERMANENT_ON_DATE' AND "
-                    "effectivity_planned <= ?",
-                    {due.guid, due.workspace, ctx.now}));
+        due.expires
+            ? tx.QueryInt("SELECT COUNT(*) FROM changes WHERE guid = ? AND workspace_guid = ? AND "
+                          "status = 'EFFECTIVE' AND effectivity_type = 'TEMPORARY' AND "
+                          "expiration <= ?",
+                          {due.guid, due.workspace, ctx.now})
+            : tx.QueryInt("SELECT COUNT(*) FROM changes WHERE guid = ? AND workspace_guid = ? AND "
+                          "status = 'APPROVED' AND effectivity_type = 'PERMANENT_ON_DATE' AND "
+                          "effectivity_planned <= ?",
+                          {due.guid, due.workspace, ctx.now}));
     if (still_due.value_or(0) == 0) return OkStatus();
-    ARENITE_RETURN_IF_ERROR(
-        ApplyStatus(tx, ctx, due.guid, *before, kApproved, kEffective, std::nullopt));
-    promoted = true;
+    ARENITE_RETURN_IF_ERROR(ApplyStatus(tx, ctx, due.guid, *before,
+                                        due.expires ? kEffective : kApproved,
+                                        due.expires ? kExpired : kEffective, std::nullopt));
+    moved = true;
     return OkStatus();
   }));
-  return promoted;
+  return moved;
 }
 
 }  // namespace arenite::plm

@@ -184,8 +184,10 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
   // Changes: EFFECTIVE and COMPLETED ones released the items; the rest are in flight.
   int64_t change_count = std::clamp<int64_t>(o.items / 40, 8, 50000);
   std::vector<DemoChange> changes(static_cast<size_t>(change_count));
-  const std::array<const char*, 8> kStatuses = {kEffective, kCompleted, kOpenUnlocked, kOpenLocked,
-                                                kSubmitted, kApproved,  kRejected,     kCanceled};
+  // EXPIRED ones are deviations (TEMPORARY) past their expiration date, which released nothing.
+  const std::array<const char*, 9> kStatuses = {kEffective,  kCompleted, kOpenUnlocked,
+                                                kOpenLocked, kSubmitted, kApproved,
+                                                kRejected,   kCanceled,  kExpired};
   std::vector<size_t> released_changes, open_changes;
   int64_t& change_counter = counters["nf:" + change_format];
   if (change_counter < 1) change_counter = 1;
@@ -194,7 +196,7 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
     c.guid = rng.Guid();
     c.number = FormatNumber("ECO-", 6, change_counter++);
     // Half the changes released items; the rest spread over the other statuses.
-    c.status = i % 2 == 0 ? kStatuses[i % 4 == 0 ? 0 : 1] : kStatuses[2 + (i / 2) % 6];
+    c.status = i % 2 == 0 ? kStatuses[i % 4 == 0 ? 0 : 1] : kStatuses[2 + (i / 2) % 7];
     c.created = now - rng.Range(3600, kTwoYears);
     const std::string& product = rng.Pick(kProducts);
     c.title = std::string(i % 3 == 0   ? "Release "
@@ -417,15 +419,20 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
       store::Value submitted = nullptr, effective = nullptr;
       if (c.status != kOpenUnlocked && c.status != kOpenLocked) submitted = c.created + 3600;
       if (released) effective = c.created + 7200;
+      bool expired = c.status == kExpired;
+      if (expired) effective = c.created + 7200;
+      std::string effectivity = c.status == kApproved ? "PERMANENT_ON_DATE"
+                                : expired             ? "TEMPORARY"
+                                                      : "PERMANENT_ON_APPROVAL";
       ARENITE_RETURN_IF_ERROR(tx.Exec(
           "INSERT INTO changes (guid, workspace_guid, number, title, description, "
           "effectivity_type, status, implementation_status, approval_deadline, "
           "effectivity_planned, expiration, creator_guid, created_at, updated_at, lifecycle_at, "
           "submitted_at, effective_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {c.guid, o.workspace, c.number, c.title, nullptr,
-           std::string(c.status == kApproved ? "PERMANENT_ON_DATE" : "PERMANENT_ON_APPROVAL"),
-           c.status, std::string(c.status == kCompleted ? "DONE" : "NOT_STARTED"), nullptr,
-           c.status == kApproved ? store::Value(now + 30 * 86400) : store::Value(nullptr), nullptr,
+          {c.guid, o.workspace, c.number, c.title, nullptr, effectivity, c.status,
+           std::string(c.status == kCompleted ? "DONE" : "NOT_STARTED"), nullptr,
+           c.status == kApproved ? store::Value(now + 30 * 86400) : store::Value(nullptr),
+           expired ? store::Value(std::min(now, c.created + 7 * 86400)) : store::Value(nullptr),
            o.creator, c.created, c.created + 7200, c.created + 7200, submitted, effective}));
     }
     return OkStatus();

@@ -61,16 +61,17 @@ EffectivityScheduler::Pass EffectivityScheduler::RunOnce() {
             retry.delay.count() == 0 ? std::chrono::seconds(30) : retry.delay * 2);
         retry.at = now + retry.delay;
         logger->warn(
-            "effectivity on date: change {} of workspace {} is due but did not become effective "
-            "({}); trying again in {} s",
-            change.guid, change.workspace, promoted.error().message, retry.delay.count());
+            "effectivity on date: change {} of workspace {} is due but did not become {} ({}); "
+            "trying again in {} s",
+            change.guid, change.workspace, change.expires ? "expired" : "effective",
+            promoted.error().message, retry.delay.count());
         continue;
       }
       retry_.erase(change.guid);
       if (*promoted) {
         ++pass.promoted;
-        logger->info("effectivity on date: change {} of workspace {} became effective", change.guid,
-                     change.workspace);
+        logger->info("effectivity on date: change {} of workspace {} became {}", change.guid,
+                     change.workspace, change.expires ? "expired" : "effective");
       }
     }
     if (static_cast<int>(due->size()) < kBatch) {

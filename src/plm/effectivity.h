@@ -1,5 +1,6 @@
 // Effectivity on date: the thread that makes each APPROVED PERMANENT_ON_DATE change EFFECTIVE
-// once its planned date has come. It looks at the server's Clock at start and then every `tick`
+// once its planned date has come, and each EFFECTIVE TEMPORARY change (a deviation) EXPIRED once
+// its expiration date has. It looks at the server's Clock at start and then every `tick`
 // of real time (or at once when woken), so a change that fell due while the server was down
 // becomes effective at the first look and a test clock moved forward is seen at the next one.
 // Each promotion is one conditional Write (Plm::PromoteIfDue), so several nodes, or a client's

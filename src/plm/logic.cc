@@ -5,9 +5,9 @@
 namespace arenite::plm {
 
 bool IsChangeStatus(std::string_view s) {
-  static constexpr std::array<std::string_view, 8> kAll = {kOpenUnlocked, kOpenLocked, kSubmitted,
+  static constexpr std::array<std::string_view, 9> kAll = {kOpenUnlocked, kOpenLocked, kSubmitted,
                                                            kApproved,     kRejected,   kCanceled,
-                                                           kEffective,    kCompleted};
+                                                           kEffective,    kCompleted,  kExpired};
   for (auto v : kAll) {
     if (v == s) return true;
   }
@@ -29,7 +29,7 @@ Result<std::string> NextChangeStatus(std::string_view from, std::string_view req
   struct Move {
     std::string_view from, to;
   };
-  static constexpr std::array<Move, 14> kMoves = {{
+  static constexpr std::array<Move, 16> kMoves = {{
       {kOpenUnlocked, kOpenLocked},
       {kOpenLocked, kOpenUnlocked},
       {kOpenUnlocked, kSubmitted},
@@ -44,11 +44,18 @@ Result<std::string> NextChangeStatus(std::string_view from, std::string_view req
       {kApproved, kEffective},  // a PERMANENT_ON_DATE change, once its date has come
       {kEffective, kCompleted},
       {kCompleted, kEffective},  // uncomplete
+      {kEffective, kExpired},    // a deviation: at its expiration date, or forced earlier
+      {kExpired, kCompleted},
   }};
   bool allowed = false;
   for (const auto& m : kMoves) allowed = allowed || (m.from == from && m.to == to);
+  bool temporary = effectivity == "TEMPORARY";
   if (allowed && from == kApproved && effectivity != "PERMANENT_ON_DATE") allowed = false;
-  if (allowed && from == kCompleted && effectivity == "TEMPORARY") allowed = false;
+  // A deviation is completed once expired, never while in effect, and stays completed; a
+  // permanent change never expires.
+  if (allowed && from == kCompleted && temporary) allowed = false;
+  if (allowed && from == kEffective && to == kCompleted && temporary) allowed = false;
+  if (allowed && to == kExpired && !temporary) allowed = false;
   if (!allowed) {
     return Conflict(
         "A change in status " + std::string(from) + " cannot move to " + std::string(to) + ".",

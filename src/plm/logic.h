@@ -21,6 +21,8 @@ inline constexpr char kRejected[] = "REJECTED";
 inline constexpr char kCanceled[] = "CANCELED";
 inline constexpr char kEffective[] = "EFFECTIVE";
 inline constexpr char kCompleted[] = "COMPLETED";
+// A TEMPORARY change (a deviation) past its expirationDateTime, or expired early by hand.
+inline constexpr char kExpired[] = "EXPIRED";
 
 bool IsChangeStatus(std::string_view status);
 bool IsEffectivityType(std::string_view type);

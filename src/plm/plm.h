@@ -31,14 +31,18 @@ struct Ctx {
 };
 
 // The actor recorded on the events of what the server does by itself: a PERMANENT_ON_DATE
-// change becoming effective on its planned date. Users are "user:<guid>", apps "app:<clientId>".
+// change becoming effective on its planned date, a TEMPORARY one expiring on its expiration
+// date. Users are "user:<guid>", apps "app:<clientId>".
 inline constexpr char kSystemActor[] = "system:effectivity";
 
-// An APPROVED PERMANENT_ON_DATE change whose planned date has come.
+// A change whose date has come: an APPROVED PERMANENT_ON_DATE change past its
+// effectivityPlannedDateTime (due to become EFFECTIVE), or an EFFECTIVE TEMPORARY one past its
+// expirationDateTime (due to become EXPIRED).
 struct DueChange {
   std::string workspace;
   std::string guid;
-  int64_t planned = 0;  // its effectivityPlannedDateTime, for paging (DueChanges' `after`)
+  int64_t at = 0;        // the date that came, for paging (DueChanges' `after`)
+  bool expires = false;  // due to become EXPIRED rather than EFFECTIVE
 };
 
 // Search parameters of a list; absent ones do not filter. Text filters take Arena's `*`.
@@ -111,10 +115,10 @@ class Plm {
   Status DeleteChange(const Ctx& ctx, const std::string& guid);
   Result<Json> ChangeStatus(const Ctx& ctx, const Json& body);
   // Effectivity on date, for plm/effectivity.h: the due changes of every workspace, earliest
-  // planned date first; and the promotion of one, in one Write that reads it again and makes
-  // exactly the move a client's POST /changes/statuschanges to EFFECTIVE makes, as kSystemActor.
-  // PromoteIfDue answers false when the change is no longer due (moved, re-dated, deleted).
-  // In planned-date order, from after `after` (the last change of the previous page) when given.
+  // date first, from after `after` (the last change of the previous page) when given; and the
+  // move of one, in one Write that reads it again and makes exactly the move a client's POST
+  // /changes/statuschanges to EFFECTIVE or EXPIRED makes, as kSystemActor. PromoteIfDue
+  // answers false when the change is no longer due (moved, re-dated, deleted).
   Result<std::vector<DueChange>> DueChanges(int64_t limit,
                                             const std::optional<DueChange>& after = std::nullopt);
   Result<bool> PromoteIfDue(const DueChange& change);

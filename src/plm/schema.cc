@@ -236,6 +236,9 @@ DROP INDEX IF EXISTS item_revisions_name;
 DROP INDEX IF EXISTS item_revisions_category;
 DROP INDEX IF EXISTS item_revisions_phase;
 )sql"},
+      {107, "expiring deviations", R"sql(
+CREATE INDEX changes_expiring ON changes (status, expiration);
+)sql"},
   };
 }
 

@@ -2,7 +2,8 @@
 // server's clock (moved with POST /_test/clock) reaches its effectivityPlannedDateTime, releasing
 // its items exactly as a client's move to EFFECTIVE does, with the events recorded as the
 // system's; at once when approved after that date; never when rejected, canceled or re-dated;
-// and at the next start when it fell due while the server was down.
+// and at the next start when it fell due while the server was down. A deviation (TEMPORARY)
+// becomes EXPIRED the same way on its expiration date.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, assertErrorBody } from '../lib/arenite.mjs';
@@ -162,6 +163,45 @@ test('rejected, canceled and re-dated changes are not promoted; on-approval ones
     session = await server.login();  // a session ends 90 minutes after its last use
     await waitForStatus(redated.guid, 'EFFECTIVE');
   });
+
+test('a deviation expires by itself on its expiration date, or earlier by hand', async () => {
+  const item = await ok('POST', '/v1/items', { name: 'Gasket' }, 201);
+  const expires = (await serverNow()) + 600;
+  const dev = await ok('POST', '/v1/changes', { title: 'Old gasket for a week',
+    effectivityType: 'TEMPORARY', expirationDateTime: iso(expires) }, 201);
+  assert.equal(dev.expirationDateTime, iso(expires));
+  await ok('POST', `/v1/changes/${dev.guid}/items`, { newItemRevision: { guid: item.guid } }, 201);
+  await status(dev.guid, 'SUBMITTED');
+  assert.equal((await status(dev.guid, 'APPROVED')).json.status, 'EFFECTIVE');
+  // A deviation releases nothing, and is not completed while in effect.
+  assert.equal((await ok('GET', `/v1/items/${item.guid}`)).revisionStatus, 'WORKING');
+  assertErrorBody(assert, await status(dev.guid, 'COMPLETED'), 409, 3075);
+
+  const seq = await lastSequence();
+  await server.advanceClock(601);
+  await waitForStatus(dev.guid, 'EXPIRED');
+  const evs = await eventsAfter(seq);
+  assert.deepEqual(evs.map((e) => [e.type, e.actor]), [['change.status_changed', SYSTEM]]);
+  assert.equal(evs[0].before.lifecycleStatus.type, 'EFFECTIVE');
+  assert.equal(evs[0].after.lifecycleStatus.type, 'EXPIRED');
+  assert.equal((await ok('GET', `/v1/items/${item.guid}`)).revisionStatus, 'WORKING');
+  assert.equal((await ok('GET', '/v1/changes?lifecycleStatus=EXPIRED')).results
+    .filter((c) => c.guid === dev.guid).length, 1);
+  assert.equal((await status(dev.guid, 'COMPLETED')).json.status, 'COMPLETED');
+
+  // Forced before its date; a permanent change cannot expire.
+  const early = await ok('POST', '/v1/changes', { title: 'Deviation', effectivityType: 'TEMPORARY',
+    expirationDateTime: iso((await serverNow()) + 86400) }, 201);
+  await status(early.guid, 'SUBMITTED');
+  await status(early.guid, 'APPROVED');
+  const forced = await status(early.guid, 'EXPIRED');
+  assert.equal(forced.status, 201, forced.text);
+  assert.equal(forced.json.status, 'EXPIRED');
+  const eco = await ok('POST', '/v1/changes', { title: 'Permanent' }, 201);
+  await status(eco.guid, 'SUBMITTED');
+  await status(eco.guid, 'APPROVED');
+  assertErrorBody(assert, await status(eco.guid, 'EXPIRED'), 409, 3075);
+});
 
 test('bad input of effectivity on date is 4xx with the error body', async () => {
   assertErrorBody(assert, await req('POST', '/v1/changes',

@@ -31,7 +31,7 @@ test('the demo workspace holds realistic PLM data', async () => {
   const changes = await get('/v1/changes?limit=400');
   const statuses = new Set(changes.results.map((c) => c.lifecycleStatus.type));
   for (const s of ['OPEN_AND_UNLOCKED', 'OPEN_AND_LOCKED', 'SUBMITTED_FOR_APPROVAL', 'APPROVED',
-    'REJECTED', 'CANCELED', 'EFFECTIVE', 'COMPLETED']) {
+    'REJECTED', 'CANCELED', 'EFFECTIVE', 'COMPLETED', 'EXPIRED']) {
     assert.ok(statuses.has(s), `a change in ${s}`);
   }
   const effective = changes.results.find((c) => c.lifecycleStatus.type === 'EFFECTIVE');

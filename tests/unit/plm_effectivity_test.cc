@@ -1,7 +1,7 @@
 // Effectivity on date against the real workspace data component and SQLite, with a fake clock:
 // an APPROVED PERMANENT_ON_DATE change becomes EFFECTIVE once its planned date has come, by the
 // same move a client makes, recorded as the system's; never before, never twice, never after it
-// was rejected or re-dated.
+// was rejected or re-dated. An EFFECTIVE TEMPORARY change (a deviation) expires the same way.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -120,7 +120,92 @@ TEST_F(EffectivityTest, BecomesEffectiveByItselfOnceThePlannedDateHasCome) {
   // Nothing is due any more: no second promotion, no further events.
   EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
   EXPECT_EQ(plm_->PromoteIfDue({kWorkspace, guid}).value(), false);
+  EXPECT_EQ(plm_->PromoteIfDue({kWorkspace, guid, 0, /*expires=*/true}).value(), false);
   EXPECT_EQ(EventsAfter(seq).size(), 2u);
+}
+
+TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
+  auto item = plm_->CreateItem(ctx(), {{"name", "Gasket"}});
+  ASSERT_TRUE(item.ok());
+  std::string item_guid = (*item)["guid"];
+  auto change =
+      plm_->CreateChange(ctx(), {{"title", "Use the old gasket for a week"},
+                                 {"effectivityType", "TEMPORARY"},
+                                 {"expirationDateTime", FormatDateTime(clock_.Now() + 600)}});
+  ASSERT_TRUE(change.ok()) << change.error().message;
+  std::string guid = (*change)["guid"];
+  ASSERT_TRUE(plm_->AddChangeItem(ctx(), guid, {{"newItemRevision", {{"guid", item_guid}}}}).ok());
+  EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+  EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+  // A deviation releases nothing.
+  EXPECT_EQ(RevisionStatus(item_guid), "WORKING");
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  Advance(599);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(StatusOf(guid), kEffective);
+
+  int64_t seq = LastSequence();
+  Advance(1);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 1);
+  EXPECT_EQ(StatusOf(guid), kExpired);
+  EXPECT_EQ(RevisionStatus(item_guid), "WORKING");
+  auto events = EventsAfter(seq);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, kChangeStatusChanged);
+  EXPECT_EQ(events[0].before["lifecycleStatus"]["type"], kEffective);
+  EXPECT_EQ(events[0].after["lifecycleStatus"]["type"], kExpired);
+  EXPECT_EQ(events[0].actor, kSystemActor);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(plm_->PromoteIfDue({kWorkspace, guid, 0, /*expires=*/true}).value(), false);
+  EXPECT_EQ(Move(guid, "COMPLETED"), kCompleted);
+  EXPECT_EQ(EventsAfter(seq).size(), 2u);
+}
+
+TEST_F(EffectivityTest, ADeviationExpiredByHandIsNotExpiredAgain) {
+  auto change =
+      plm_->CreateChange(ctx(), {{"title", "Deviation"},
+                                 {"effectivityType", "TEMPORARY"},
+                                 {"expirationDateTime", FormatDateTime(clock_.Now() + 600)}});
+  ASSERT_TRUE(change.ok());
+  std::string guid = (*change)["guid"];
+  EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+  EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+  EXPECT_EQ(Move(guid, "COMPLETED"), "error 409");
+  int64_t seq = LastSequence();
+  EXPECT_EQ(Move(guid, "EXPIRED"), kExpired);
+  EXPECT_EQ(EventsAfter(seq).back().actor, "user:" + std::string(kUser));
+  Advance(600);
+  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(EventsAfter(seq).size(), 1u);
+}
+
+TEST_F(EffectivityTest, DueChangesOfBothKindsComeInDateOrder) {
+  // An expiring deviation between two changes planned around it.
+  std::string a, b;
+  std::string first = SubmittedChange(100, &a);
+  std::string last = SubmittedChange(300, &b);
+  EXPECT_EQ(Move(first, "APPROVED"), kApproved);
+  EXPECT_EQ(Move(last, "APPROVED"), kApproved);
+  auto change =
+      plm_->CreateChange(ctx(), {{"title", "Deviation"},
+                                 {"effectivityType", "TEMPORARY"},
+                                 {"expirationDateTime", FormatDateTime(clock_.Now() + 200)}});
+  ASSERT_TRUE(change.ok());
+  std::string deviation = (*change)["guid"];
+  EXPECT_EQ(Move(deviation, "SUBMITTED"), kSubmitted);
+  EXPECT_EQ(Move(deviation, "APPROVED"), kEffective);
+  Advance(400);
+  auto page = plm_->DueChanges(2);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].guid, first);
+  EXPECT_FALSE((*page)[0].expires);
+  EXPECT_EQ((*page)[1].guid, deviation);
+  EXPECT_TRUE((*page)[1].expires);
+  auto rest = plm_->DueChanges(2, page->back());
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].guid, last);
 }
 
 TEST_F(EffectivityTest, ApprovedAfterItsDateIsEffectiveAtOnceByTheSystem) {

@@ -58,6 +58,19 @@ TEST(ChangeLifecycle, IllegalMovesAre409) {
   EXPECT_EQ(Next(kSubmitted, kCompleted), "error 409");
 }
 
+TEST(ChangeLifecycle, DeviationsExpireAndOnlyThenComplete) {
+  EXPECT_EQ(Next(kEffective, kExpired, "TEMPORARY"), kExpired);
+  EXPECT_EQ(Next(kExpired, kCompleted, "TEMPORARY"), kCompleted);
+  EXPECT_EQ(Next(kEffective, kCompleted, "TEMPORARY"), "error 409");
+  EXPECT_EQ(Next(kExpired, kEffective, "TEMPORARY"), "error 409");
+  EXPECT_EQ(Next(kCompleted, kExpired, "TEMPORARY"), "error 409");
+  EXPECT_EQ(Next(kApproved, kExpired, "TEMPORARY"), "error 409");
+  // A permanent change never expires.
+  EXPECT_EQ(Next(kEffective, kExpired), "error 409");
+  EXPECT_EQ(Next(kEffective, kExpired, "PERMANENT_ON_DATE"), "error 409");
+  EXPECT_EQ(Next(kEffective, kCompleted), kCompleted);
+}
+
 TEST(ChangeLifecycle, UnknownStatusIs400) {
   EXPECT_EQ(Next(kOpenUnlocked, "FROZEN"), "error 400");
   EXPECT_EQ(Next(kOpenUnlocked, ""), "error 400");
