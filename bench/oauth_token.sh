@@ -191,7 +191,7 @@ printf '| %-36s | %12s | %22s |\n' "arenite tokens / arenite /healthz" "$vs_heal
 # token endpoint here can do better than this.
 tok_max=$(awk -v s="$sign_rate" -v h="$best_h_cpu" \
   'BEGIN {printf "%.0f", (s > 0 && h > 0) ? 1 / (1 / s + 1 / h) : 0}')
-printf '| %-36s | %12s | %22.0f |\n' "ES256 signatures alone (openssl speed)" "" "$sign_rate"
+printf '| %-36s | %12s | %22.0f |\n' "ES256 signatures (openssl speed)" "" "$sign_rate"
 printf '| %-36s | %12s | %22.0f |\n' "ceiling: a /healthz plus a signature" "" "$tok_max"
 printf '| %-36s | %12s | %22s |\n' "ceiling / oidc-provider" "" "$(div "$tok_max" "$best_o_cpu")"
 printf '| %-36s | %12s | %22s |\n' "ceiling / arenite /healthz" "" "$(div "$tok_max" "$best_h_cpu")"
