@@ -63,6 +63,22 @@ class EffectivityTest : public ::testing::Test {
     EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
     return guid;
   }
+  // A TEMPORARY change (a deviation) expiring `in` seconds from now, holding `item` when given;
+  // approved, and therefore EFFECTIVE.
+  std::string EffectiveDeviation(int64_t in, const std::string& item = "") {
+    auto change =
+        plm_->CreateChange(ctx(), {{"title", "Deviation"},
+                                   {"effectivityType", "TEMPORARY"},
+                                   {"expirationDateTime", FormatDateTime(clock_.Now() + in)}});
+    EXPECT_TRUE(change.ok()) << change.error().message;
+    std::string guid = (*change)["guid"];
+    if (!item.empty()) {
+      EXPECT_TRUE(plm_->AddChangeItem(ctx(), guid, {{"newItemRevision", {{"guid", item}}}}).ok());
+    }
+    EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+    EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+    return guid;
+  }
   std::string Move(const std::string& guid, const std::string& status) {
     auto r = plm_->ChangeStatus(ctx(), {{"change", {{"guid", guid}}}, {"status", status}});
     if (!r.ok()) return "error " + std::to_string(r.error().status);
@@ -128,15 +144,7 @@ TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
   auto item = plm_->CreateItem(ctx(), {{"name", "Gasket"}});
   ASSERT_TRUE(item.ok());
   std::string item_guid = (*item)["guid"];
-  auto change =
-      plm_->CreateChange(ctx(), {{"title", "Use the old gasket for a week"},
-                                 {"effectivityType", "TEMPORARY"},
-                                 {"expirationDateTime", FormatDateTime(clock_.Now() + 600)}});
-  ASSERT_TRUE(change.ok()) << change.error().message;
-  std::string guid = (*change)["guid"];
-  ASSERT_TRUE(plm_->AddChangeItem(ctx(), guid, {{"newItemRevision", {{"guid", item_guid}}}}).ok());
-  EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
-  EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+  std::string guid = EffectiveDeviation(600, item_guid);
   // A deviation releases nothing.
   EXPECT_EQ(RevisionStatus(item_guid), "WORKING");
   EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
@@ -162,14 +170,7 @@ TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
 }
 
 TEST_F(EffectivityTest, ADeviationExpiredByHandIsNotExpiredAgain) {
-  auto change =
-      plm_->CreateChange(ctx(), {{"title", "Deviation"},
-                                 {"effectivityType", "TEMPORARY"},
-                                 {"expirationDateTime", FormatDateTime(clock_.Now() + 600)}});
-  ASSERT_TRUE(change.ok());
-  std::string guid = (*change)["guid"];
-  EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
-  EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+  std::string guid = EffectiveDeviation(600);
   EXPECT_EQ(Move(guid, "COMPLETED"), "error 409");
   int64_t seq = LastSequence();
   EXPECT_EQ(Move(guid, "EXPIRED"), kExpired);
@@ -186,14 +187,7 @@ TEST_F(EffectivityTest, DueChangesOfBothKindsComeInDateOrder) {
   std::string last = SubmittedChange(300, &b);
   EXPECT_EQ(Move(first, "APPROVED"), kApproved);
   EXPECT_EQ(Move(last, "APPROVED"), kApproved);
-  auto change =
-      plm_->CreateChange(ctx(), {{"title", "Deviation"},
-                                 {"effectivityType", "TEMPORARY"},
-                                 {"expirationDateTime", FormatDateTime(clock_.Now() + 200)}});
-  ASSERT_TRUE(change.ok());
-  std::string deviation = (*change)["guid"];
-  EXPECT_EQ(Move(deviation, "SUBMITTED"), kSubmitted);
-  EXPECT_EQ(Move(deviation, "APPROVED"), kEffective);
+  std::string deviation = EffectiveDeviation(200);
   Advance(400);
   auto page = plm_->DueChanges(2);
   ASSERT_TRUE(page.ok());
