@@ -126,11 +126,15 @@ Status CheckPlannedDate(const ChangeFields& f) {
   return OkStatus();
 }
 
-// The planned effectivity date of a rendered change, when it has one.
-std::optional<int64_t> PlannedDate(const Json& change) {
-  auto it = change.find("effectivityPlannedDateTime");
+// A date of a rendered change (effectivityPlannedDateTime, expirationDateTime), when it has one.
+std::optional<int64_t> DateOf(const Json& change, const char* field) {
+  auto it = change.find(field);
   if (it == change.end() || !it->is_string()) return std::nullopt;
   return ParseDateTime(it->get<std::string>());
+}
+
+std::optional<int64_t> PlannedDate(const Json& change) {
+  return DateOf(change, "effectivityPlannedDateTime");
 }
 
 const std::vector<std::string_view> kChangeInputFields = {"number",
@@ -509,7 +513,7 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
         bool elsewhere,
         tx.Exists("SELECT 1 FROM change_items ci JOIN changes ch ON ch.guid = ci.change_guid "
                   "WHERE ci.item_guid = ? AND ch.status NOT IN ('CANCELED', 'REJECTED', "
-                  "'EFFECTIVE', 'COMPLETED')",
+                  "'EFFECTIVE', 'COMPLETED', 'EXPIRED')",
                   {keys->item}));
     if (elsewhere) {
       return Conflict(
@@ -721,6 +725,16 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
           after, ApplyStatus(tx, system, *guid, after, kApproved, kEffective, std::nullopt));
       to = kEffective;
     }
+    // A deviation approved on or after its expiration date expires at once, by the move the
+    // scheduler would make a moment later.
+    std::optional<int64_t> expiration = DateOf(before, "expirationDateTime");
+    if (to == kEffective && from == kSubmitted && effectivity == "TEMPORARY" && expiration &&
+        *expiration <= ctx.now) {
+      Ctx system{ctx.workspace, "", kSystemActor, ctx.now};
+      ARENITE_ASSIGN_OR_RETURN(
+          after, ApplyStatus(tx, system, *guid, after, kEffective, kExpired, std::nullopt));
+      to = kExpired;
+    }
     out = {{"change", {{"guid", *guid}, {"number", after["number"]}}},
            {"status", to},
            {"comment", comment ? Json(*comment) : Json()}};
@@ -755,7 +769,7 @@ Result<std::vector<DueChange>> Plm::DueChanges(int64_t limit,
   return out;
 }
 
-Result<bool> Plm::PromoteIfDue(const DueChange& due) {
+Result<bool> Plm::MoveIfDue(const DueChange& due) {
   bool moved = false;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     moved = false;

@@ -181,7 +181,8 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
   const std::vector<const char*> kDocCats = {"Documents\\Specification", "Documents\\Drawing",
                                              "Documents\\Procedure"};
 
-  // Changes: EFFECTIVE and COMPLETED ones released the items; the rest are in flight.
+  // Changes: EFFECTIVE and COMPLETED ones released the items; EXPIRED ones are deviations, which
+  // released nothing; the rest are in flight.
   int64_t change_count = std::clamp<int64_t>(o.items / 40, 8, 50000);
   std::vector<DemoChange> changes(static_cast<size_t>(change_count));
   // EXPIRED ones are deviations (TEMPORARY) past their expiration date, which released nothing.
@@ -332,7 +333,7 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
       add_children(it, kDoc, 1, 1, 1);
     }
   }
-  // Open changes take items' working revisions, one open change per item.
+  // Open changes and expired deviations take items' working revisions, one change per item.
   if (!open_changes.empty() && !items.empty()) {
     for (size_t c : open_changes) {
       int64_t n = rng.Range(1, 4);
@@ -419,8 +420,17 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
       store::Value submitted = nullptr, effective = nullptr;
       if (c.status != kOpenUnlocked && c.status != kOpenLocked) submitted = c.created + 3600;
       if (released) effective = c.created + 7200;
+      // An expired deviation was in effect for a week, or until a minute ago when that week has
+      // not passed yet; its last move was the expiry.
       bool expired = c.status == kExpired;
-      if (expired) effective = c.created + 7200;
+      int64_t moved_at = c.created + 7200, expiration = 0;
+      if (expired) {
+        int64_t from = std::min(c.created + 7200, now - 120);
+        expiration = std::min(from + 7 * 86400, now - 60);
+        submitted = std::min(c.created + 3600, from - 60);
+        effective = from;
+        moved_at = expiration;
+      }
       std::string effectivity = c.status == kApproved ? "PERMANENT_ON_DATE"
                                 : expired             ? "TEMPORARY"
                                                       : "PERMANENT_ON_APPROVAL";
@@ -432,8 +442,8 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
           {c.guid, o.workspace, c.number, c.title, nullptr, effectivity, c.status,
            std::string(c.status == kCompleted ? "DONE" : "NOT_STARTED"), nullptr,
            c.status == kApproved ? store::Value(now + 30 * 86400) : store::Value(nullptr),
-           expired ? store::Value(std::min(now, c.created + 7 * 86400)) : store::Value(nullptr),
-           o.creator, c.created, c.created + 7200, c.created + 7200, submitted, effective}));
+           expired ? store::Value(expiration) : store::Value(nullptr), o.creator, c.created,
+           moved_at, moved_at, submitted, effective}));
     }
     return OkStatus();
   }));

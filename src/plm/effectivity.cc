@@ -53,8 +53,8 @@ EffectivityScheduler::Pass EffectivityScheduler::RunOnce() {
       listed.insert(change.guid);
       auto it = retry_.find(change.guid);
       if (it != retry_.end() && now < it->second.at) continue;
-      auto promoted = plm_.PromoteIfDue(change);
-      if (!promoted.ok()) {
+      auto moved = plm_.MoveIfDue(change);
+      if (!moved.ok()) {
         Retry& retry = retry_[change.guid];
         retry.delay = std::min<std::chrono::seconds>(
             std::chrono::hours(1),
@@ -64,12 +64,12 @@ EffectivityScheduler::Pass EffectivityScheduler::RunOnce() {
             "effectivity on date: change {} of workspace {} is due but did not become {} ({}); "
             "trying again in {} s",
             change.guid, change.workspace, change.expires ? "expired" : "effective",
-            promoted.error().message, retry.delay.count());
+            moved.error().message, retry.delay.count());
         continue;
       }
       retry_.erase(change.guid);
-      if (*promoted) {
-        ++pass.promoted;
+      if (*moved) {
+        ++pass.moved;
         logger->info("effectivity on date: change {} of workspace {} became {}", change.guid,
                      change.workspace, change.expires ? "expired" : "effective");
       }
@@ -80,12 +80,12 @@ EffectivityScheduler::Pass EffectivityScheduler::RunOnce() {
     }
     after = due->back();
   }
-  // A change no longer due (promoted by hand, canceled, re-dated) keeps no back-off.
+  // A change no longer due (moved by hand, canceled, re-dated) keeps no back-off.
   if (complete) {
     std::erase_if(retry_, [&](const auto& entry) { return !listed.count(entry.first); });
   }
-  // Look again at once only while promotions make progress: the promoted leave the list.
-  pass.more = !complete && pass.promoted > 0;
+  // Look again at once only while the moves make progress: the moved leave the list.
+  pass.more = !complete && pass.moved > 0;
   return pass;
 }
 

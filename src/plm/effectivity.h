@@ -1,12 +1,7 @@
-// Effectivity on date: the thread that makes each APPROVED PERMANENT_ON_DATE change EFFECTIVE
-// once its planned date has come, and each EFFECTIVE TEMPORARY change (a deviation) EXPIRED once
-// its expiration date has. It looks at the server's Clock at start and then every `tick`
-// of real time (or at once when woken), so a change that fell due while the server was down
-// becomes effective at the first look and a test clock moved forward is seen at the next one.
-// Each promotion is one conditional Write (Plm::PromoteIfDue), so several nodes, or a client's
-// own move, never promote a change twice. A failed promotion is logged and tried again later,
-// after a delay that doubles up to an hour. Start, Stop and Wake may be called from any thread;
-// the destructor stops. The Plm must outlive the scheduler.
+// Effectivity on date: the thread that moves each change whose date has come (an APPROVED
+// PERMANENT_ON_DATE change to EFFECTIVE, an EFFECTIVE TEMPORARY one to EXPIRED), at start and
+// every `tick` of real time, each move one conditional Write (Plm::MoveIfDue) retried with a
+// doubling back-off when it fails. Thread-safe; the Plm must outlive it.
 #pragma once
 
 #include <chrono>
@@ -35,11 +30,11 @@ class EffectivityScheduler {
   void Wake();
 
   // One look: promotes the due changes not waiting for a retry, listing them a page at a time
-  // (up to kPages pages); returns how many it promoted and whether more are due while this look
+  // (up to kPages pages); returns how many it moved and whether more are due while this look
   // made progress (then the caller looks again at once). Used by the thread; public so that
   // tests can take one look without it.
   struct Pass {
-    int promoted = 0;
+    int moved = 0;
     bool more = false;
   };
   Pass RunOnce();

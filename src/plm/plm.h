@@ -117,11 +117,11 @@ class Plm {
   // Effectivity on date, for plm/effectivity.h: the due changes of every workspace, earliest
   // date first, from after `after` (the last change of the previous page) when given; and the
   // move of one, in one Write that reads it again and makes exactly the move a client's POST
-  // /changes/statuschanges to EFFECTIVE or EXPIRED makes, as kSystemActor. PromoteIfDue
+  // /changes/statuschanges to EFFECTIVE or EXPIRED makes, as kSystemActor. MoveIfDue
   // answers false when the change is no longer due (moved, re-dated, deleted).
   Result<std::vector<DueChange>> DueChanges(int64_t limit,
                                             const std::optional<DueChange>& after = std::nullopt);
-  Result<bool> PromoteIfDue(const DueChange& change);
+  Result<bool> MoveIfDue(const DueChange& change);
 
   // Suppliers and supplier items.
   Result<Json> CreateSupplier(const Ctx& ctx, const Json& body);

@@ -27,11 +27,9 @@ constexpr char kUserAgent[] = "arenite-webhooks/1";
 constexpr size_t kCachedBodies = 1024;
 // How many deliveries a scheduling pass gives a webhook in each turn of dealing out its room.
 constexpr int64_t kDealt = 8;
-// Deliveries sent or queued and not yet recorded, per sender thread: what a crash can make
-// arrive twice. The recorder commits through the store's single writer, behind whatever API
-// writes are queued there (a released change of many items takes milliseconds), so the bound
-// must cover a writer's round trip at full rate: at 4 per thread a burst of releases held
-// deliveries to a third of the events made, at 16 they keep up (docs/BENCHMARKS.md).
+// Deliveries scheduled and not yet recorded, per sender thread: this bounds what a crash can
+// make arrive twice (those sent before it), and it must cover the writer's round trip at full
+// rate, since outcomes are recorded behind whatever API writes are queued there.
 constexpr int64_t kUnrecordedPerSender = 16;
 
 struct Metrics {

@@ -34,6 +34,12 @@ test('the demo workspace holds realistic PLM data', async () => {
     'REJECTED', 'CANCELED', 'EFFECTIVE', 'COMPLETED', 'EXPIRED']) {
     assert.ok(statuses.has(s), `a change in ${s}`);
   }
+  // Expired deviations were in effect before they expired, and expired in the past.
+  for (const c of changes.results.filter((x) => x.lifecycleStatus.type === 'EXPIRED')) {
+    assert.equal(c.effectivityType, 'TEMPORARY');
+    assert.ok(Date.parse(c.expirationDateTime) <= Date.now(), c.expirationDateTime);
+    assert.ok(Date.parse(c.expirationDateTime) >= Date.parse(c.effectiveDateTime), JSON.stringify(c));
+  }
   const effective = changes.results.find((c) => c.lifecycleStatus.type === 'EFFECTIVE');
   assert.ok((await get(`/v1/changes/${effective.guid}/items`)).count >= 1);
   assert.ok((await get('/v1/suppliers')).count >= 8);

@@ -110,8 +110,11 @@ export async function makeEveryEvent(server, session, { tag = '' } = {}) {
   await status(eco.guid, 'APPROVED');
   await ok('POST', '/v1/changes', { title: 'Planned release', effectivityType: 'PERMANENT_ON_DATE',
     effectivityPlannedDateTime: '2030-01-01T00:00:00Z' }, 201);
-  await ok('POST', '/v1/changes', { title: 'Deviation', effectivityType: 'TEMPORARY',
+  const deviation = await ok('POST', '/v1/changes', { title: 'Deviation', effectivityType: 'TEMPORARY',
     expirationDateTime: '2030-06-30T00:00:00Z' }, 201);
+  await status(deviation.guid, 'SUBMITTED');
+  await status(deviation.guid, 'APPROVED');
+  await status(deviation.guid, 'EXPIRED', { comment: 'expired early' });
   const dropped = await ok('POST', '/v1/changes', { title: 'Never mind' }, 201);
   await ok('DELETE', `/v1/changes/${dropped.guid}`, undefined, 204);
 

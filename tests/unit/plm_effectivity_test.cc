@@ -111,15 +111,15 @@ TEST_F(EffectivityTest, BecomesEffectiveByItselfOnceThePlannedDateHasCome) {
   std::string item;
   std::string guid = SubmittedChange(3600, &item);
   EXPECT_EQ(Move(guid, "APPROVED"), kApproved);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   Advance(3599);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   EXPECT_EQ(StatusOf(guid), kApproved);
   EXPECT_EQ(RevisionStatus(item), "WORKING");
 
   int64_t seq = LastSequence();
   Advance(1);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 1);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 1);
   EXPECT_EQ(StatusOf(guid), kEffective);
   auto change = *plm_->GetChange(kWorkspace, guid);
   EXPECT_EQ(change["effectiveDateTime"], FormatDateTime(kStart + 3600));
@@ -134,9 +134,9 @@ TEST_F(EffectivityTest, BecomesEffectiveByItselfOnceThePlannedDateHasCome) {
   for (const auto& e : events) EXPECT_EQ(e.actor, kSystemActor);
 
   // Nothing is due any more: no second promotion, no further events.
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
-  EXPECT_EQ(plm_->PromoteIfDue({kWorkspace, guid}).value(), false);
-  EXPECT_EQ(plm_->PromoteIfDue({kWorkspace, guid, 0, /*expires=*/true}).value(), false);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
+  EXPECT_EQ(plm_->MoveIfDue({kWorkspace, guid}).value(), false);
+  EXPECT_EQ(plm_->MoveIfDue({kWorkspace, guid, 0, /*expires=*/true}).value(), false);
   EXPECT_EQ(EventsAfter(seq).size(), 2u);
 }
 
@@ -147,14 +147,14 @@ TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
   std::string guid = EffectiveDeviation(600, item_guid);
   // A deviation releases nothing.
   EXPECT_EQ(RevisionStatus(item_guid), "WORKING");
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   Advance(599);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   EXPECT_EQ(StatusOf(guid), kEffective);
 
   int64_t seq = LastSequence();
   Advance(1);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 1);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 1);
   EXPECT_EQ(StatusOf(guid), kExpired);
   EXPECT_EQ(RevisionStatus(item_guid), "WORKING");
   auto events = EventsAfter(seq);
@@ -163,8 +163,8 @@ TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
   EXPECT_EQ(events[0].before["lifecycleStatus"]["type"], kEffective);
   EXPECT_EQ(events[0].after["lifecycleStatus"]["type"], kExpired);
   EXPECT_EQ(events[0].actor, kSystemActor);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
-  EXPECT_EQ(plm_->PromoteIfDue({kWorkspace, guid, 0, /*expires=*/true}).value(), false);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
+  EXPECT_EQ(plm_->MoveIfDue({kWorkspace, guid, 0, /*expires=*/true}).value(), false);
   EXPECT_EQ(Move(guid, "COMPLETED"), kCompleted);
   EXPECT_EQ(EventsAfter(seq).size(), 2u);
 }
@@ -176,8 +176,65 @@ TEST_F(EffectivityTest, ADeviationExpiredByHandIsNotExpiredAgain) {
   EXPECT_EQ(Move(guid, "EXPIRED"), kExpired);
   EXPECT_EQ(EventsAfter(seq).back().actor, "user:" + std::string(kUser));
   Advance(600);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   EXPECT_EQ(EventsAfter(seq).size(), 1u);
+}
+
+TEST_F(EffectivityTest, ADeviationApprovedAfterItsExpirationExpiresAtOnce) {
+  auto change =
+      plm_->CreateChange(ctx(), {{"title", "Late deviation"},
+                                 {"effectivityType", "TEMPORARY"},
+                                 {"expirationDateTime", FormatDateTime(clock_.Now() + 60)}});
+  ASSERT_TRUE(change.ok());
+  std::string guid = (*change)["guid"];
+  EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+  Advance(120);
+  int64_t seq = LastSequence();
+  EXPECT_EQ(Move(guid, "APPROVED"), kExpired);
+  EXPECT_EQ(StatusOf(guid), kExpired);
+  auto events = EventsAfter(seq);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].after["lifecycleStatus"]["type"], kEffective);
+  EXPECT_EQ(events[0].actor, "user:" + std::string(kUser));
+  EXPECT_EQ(events[1].after["lifecycleStatus"]["type"], kExpired);
+  EXPECT_EQ(events[1].actor, kSystemActor);
+}
+
+TEST_F(EffectivityTest, OnlyDeviationsWithADateExpire) {
+  // A permanent change given an expiration date anyway, and a deviation without one.
+  auto permanent = plm_->CreateChange(
+      ctx(), {{"title", "Permanent"}, {"expirationDateTime", FormatDateTime(clock_.Now() + 60)}});
+  ASSERT_TRUE(permanent.ok());
+  std::string p = (*permanent)["guid"];
+  EXPECT_EQ(Move(p, "SUBMITTED"), kSubmitted);
+  EXPECT_EQ(Move(p, "APPROVED"), kEffective);
+  auto open_ended =
+      plm_->CreateChange(ctx(), {{"title", "Open-ended"}, {"effectivityType", "TEMPORARY"}});
+  ASSERT_TRUE(open_ended.ok());
+  std::string t = (*open_ended)["guid"];
+  EXPECT_EQ(Move(t, "SUBMITTED"), kSubmitted);
+  EXPECT_EQ(Move(t, "APPROVED"), kEffective);
+  Advance(86400 * 365);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
+  EXPECT_EQ(StatusOf(p), kEffective);
+  EXPECT_EQ(StatusOf(t), kEffective);
+  EXPECT_EQ(plm_->MoveIfDue({kWorkspace, p, 0, /*expires=*/true}).value(), false);
+  EXPECT_EQ(StatusOf(p), kEffective);
+}
+
+TEST_F(EffectivityTest, AnExpiredDeviationsItemsCanGoIntoANewChange) {
+  auto item = plm_->CreateItem(ctx(), {{"name", "Seal"}});
+  ASSERT_TRUE(item.ok());
+  std::string item_guid = (*item)["guid"];
+  std::string deviation = EffectiveDeviation(600, item_guid);
+  auto eco = plm_->CreateChange(ctx(), {{"title", "Next"}});
+  ASSERT_TRUE(eco.ok());
+  std::string next = (*eco)["guid"];
+  // Like an effective change, an expired one holds none of its items.
+  Advance(600);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 1);
+  auto added = plm_->AddChangeItem(ctx(), next, {{"newItemRevision", {{"guid", item_guid}}}});
+  EXPECT_TRUE(added.ok()) << added.error().message;
 }
 
 TEST_F(EffectivityTest, DueChangesOfBothKindsComeInDateOrder) {
@@ -233,7 +290,7 @@ TEST_F(EffectivityTest, AClientMayMoveItToEffectiveOnlyOnceItsDateHasCome) {
   EXPECT_EQ(Move(guid, "EFFECTIVE"), kEffective);
   EXPECT_EQ(EventsAfter(seq).back().actor, "user:" + std::string(kUser));
   // The scheduler finds it already effective.
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   EXPECT_EQ(EventsAfter(seq).size(), 2u);
 }
 
@@ -254,12 +311,12 @@ TEST_F(EffectivityTest, RejectedOrReDatedChangesAreNotPromoted) {
   EXPECT_EQ(Move(redated, "APPROVED"), kApproved);
 
   Advance(3600);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   EXPECT_EQ(StatusOf(rejected), kRejected);
   EXPECT_EQ(StatusOf(redated), kApproved);
   EXPECT_EQ(RevisionStatus(item), "WORKING");
   Advance(3600);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 1);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 1);
   EXPECT_EQ(StatusOf(redated), kEffective);
 }
 
@@ -270,7 +327,7 @@ TEST_F(EffectivityTest, OnApprovalChangesAreNotTheSchedulersBusiness) {
   EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
   EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
   Advance(86400);
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   EXPECT_TRUE(plm_->DueChanges(10).value().empty());
 }
 
@@ -285,10 +342,10 @@ TEST_F(EffectivityTest, OneLookPromotesMoreDueChangesThanAPage) {
   }
   Advance(3601);
   auto pass = scheduler_->RunOnce();
-  EXPECT_EQ(pass.promoted, 130);
+  EXPECT_EQ(pass.moved, 130);
   EXPECT_FALSE(pass.more);
   for (const auto& guid : changes) EXPECT_EQ(StatusOf(guid), kEffective) << guid;
-  EXPECT_EQ(scheduler_->RunOnce().promoted, 0);
+  EXPECT_EQ(scheduler_->RunOnce().moved, 0);
 }
 
 // A date whose year the answer cannot write in four digits is refused, so that the listing and
