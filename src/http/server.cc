@@ -373,7 +373,7 @@ struct Server::Impl {
     // same write as the head (one TLS record, one system call).
     if (head) reply.body.clear();
     // A larger one follows in a write of its own rather than being copied; each write is one
-    // contiguous buffer (a sequence of two stalled in Beast's SSL stream adapter).
+    // contiguous buffer (an async_write of the two together never completed on the SSL stream).
     constexpr size_t kJoinUpTo = 16 * 1024;
     if (reply.body.size() <= kJoinUpTo) {
       out.append(reply.body);
