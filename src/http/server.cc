@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -126,16 +127,39 @@ class RangeFile : public beast::file {
   uint64_t length_ = 0;
 };
 
-// A header that would break the head apart (CR, LF or NUL in it, or an empty or spaced name).
+// Whether a header can be written as it is: a name of RFC 9110 token characters, and a value
+// without control characters other than horizontal tab (RFC 9110 section 5.5).
 bool WritableHeader(std::string_view name, std::string_view value) {
+  static constexpr std::string_view kTokenPunctuation = "!#$%&'*+-.^_`|~";
   if (name.empty()) return false;
-  for (char c : name) {
-    if (c <= ' ' || c == ':' || c == 0x7f) return false;
+  for (char ch : name) {
+    auto c = static_cast<unsigned char>(ch);
+    bool token = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 kTokenPunctuation.find(ch) != std::string_view::npos;
+    if (!token) return false;
   }
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
   }
   return true;
+}
+
+// Headers that frame the message, which only the server writes.
+bool FramingHeader(std::string_view name) {
+  for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection"}) {
+    if (beast::iequals(name, framing)) return true;
+  }
+  return false;
+}
+
+// A header name fit for a log line: what is not a token character shows as '?'.
+std::string Printable(std::string_view name) {
+  std::string out(name.substr(0, 64));
+  for (char& c : out) {
+    if (!WritableHeader(std::string_view(&c, 1), "")) c = '?';
+  }
+  return out;
 }
 
 void AppendHeader(std::string& out, std::string_view name, std::string_view value) {
@@ -280,6 +304,14 @@ struct Server::Impl {
   awaitable<std::optional<beast::error_code>> WriteFile(Stream& stream, const Request& request,
                                                         Reply& reply, unsigned version,
                                                         bool keep_alive, bool head) {
+    for (const auto& [name, value] : reply.headers.All()) {
+      if (!WritableHeader(name, value) || FramingHeader(name)) {
+        logger->error("req={} a reply header cannot be written: {}", request.request_id,
+                      Printable(name));
+        reply = ErrorReply(Internal());
+        co_return std::nullopt;
+      }
+    }
     bhttp::response<bhttp::basic_file_body<RangeFile>> res{bhttp::status::ok, version};
     beast::error_code ec;
     RangeFile file;
@@ -324,9 +356,10 @@ struct Server::Impl {
   // CommonHeaders, then Content-Length (none for 1xx, 204 and 304, which have no body), then
   // Connection where keep-alive is not the version's default. Written as one string rather than
   // through Beast's fields and serializer, which allocate a node per field and walk a
-  // composed buffer sequence for every reply: the most frequent thing the server does.
-  std::string ReplyHead(const Request& request, const Reply& reply, unsigned version,
-                        bool keep_alive, size_t body_size) {
+  // composed buffer sequence for every reply: the most frequent thing the server does. Nullopt
+  // when a handler's header cannot be written as it is (a bug, answered as such).
+  std::optional<std::string> ReplyHead(const Request& request, const Reply& reply, unsigned version,
+                                       bool keep_alive, size_t body_size) {
     std::string out;
     out.reserve(384 + 64 * reply.headers.All().size());
     out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(std::to_string(reply.status));
@@ -338,14 +371,18 @@ struct Server::Impl {
     AppendHeader(out, "X-Content-Type-Options", "nosniff");
     if (options.tls) AppendHeader(out, "Strict-Transport-Security", "max-age=31536000");
     if (!reply.headers.Get("Cache-Control")) AppendHeader(out, "Cache-Control", "no-store");
-    if (!reply.content_type.empty() && WritableHeader("Content-Type", reply.content_type)) {
+    if (!reply.content_type.empty()) {
+      if (!WritableHeader("Content-Type", reply.content_type)) {
+        logger->error("req={} a reply's content type cannot be written", request.request_id);
+        return std::nullopt;
+      }
       AppendHeader(out, "Content-Type", reply.content_type);
     }
     for (const auto& [name, value] : reply.headers.All()) {
-      if (!WritableHeader(name, value)) {
-        logger->error("req={} dropped a reply header that cannot be written: {}",
-                      request.request_id, name.substr(0, 64));
-        continue;
+      if (!WritableHeader(name, value) || FramingHeader(name)) {
+        logger->error("req={} a reply header cannot be written: {}", request.request_id,
+                      Printable(name));
+        return std::nullopt;
       }
       AppendHeader(out, name, value);
     }
@@ -366,14 +403,21 @@ struct Server::Impl {
       auto sent = co_await WriteFile(stream, request, reply, version, keep_alive, head);
       if (sent) co_return *sent;
     }
+    // A status outside what the status line can carry is a handler's bug.
+    if (reply.status < 100 || reply.status > 599) reply = ErrorReply(Internal());
     bool bodiless = reply.status < 200 || reply.status == 204 || reply.status == 304;
     if (bodiless) reply.body.clear();
-    std::string out = ReplyHead(request, reply, version, keep_alive, reply.body.size());
+    std::optional<std::string> written =
+        ReplyHead(request, reply, version, keep_alive, reply.body.size());
+    if (!written) {
+      reply = ErrorReply(Internal());
+      written = ReplyHead(request, reply, version, keep_alive, reply.body.size());
+    }
+    std::string out = std::move(*written);
     // A HEAD answer says how long the body would be and sends none. A small body goes out in the
-    // same write as the head (one TLS record, one system call).
+    // same write as the head; a larger one follows in a write of its own rather than being
+    // copied.
     if (head) reply.body.clear();
-    // A larger one follows in a write of its own rather than being copied; each write is one
-    // contiguous buffer (an async_write of the two together never completed on the SSL stream).
     constexpr size_t kJoinUpTo = 16 * 1024;
     if (reply.body.size() <= kJoinUpTo) {
       out.append(reply.body);

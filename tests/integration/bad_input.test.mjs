@@ -106,6 +106,38 @@ describe('the HTTP layer', () => {
     assert.equal(result.response.text, '');
   });
 
+  test('replies are framed by Content-Length, except 204, and by Connection as the version asks',
+    async () => {
+      // A body over 16 KiB (written after its head) and the same resource's HEAD.
+      const get = await exchange(server, request('GET /openapi.yaml HTTP/1.1'));
+      assert.equal(get.response?.status, 200, get.raw.slice(0, 300));
+      const length = Number(get.response.headers['content-length']);
+      assert.ok(length > 16 * 1024, `content-length ${length}`);
+      assert.equal(get.raw.length - (get.raw.indexOf('\r\n\r\n') + 4), length);
+      assert.equal(get.response.headers.connection, 'close');
+      assert.ok(get.closed, 'the server closes after Connection: close');
+      const head = await exchange(server, request('HEAD /openapi.yaml HTTP/1.1'));
+      assert.equal(head.response?.headers['content-length'], String(length));
+      assert.ok(head.raw.endsWith('\r\n\r\n'), 'a HEAD answer has no body');
+
+      const own = await server.login();
+      const out = await exchange(server,
+        request('PUT /v1/logout HTTP/1.1', { arena_session_id: own, 'Content-Length': '0' }));
+      assert.equal(out.response?.status, 204, out.raw.slice(0, 300));
+      assert.equal(out.response.headers['content-length'], undefined);
+      assert.ok(out.raw.endsWith('\r\n\r\n'), 'a 204 has no body');
+
+      // HTTP/1.0 asking to keep the connection is told so, and the connection stays open.
+      const old = await exchange(server, 'GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n',
+        { waitMs: 1000 });
+      assert.match(old.raw, /^HTTP\/1\.0 200 OK\r\n/);
+      assert.equal(old.response.headers.connection, 'keep-alive');
+      assert.equal(old.closed, false);
+      const plain = await exchange(server, 'GET /healthz HTTP/1.0\r\n\r\n');
+      assert.equal(plain.response?.headers.connection, undefined);
+      assert.ok(plain.closed, 'HTTP/1.0 without keep-alive is closed after the answer');
+    });
+
   test('an unknown path gets 404 with the error body', async () => {
     assertRawError(await exchange(server, request('GET /v1/nothing/here HTTP/1.1')), 404, 404);
   });
