@@ -4,6 +4,7 @@
 // was rejected or re-dated. An EFFECTIVE TEMPORARY change (a deviation) expires the same way.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/clock.h"
@@ -257,6 +258,28 @@ TEST_F(EffectivityTest, DueChangesOfBothKindsComeInDateOrder) {
   ASSERT_TRUE(rest.ok());
   ASSERT_EQ(rest->size(), 1u);
   EXPECT_EQ((*rest)[0].guid, last);
+}
+
+TEST_F(EffectivityTest, DueChangesOfTheSameSecondArePagedByGuid) {
+  std::string item;
+  std::string planned = SubmittedChange(300, &item);
+  EXPECT_EQ(Move(planned, "APPROVED"), kApproved);
+  std::string deviation = EffectiveDeviation(300);
+  Advance(300);
+  std::vector<std::string> seen;
+  std::optional<DueChange> after;
+  for (int page = 0; page < 3; ++page) {
+    auto due = plm_->DueChanges(1, after);
+    ASSERT_TRUE(due.ok());
+    if (due->empty()) break;
+    ASSERT_EQ(due->size(), 1u);
+    EXPECT_EQ(due->front().at, kStart + 300);
+    seen.push_back(due->front().guid);
+    after = due->front();
+  }
+  std::vector<std::string> want = {planned, deviation};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(seen, want);
 }
 
 TEST_F(EffectivityTest, ApprovedAfterItsDateIsEffectiveAtOnceByTheSystem) {
