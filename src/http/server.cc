@@ -145,6 +145,10 @@ bool WritableHeader(std::string_view name, std::string_view value) {
   return true;
 }
 
+// Statuses whose answers have no body and no Content-Length (RFC 9110 sections 8.6, 15.3.5 and
+// 15.4.5).
+bool Bodiless(int status) { return status < 200 || status == 204 || status == 304; }
+
 // Headers that frame the message, which only the server writes.
 bool FramingHeader(std::string_view name) {
   for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection"}) {
@@ -287,15 +291,32 @@ struct Server::Impl {
         workers, [&]() -> awaitable<Reply> { co_return Invoke(*route, request); }, use_awaitable);
   }
 
-  template <typename Response>
-  void CommonHeaders(Response& res, const Request& request, const Reply& reply) {
-    res.set(bhttp::field::date, HttpDate());
-    res.set("X-Request-Id", request.request_id);
-    res.set("X-Content-Type-Options", "nosniff");
-    if (options.tls) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
-    if (!reply.headers.Get("Cache-Control")) res.set(bhttp::field::cache_control, "no-store");
-    if (!reply.content_type.empty()) res.set(bhttp::field::content_type, reply.content_type);
-    for (const auto& [name, value] : reply.headers.All()) res.insert(name, value);
+  // Passes add(name, value) the headers every reply carries, then the handler's own. False,
+  // logged, when the handler set one that cannot be written as it is (WritableHeader,
+  // FramingHeader): a bug, which the caller answers with a 500.
+  template <typename Add>
+  bool EachHeader(const Request& request, const Reply& reply, Add add) {
+    add("Date", HttpDate());
+    add("X-Request-Id", request.request_id);
+    add("X-Content-Type-Options", "nosniff");
+    if (options.tls) add("Strict-Transport-Security", "max-age=31536000");
+    if (!reply.headers.Get("Cache-Control")) add("Cache-Control", "no-store");
+    if (!reply.content_type.empty()) {
+      if (!WritableHeader("Content-Type", reply.content_type)) {
+        logger->error("req={} a reply's content type cannot be written", request.request_id);
+        return false;
+      }
+      add("Content-Type", reply.content_type);
+    }
+    for (const auto& [name, value] : reply.headers.All()) {
+      if (!WritableHeader(name, value) || FramingHeader(name)) {
+        logger->error("req={} a reply header cannot be written: {}", request.request_id,
+                      Printable(name));
+        return false;
+      }
+      add(name, value);
+    }
+    return true;
   }
 
   // Sends reply.file_path, or the part a Range header asks for. Returns nullopt, having turned
@@ -304,15 +325,13 @@ struct Server::Impl {
   awaitable<std::optional<beast::error_code>> WriteFile(Stream& stream, const Request& request,
                                                         Reply& reply, unsigned version,
                                                         bool keep_alive, bool head) {
-    for (const auto& [name, value] : reply.headers.All()) {
-      if (!WritableHeader(name, value) || FramingHeader(name)) {
-        logger->error("req={} a reply header cannot be written: {}", request.request_id,
-                      Printable(name));
-        reply = ErrorReply(Internal());
-        co_return std::nullopt;
-      }
-    }
     bhttp::response<bhttp::basic_file_body<RangeFile>> res{bhttp::status::ok, version};
+    if (!EachHeader(request, reply, [&](std::string_view name, std::string_view value) {
+          res.insert(name, value);
+        })) {
+      reply = ErrorReply(Internal());
+      co_return std::nullopt;
+    }
     beast::error_code ec;
     RangeFile file;
     file.open(reply.file_path.c_str(), beast::file_mode::scan, ec);
@@ -340,7 +359,6 @@ struct Server::Impl {
       co_return std::nullopt;
     }
     res.set(bhttp::field::accept_ranges, "bytes");
-    CommonHeaders(res, request, reply);
     res.keep_alive(keep_alive);
     res.prepare_payload();
     if (head) {
@@ -353,7 +371,7 @@ struct Server::Impl {
   }
 
   // The status line and header block of an in-memory reply of `body_size` bytes: the headers of
-  // CommonHeaders, then Content-Length (none for 1xx, 204 and 304, which have no body), then
+  // EachHeader, then Content-Length (none for 1xx, 204 and 304, which have no body), then
   // Connection where keep-alive is not the version's default. Written as one string rather than
   // through Beast's fields and serializer, which allocate a node per field and walk a
   // composed buffer sequence for every reply: the most frequent thing the server does. Nullopt
@@ -366,28 +384,12 @@ struct Server::Impl {
     out.push_back(' ');
     out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(reply.status)));
     out.append("\r\n");
-    AppendHeader(out, "Date", HttpDate());
-    AppendHeader(out, "X-Request-Id", request.request_id);
-    AppendHeader(out, "X-Content-Type-Options", "nosniff");
-    if (options.tls) AppendHeader(out, "Strict-Transport-Security", "max-age=31536000");
-    if (!reply.headers.Get("Cache-Control")) AppendHeader(out, "Cache-Control", "no-store");
-    if (!reply.content_type.empty()) {
-      if (!WritableHeader("Content-Type", reply.content_type)) {
-        logger->error("req={} a reply's content type cannot be written", request.request_id);
-        return std::nullopt;
-      }
-      AppendHeader(out, "Content-Type", reply.content_type);
+    if (!EachHeader(request, reply, [&out](std::string_view name, std::string_view value) {
+          AppendHeader(out, name, value);
+        })) {
+      return std::nullopt;
     }
-    for (const auto& [name, value] : reply.headers.All()) {
-      if (!WritableHeader(name, value) || FramingHeader(name)) {
-        logger->error("req={} a reply header cannot be written: {}", request.request_id,
-                      Printable(name));
-        return std::nullopt;
-      }
-      AppendHeader(out, name, value);
-    }
-    bool bodiless = reply.status < 200 || reply.status == 204 || reply.status == 304;
-    if (!bodiless) AppendHeader(out, "Content-Length", std::to_string(body_size));
+    if (!Bodiless(reply.status)) AppendHeader(out, "Content-Length", std::to_string(body_size));
     if (version == 10 && keep_alive) AppendHeader(out, "Connection", "keep-alive");
     if (version != 10 && !keep_alive) AppendHeader(out, "Connection", "close");
     out.append("\r\n");
@@ -405,8 +407,7 @@ struct Server::Impl {
     }
     // A status outside what the status line can carry is a handler's bug.
     if (reply.status < 100 || reply.status > 599) reply = ErrorReply(Internal());
-    bool bodiless = reply.status < 200 || reply.status == 204 || reply.status == 304;
-    if (bodiless) reply.body.clear();
+    if (Bodiless(reply.status)) reply.body.clear();
     std::optional<std::string> written =
         ReplyHead(request, reply, version, keep_alive, reply.body.size());
     if (!written) {

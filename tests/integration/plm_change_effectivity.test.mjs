@@ -7,6 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, assertErrorBody } from '../lib/arenite.mjs';
+import {
+  lastSequence as workspaceLastSequence, eventsAfter as workspaceEventsAfter,
+} from '../lib/workspace_events.mjs';
 
 const SYSTEM = 'system:effectivity';
 let server, session;
@@ -18,15 +21,8 @@ async function ok(method, path, body, code = 200) {
   return res.json;
 }
 const status = (guid, s) => req('POST', '/v1/changes/statuschanges', { change: { guid }, status: s });
-async function lastSequence() {
-  let after = 0;
-  for (;;) {
-    const page = await ok('GET', `/v1/events?after=${after}&limit=400`);
-    if (page.count === 0) return after;
-    after = page.results.at(-1).sequence;
-  }
-}
-const eventsAfter = async (seq) => (await ok('GET', `/v1/events?after=${seq}&limit=400`)).results;
+const lastSequence = () => workspaceLastSequence(server, session);
+const eventsAfter = (seq) => workspaceEventsAfter(server, session, seq);
 // The server's time, in seconds.
 async function serverNow() {
   const res = await server.request('POST', '/_test/clock', { body: { advanceSeconds: 0 } });

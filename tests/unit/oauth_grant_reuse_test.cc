@@ -5,19 +5,20 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <latch>
+#include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/crypto.h"
-#include "core/guid.h"
 #include "oauth/apps.h"
 #include "oauth/keys.h"
 #include "oauth/schema.h"
 #include "oauth/tokens.h"
 #include "store/store.h"
+#include "temp_store.h"
 #include "workspace/schema.h"
 #include "workspace/users.h"
 
@@ -32,13 +33,8 @@ class OAuthGrantReuseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     clock_.SetMillis(kStart);
-    dir_ = std::filesystem::temp_directory_path() / ("arenite-unit-" + NewGuid());
-    std::filesystem::create_directories(dir_);
-    auto opened = store::OpenSqlite({.path = (dir_ / "arenite.db").string()});
+    Status opened = store_.Open({workspace::Migrations(), Migrations()});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    ASSERT_TRUE(store_->Migrate(workspace::Migrations()).ok());
-    ASSERT_TRUE(store_->Migrate(Migrations()).ok());
     users_ = std::make_unique<workspace::Users>(*store_, clock_);
     auto made = users_->CreateWorkspace(
         "Acme", {"admin@acme.test", "Admin", workspace::Role::kAdmin, "correct horse battery"});
@@ -62,8 +58,7 @@ class OAuthGrantReuseTest : public ::testing::Test {
     apps_.reset();
     keys_.reset();
     users_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_.Close();
   }
 
   // A fresh Apps and TokenService on the same store, as after a restart.
@@ -86,6 +81,22 @@ class OAuthGrantReuseTest : public ::testing::Test {
   Result<TokenResponse> Redeem(const std::string& code) {
     return tokens_->AuthorizationCodeGrant(app_, code, std::nullopt, std::string(kVerifier),
                                            std::nullopt);
+  }
+  // Makes `grant()` once, and inside it, right after it consumed what it redeems, makes
+  // `grant()` again, which must fail: the first one's result and the second one's error.
+  template <typename Grant>
+  std::pair<Result<TokenResponse>, std::optional<Error>> RacedByReplay(Grant grant) {
+    std::optional<Error> second;
+    tokens_->SetAfterConsumeHookForTest([&] {
+      if (second) return;
+      second = Error{};
+      auto again = grant();
+      EXPECT_FALSE(again.ok());
+      if (!again.ok()) second = again.error();
+    });
+    auto first = grant();
+    tokens_->SetAfterConsumeHookForTest(nullptr);
+    return {std::move(first), second};
   }
   Result<TokenResponse> Refresh(const std::string& refresh_token) {
     return tokens_->RefreshTokenGrant(app_, refresh_token, std::nullopt);
@@ -129,9 +140,8 @@ class OAuthGrantReuseTest : public ::testing::Test {
 
   static constexpr char kVerifier[] = "a-pkce-code-verifier-of-the-unit-test-0123456789abcdef";
 
-  std::filesystem::path dir_;
   AdjustableClock clock_;
-  std::unique_ptr<store::Store> store_;
+  test::TempStore store_;
   std::unique_ptr<workspace::Users> users_;
   std::unique_ptr<SigningKeys> keys_;
   std::unique_ptr<Apps> apps_;
@@ -147,16 +157,7 @@ TEST_F(OAuthGrantReuseTest, ACodeReusedRightAfterItsRedemptionRevokesTheTokensIs
   ExpectLive(*fine);
 
   std::string code = Code();
-  std::optional<Error> second;
-  tokens_->SetAfterConsumeHookForTest([&] {
-    if (second) return;
-    second = Error{};
-    auto again = Redeem(code);
-    ASSERT_FALSE(again.ok());
-    second = again.error();
-  });
-  auto first = Redeem(code);
-  tokens_->SetAfterConsumeHookForTest(nullptr);
+  auto [first, second] = RacedByReplay([&] { return Redeem(code); });
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->oauth_error, "invalid_grant");
@@ -171,16 +172,7 @@ TEST_F(OAuthGrantReuseTest, ARefreshTokenReusedRightAfterItsRotationRevokesTheWh
   auto granted = Redeem(Code());
   ASSERT_TRUE(granted.ok()) << granted.error().message;
   std::string used = *granted->refresh_token;
-  std::optional<Error> second;
-  tokens_->SetAfterConsumeHookForTest([&] {
-    if (second) return;
-    second = Error{};
-    auto again = Refresh(used);
-    ASSERT_FALSE(again.ok());
-    second = again.error();
-  });
-  auto rotated = Refresh(used);
-  tokens_->SetAfterConsumeHookForTest(nullptr);
+  auto [rotated, second] = RacedByReplay([&] { return Refresh(used); });
   ASSERT_TRUE(rotated.ok()) << rotated.error().message;
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->oauth_error, "invalid_grant");

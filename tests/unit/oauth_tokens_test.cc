@@ -3,15 +3,13 @@
 // durable, and a cached app never outlives its deletion or a secret past its end.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "core/clock.h"
-#include "core/guid.h"
 #include "oauth/apps.h"
 #include "oauth/keys.h"
 #include "oauth/schema.h"
 #include "oauth/tokens.h"
 #include "store/store.h"
+#include "temp_store.h"
 #include "workspace/schema.h"
 #include "workspace/users.h"
 
@@ -25,13 +23,8 @@ class OAuthTokensTest : public ::testing::Test {
  protected:
   void SetUp() override {
     clock_.SetMillis(kStart);
-    dir_ = std::filesystem::temp_directory_path() / ("arenite-unit-" + NewGuid());
-    std::filesystem::create_directories(dir_);
-    auto opened = store::OpenSqlite({.path = (dir_ / "arenite.db").string()});
+    Status opened = store_.Open({workspace::Migrations(), Migrations()});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    ASSERT_TRUE(store_->Migrate(workspace::Migrations()).ok());
-    ASSERT_TRUE(store_->Migrate(Migrations()).ok());
     users_ = std::make_unique<workspace::Users>(*store_, clock_);
     auto made = users_->CreateWorkspace(
         "Acme", {"admin@acme.test", "Admin", workspace::Role::kAdmin, "correct horse battery"});
@@ -54,8 +47,7 @@ class OAuthTokensTest : public ::testing::Test {
     apps_.reset();
     keys_.reset();
     users_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_.Close();
   }
 
   // A fresh Apps and TokenService on the same store, as after a restart.
@@ -96,9 +88,8 @@ class OAuthTokensTest : public ::testing::Test {
     return n.value_or(-1);
   }
 
-  std::filesystem::path dir_;
   AdjustableClock clock_;
-  std::unique_ptr<store::Store> store_;
+  test::TempStore store_;
   std::unique_ptr<workspace::Users> users_;
   std::unique_ptr<SigningKeys> keys_;
   std::unique_ptr<Apps> apps_;

@@ -5,15 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "core/clock.h"
-#include "core/crypto.h"
 #include "plm/effectivity.h"
 #include "plm/events.h"
 #include "plm/logic.h"
 #include "plm/plm.h"
 #include "plm/schema.h"
+#include "temp_store.h"
 #include "workspace/schema.h"
 
 namespace arenite::plm {
@@ -26,13 +25,8 @@ constexpr int64_t kStart = 1796290875;  // 2026-12-03T09:41:15Z
 class EffectivityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("arenite-eff-" + crypto::HexEncode(crypto::RandomBytes(6)));
-    fs::create_directories(dir_);
-    store_ = std::move(store::OpenSqlite({.path = (dir_ / "db").string()})).value();
-    auto migrations = workspace::Migrations();
-    auto more = Migrations();
-    migrations.insert(migrations.end(), more.begin(), more.end());
-    ASSERT_TRUE(store_->Migrate(migrations).ok());
+    Status opened = store_.Open({workspace::Migrations(), Migrations()});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
     clock_.SetMillis(kStart * 1000);
     plm_ = std::make_unique<Plm>(*store_, clock_);
     scheduler_ = std::make_unique<EffectivityScheduler>(*plm_);
@@ -41,8 +35,7 @@ class EffectivityTest : public ::testing::Test {
   void TearDown() override {
     scheduler_.reset();
     plm_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
+    store_.Close();
   }
 
   Ctx ctx() const { return {kWorkspace, kUser, "user:" + std::string(kUser), clock_.Now()}; }
@@ -101,9 +94,8 @@ class EffectivityTest : public ::testing::Test {
 
   static constexpr char kWorkspace[] = "WORKSPACE00000000001";
   static constexpr char kUser[] = "USER0000000000000001";
-  fs::path dir_;
   AdjustableClock clock_;
-  std::unique_ptr<store::Store> store_;
+  test::TempStore store_;
   std::unique_ptr<Plm> plm_;
   std::unique_ptr<EffectivityScheduler> scheduler_;
 };

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "core/clock.h"
 #include "core/guid.h"
@@ -13,6 +12,7 @@
 #include "plm/plm.h"
 #include "plm/schema.h"
 #include "store/store.h"
+#include "temp_store.h"
 #include "workspace/schema.h"
 #include "workspace/users.h"
 
@@ -25,13 +25,8 @@ class PlmItemsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     clock_.SetMillis(kStart);
-    dir_ = std::filesystem::temp_directory_path() / ("arenite-unit-" + NewGuid());
-    std::filesystem::create_directories(dir_);
-    auto opened = store::OpenSqlite({.path = (dir_ / "arenite.db").string()});
+    Status opened = store_.Open({workspace::Migrations(), Migrations()});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    ASSERT_TRUE(store_->Migrate(workspace::Migrations()).ok());
-    ASSERT_TRUE(store_->Migrate(Migrations()).ok());
     users_ = std::make_unique<workspace::Users>(*store_, clock_);
     auto made = users_->CreateWorkspace(
         "Acme", {"Admin@Acme.test", "Ada Admin", workspace::Role::kAdmin, "a long password 1"});
@@ -43,8 +38,7 @@ class PlmItemsTest : public ::testing::Test {
   void TearDown() override {
     plm_.reset();
     users_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_.Close();
   }
 
   Json Create(const Json& body) {
@@ -88,8 +82,7 @@ class PlmItemsTest : public ::testing::Test {
   }
 
   AdjustableClock clock_;
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
+  test::TempStore store_;
   std::unique_ptr<workspace::Users> users_;
   std::unique_ptr<Plm> plm_;
   Ctx ctx_;

@@ -2,11 +2,10 @@
 // adjustable clock for the idle expiry.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "core/clock.h"
 #include "core/guid.h"
 #include "store/store.h"
+#include "temp_store.h"
 #include "workspace/passwords.h"
 #include "workspace/schema.h"
 #include "workspace/sessions.h"
@@ -23,12 +22,8 @@ class WorkspaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     clock_.SetMillis(kStart);
-    dir_ = std::filesystem::temp_directory_path() / ("arenite-unit-" + NewGuid());
-    std::filesystem::create_directories(dir_);
-    auto opened = store::OpenSqlite({.path = (dir_ / "arenite.db").string()});
+    Status opened = store_.Open({Migrations()});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    ASSERT_TRUE(store_->Migrate(Migrations()).ok());
     users_ = std::make_unique<Users>(*store_, clock_);
     sessions_ = std::make_unique<Sessions>(*store_, *users_, clock_, throttle_);
     auto made =
@@ -40,8 +35,7 @@ class WorkspaceTest : public ::testing::Test {
   void TearDown() override {
     sessions_.reset();
     users_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_.Close();
   }
 
   Result<LoginResult> Login(const std::string& email, const std::string& password,
@@ -60,10 +54,9 @@ class WorkspaceTest : public ::testing::Test {
     return u.ok() ? *u : User{};
   }
 
-  std::filesystem::path dir_;
   AdjustableClock clock_;
   LoginThrottle throttle_{clock_};
-  std::unique_ptr<store::Store> store_;
+  test::TempStore store_;
   std::unique_ptr<Users> users_;
   std::unique_ptr<Sessions> sessions_;
   Workspace workspace_;
