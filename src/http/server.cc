@@ -4,7 +4,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +18,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "http/connection.h"
 
 namespace arenite::http {
 namespace {
@@ -170,6 +170,59 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+// How much one read asks for: a whole TLS record's plaintext.
+constexpr size_t kReadSize = 16 * 1024;
+
+// Feeds what `buffer` holds to the parser, reading more from the connection while the parser
+// needs it, until done(parser). What the parser does not take (a pipelined request's first
+// bytes) stays in `buffer`. The deadline `timeout` starts only when a read is needed. Errors
+// are those of Beast's http::read: the parser's, end_of_stream when the peer closed before a
+// byte of the message, or the connection's.
+//
+// The header may be `max_header_bytes` long in all. Beast's parser checks its header limit
+// against what one put() is given, and takes complete fields as they come, so the whole is
+// counted here: what it took of the header so far and what it left waiting in the buffer.
+template <typename Done>
+awaitable<beast::error_code> Parse(Connection& connection, beast::flat_buffer& buffer,
+                                   RequestParser& parser, size_t max_header_bytes,
+                                   std::chrono::seconds timeout, Done done) {
+  bool deadline_set = false;
+  size_t header_bytes = 0;
+  for (;;) {
+    if (done(parser)) co_return beast::error_code{};
+    if (buffer.size() > 0) {
+      bool in_header = !parser.is_header_done();
+      beast::error_code ec;
+      size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (in_header) {
+        header_bytes += used;
+        // Unfinished, it needs at least one more byte than it has.
+        bool over = parser.is_header_done() ? header_bytes > max_header_bytes
+                                            : header_bytes + buffer.size() >= max_header_bytes;
+        if (over) co_return bhttp::error::header_limit;
+      }
+      if (ec && ec != bhttp::error::need_more) co_return ec;
+      if (!ec && used > 0) continue;
+    }
+    if (!deadline_set) {
+      connection.ExpiresAfter(timeout);
+      deadline_set = true;
+    }
+    auto [ec, n] = co_await connection.ReadSome(buffer.prepare(kReadSize));
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+      beast::error_code eof;
+      parser.put_eof(eof);
+      co_return eof ? eof : beast::error_code(bhttp::error::partial_message);
+    }
+    if (ec) co_return ec;
+    buffer.commit(n);
+  }
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -206,7 +259,7 @@ struct Server::Impl {
   // handle's fields are only touched on its connection's executor; the set itself is guarded
   // by the mutex.
   struct IdleConnection {
-    beast::tcp_stream* stream;
+    Connection* connection;
     asio::any_io_executor executor;
     bool waiting;
   };
@@ -321,10 +374,10 @@ struct Server::Impl {
 
   // Sends reply.file_path, or the part a Range header asks for. Returns nullopt, having turned
   // `reply` into an error reply, when the file cannot be sent.
-  template <typename Stream>
-  awaitable<std::optional<beast::error_code>> WriteFile(Stream& stream, const Request& request,
-                                                        Reply& reply, unsigned version,
-                                                        bool keep_alive, bool head) {
+  awaitable<std::optional<beast::error_code>> WriteFile(Connection& connection,
+                                                        const Request& request, Reply& reply,
+                                                        unsigned version, bool keep_alive,
+                                                        bool head) {
     bhttp::response<bhttp::basic_file_body<RangeFile>> res{bhttp::status::ok, version};
     if (!EachHeader(request, reply, [&](std::string_view name, std::string_view value) {
           res.insert(name, value);
@@ -361,13 +414,30 @@ struct Server::Impl {
     res.set(bhttp::field::accept_ranges, "bytes");
     res.keep_alive(keep_alive);
     res.prepare_payload();
-    if (head) {
-      bhttp::response_serializer<bhttp::basic_file_body<RangeFile>> sr(res);
-      auto [wec, n] = co_await bhttp::async_write_header(stream, sr, kTuple);
-      co_return wec;
+    // Beast's serializer hands out the head and then the file a few KiB at a time; they go out
+    // gathered into writes of up to kGather bytes, so that a download is not cut into small
+    // TLS records.
+    constexpr size_t kGather = 64 * 1024;
+    bhttp::response_serializer<bhttp::basic_file_body<RangeFile>> serializer(res);
+    serializer.split(head);
+    auto finished = [&] { return head ? serializer.is_header_done() : serializer.is_done(); };
+    std::string out;
+    while (!finished()) {
+      out.clear();
+      while (!finished() && out.size() < kGather) {
+        size_t taken = 0;
+        serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+          for (auto piece : beast::buffers_range_ref(buffers)) {
+            out.append(static_cast<const char*>(piece.data()), piece.size());
+            taken += piece.size();
+          }
+        });
+        if (ec) co_return ec;
+        serializer.consume(taken);
+      }
+      if (auto wec = co_await connection.Write(out)) co_return wec;
     }
-    auto [wec, n] = co_await bhttp::async_write(stream, res, kTuple);
-    co_return wec;
+    co_return beast::error_code{};
   }
 
   // The status line and header block of an in-memory reply of `body_size` bytes: the headers of
@@ -396,13 +466,12 @@ struct Server::Impl {
     return out;
   }
 
-  template <typename Stream>
-  awaitable<beast::error_code> WriteReply(Stream& stream, const Request& request, Reply& reply,
-                                          unsigned version, bool keep_alive, bool head) {
-    auto& lowest = beast::get_lowest_layer(stream);
-    lowest.expires_after(std::chrono::seconds(options.body_timeout_seconds));
+  awaitable<beast::error_code> WriteReply(Connection& connection, const Request& request,
+                                          Reply& reply, unsigned version, bool keep_alive,
+                                          bool head) {
+    connection.ExpiresAfter(std::chrono::seconds(options.body_timeout_seconds));
     if (!reply.file_path.empty()) {
-      auto sent = co_await WriteFile(stream, request, reply, version, keep_alive, head);
+      auto sent = co_await WriteFile(connection, request, reply, version, keep_alive, head);
       if (sent) co_return *sent;
     }
     // A status outside what the status line can carry is a handler's bug.
@@ -422,49 +491,42 @@ struct Server::Impl {
     constexpr size_t kJoinUpTo = 16 * 1024;
     if (reply.body.size() <= kJoinUpTo) {
       out.append(reply.body);
-      auto [wec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
-      co_return wec;
+      co_return co_await connection.Write(out);
     }
-    auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
-    if (hec) co_return hec;
-    auto [wec, n] = co_await asio::async_write(stream, asio::buffer(reply.body), kTuple);
-    co_return wec;
+    if (auto ec = co_await connection.Write(out)) co_return ec;
+    co_return co_await connection.Write(reply.body);
   }
 
-  template <typename Stream>
-  awaitable<beast::error_code> WriteError(Stream& stream, const Error& error, unsigned version) {
+  awaitable<beast::error_code> WriteError(Connection& connection, const Error& error,
+                                          unsigned version) {
     Request request;
     request.request_id = NewRequestId();
     Reply reply = ErrorReply(error);
     logger->info("req={} - - {} 0.0ms rejected before routing: {}", request.request_id,
                  error.status, error.message);
-    co_return co_await WriteReply(stream, request, reply, version, false, false);
+    co_return co_await WriteReply(connection, request, reply, version, false, false);
   }
 
   // Waits, up to the idle timeout, for the first bytes of the next request and keeps them in
   // `buffer`. Returns false when the connection should close (timeout, EOF, or draining).
-  template <typename Stream>
-  awaitable<bool> WaitForRequest(Stream& stream, beast::flat_buffer& buffer,
+  awaitable<bool> WaitForRequest(Connection& connection, beast::flat_buffer& buffer,
                                  IdleConnection& handle) {
-    auto& lowest = beast::get_lowest_layer(stream);
     // Stop sets `draining` before it cancels the waiting connections on their executors, so
     // either this sees it or the cancellation sees `waiting`.
     if (draining) co_return false;
     handle.waiting = true;
-    lowest.expires_after(std::chrono::seconds(options.idle_timeout_seconds));
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+    connection.ExpiresAfter(std::chrono::seconds(options.idle_timeout_seconds));
+    auto [ec, n] = co_await connection.ReadSome(buffer.prepare(kReadSize));
     handle.waiting = false;
     if (ec) co_return false;
     buffer.commit(n);
     co_return true;
   }
 
-  template <typename Stream>
-  awaitable<void> ServeRequests(Stream& stream, const std::string& remote) {
+  awaitable<void> ServeRequests(Connection& connection, const std::string& remote) {
     beast::flat_buffer buffer;
-    auto& lowest = beast::get_lowest_layer(stream);
-    auto handle =
-        std::make_shared<IdleConnection>(IdleConnection{&lowest, lowest.get_executor(), false});
+    auto handle = std::make_shared<IdleConnection>(
+        IdleConnection{&connection, connection.socket().get_executor(), false});
     {
       std::lock_guard lock(idle_mu);
       idle.insert(handle);
@@ -479,58 +541,59 @@ struct Server::Impl {
       }
     } unregister{this, handle};
     for (;;) {
-      if (buffer.size() == 0 && !co_await WaitForRequest(stream, buffer, *handle)) co_return;
+      if (buffer.size() == 0 && !co_await WaitForRequest(connection, buffer, *handle)) co_return;
 
-      bhttp::request_parser<bhttp::string_body> parser;
+      RequestParser parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      lowest.expires_after(std::chrono::seconds(options.header_timeout_seconds));
-      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      auto ec = co_await Parse(connection, buffer, parser, options.max_header_bytes,
+                               std::chrono::seconds(options.header_timeout_seconds),
+                               [](const RequestParser& p) { return p.is_header_done(); });
       if (ec == bhttp::error::header_limit) {
-        co_await WriteError(stream,
+        co_await WriteError(connection,
                             MakeError(431, kErrHeadersTooLarge, "request headers too large"), 11);
         co_return;
       }
       if (ec == bhttp::error::body_limit) {
-        co_await WriteError(stream, MakeError(413, kErrBodyTooLarge, "request body too large"), 11);
+        co_await WriteError(connection, MakeError(413, kErrBodyTooLarge, "request body too large"),
+                            11);
         co_return;
       }
       if (ec) {
         bool bad_input =
             ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-        if (bad_input) co_await WriteError(stream, BadRequest("malformed HTTP request"), 11);
+        if (bad_input) co_await WriteError(connection, BadRequest("malformed HTTP request"), 11);
         co_return;
       }
       auto& header = parser.get();
       unsigned version = header.version();
       if (version != 11 && version != 10) {
-        co_await WriteError(stream, MakeError(505, kErrBadRequest, "HTTP/1.1 only"), 11);
+        co_await WriteError(connection, MakeError(505, kErrBadRequest, "HTTP/1.1 only"), 11);
         co_return;
       }
       if (!parser.is_done()) {
         auto expect = header[bhttp::field::expect];
-        if (beast::iequals(expect, "100-continue")) {
-          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
-          auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
-          if (cec) co_return;
+        if (version == 11 && beast::iequals(expect, "100-continue") && buffer.size() == 0) {
+          if (co_await connection.Write("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
         }
-        lowest.expires_after(std::chrono::seconds(options.body_timeout_seconds));
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        auto bec = co_await Parse(connection, buffer, parser, options.max_header_bytes,
+                                  std::chrono::seconds(options.body_timeout_seconds),
+                                  [](const RequestParser& p) { return p.is_done(); });
         if (bec == bhttp::error::body_limit) {
-          co_await WriteError(stream, MakeError(413, kErrBodyTooLarge, "request body too large"),
-                              version);
+          co_await WriteError(connection,
+                              MakeError(413, kErrBodyTooLarge, "request body too large"), version);
           co_return;
         }
         if (bec) {
           if (bec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
               bec != bhttp::error::partial_message) {
-            co_await WriteError(stream, BadRequest("malformed HTTP request body"), version);
+            co_await WriteError(connection, BadRequest("malformed HTTP request body"), version);
           }
           co_return;
         }
       }
-      lowest.expires_never();
+      connection.ExpiresNever();
 
       auto start = std::chrono::steady_clock::now();
       auto raw = parser.release();
@@ -543,7 +606,7 @@ struct Server::Impl {
       Reply reply = co_await Dispatch(raw, request);
       keep_alive = keep_alive && !draining;
       int status = reply.status;
-      auto wec = co_await WriteReply(stream, request, reply, version, keep_alive, head);
+      auto wec = co_await WriteReply(connection, request, reply, version, keep_alive, head);
       Record(request, status, start);
       if (wec || !keep_alive) co_return;
     }
@@ -601,21 +664,16 @@ struct Server::Impl {
     auto endpoint = socket.remote_endpoint(ec);
     std::string remote = ec ? std::string("unknown") : endpoint.address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
-    beast::tcp_stream stream(std::move(socket));
-
-    if (!tls) {
-      co_await ServeRequests(stream, remote);
-      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Connection connection(std::move(socket), tls ? tls->native_handle() : nullptr);
+    if (!connection.ok()) {
+      logger->error("cannot set up TLS for a connection from {}", remote);
       co_return;
     }
-    beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *tls);
-    beast::get_lowest_layer(tls_stream)
-        .expires_after(std::chrono::seconds(options.header_timeout_seconds));
-    auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
-    if (hec) co_return;
-    co_await ServeRequests(tls_stream, remote);
-    beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(2));
-    co_await tls_stream.async_shutdown(kTuple);
+    connection.ExpiresAfter(std::chrono::seconds(options.header_timeout_seconds));
+    if (co_await connection.Handshake()) co_return;
+    co_await ServeRequests(connection, remote);
+    connection.ExpiresAfter(std::chrono::seconds(2));
+    co_await connection.Shutdown();
   }
 
   awaitable<void> Accept() {
@@ -711,7 +769,7 @@ void Server::Stop() {
       std::lock_guard lock(s.idle_mu);
       for (const auto& handle : s.idle) {
         asio::post(handle->executor, [handle] {
-          if (handle->waiting) handle->stream->cancel();
+          if (handle->waiting) handle->connection->Cancel();
         });
       }
     }

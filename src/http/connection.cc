@@ -1,0 +1,202 @@
+#include "http/connection.h"
+
+#include <openssl/err.h>
+
+#include <boost/asio/ssl/error.hpp>
+#include <cerrno>
+#include <climits>
+
+namespace arenite::http {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+struct Connection::Watch {
+  Watch(const asio::any_io_executor& executor, tcp::socket* socket)
+      : timer(executor), socket(socket) {}
+
+  // Sets the timer for `at`. A wait it replaces ends with operation_aborted and, its generation
+  // being stale, does nothing.
+  static void Arm(const std::shared_ptr<Watch>& self, Clock::time_point at) {
+    self->armed = true;
+    self->armed_for = at;
+    uint64_t generation = ++self->generation;
+    self->timer.expires_at(at);
+    self->timer.async_wait([weak = std::weak_ptr<Watch>(self), generation](error_code) {
+      auto watch = weak.lock();
+      if (!watch || generation != watch->generation) return;
+      watch->armed = false;
+      if (watch->deadline == Clock::time_point::max()) return;
+      if (Clock::now() < watch->deadline) {
+        Arm(watch, watch->deadline);  // the deadline moved later since the timer was set
+        return;
+      }
+      watch->expired = true;
+      error_code ignored;
+      watch->socket->cancel(ignored);
+    });
+  }
+
+  asio::steady_timer timer;
+  tcp::socket* socket;
+  Clock::time_point deadline = Clock::time_point::max();
+  Clock::time_point armed_for = Clock::time_point::max();
+  uint64_t generation = 0;
+  bool armed = false;
+  bool expired = false;
+};
+
+Connection::Connection(tcp::socket socket, SSL_CTX* tls)
+    : socket_(std::move(socket)),
+      tls_(tls),
+      watch_(std::make_shared<Watch>(socket_.get_executor(), &socket_)) {
+  error_code ignored;
+  // Reads and writes return would_block instead of blocking, for Asio's calls and OpenSSL's.
+  socket_.non_blocking(true, ignored);
+  socket_.native_non_blocking(true, ignored);
+  if (!tls_) return;
+  ssl_ = SSL_new(tls_);
+  if (ssl_ && SSL_set_fd(ssl_, socket_.native_handle()) != 1) {
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
+  if (!ssl_) return;
+  SSL_set_accept_state(ssl_);
+  // Large replies go out record by record, so a retry after a full socket buffer resumes
+  // where the last record left off.
+  SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+Connection::~Connection() {
+  if (ssl_) SSL_free(ssl_);  // the socket BIO leaves the descriptor to socket_
+}
+
+void Connection::ExpiresAfter(std::chrono::seconds timeout) {
+  Watch& watch = *watch_;
+  watch.deadline = Clock::now() + timeout;
+  watch.expired = false;
+  if (!watch.armed || watch.armed_for > watch.deadline) Watch::Arm(watch_, watch.deadline);
+}
+
+void Connection::ExpiresNever() {
+  watch_->deadline = Clock::time_point::max();
+  watch_->expired = false;
+}
+
+void Connection::Cancel() {
+  error_code ignored;
+  socket_.cancel(ignored);
+}
+
+asio::awaitable<error_code> Connection::Wait(asio::socket_base::wait_type what) {
+  if (watch_->expired) co_return asio::error::timed_out;
+  auto [ec] = co_await socket_.async_wait(what, asio::as_tuple(asio::use_awaitable));
+  if (watch_->expired) co_return asio::error::timed_out;
+  co_return ec;
+}
+
+template <typename Step>
+asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
+  for (;;) {
+    ERR_clear_error();
+    int result = step();
+    if (result > 0) co_return std::pair{error_code{}, result};
+    int saved_errno = errno;
+    asio::socket_base::wait_type what{};
+    switch (SSL_get_error(ssl_, result)) {
+      case SSL_ERROR_WANT_READ:
+        what = asio::socket_base::wait_read;
+        break;
+      case SSL_ERROR_WANT_WRITE:
+        what = asio::socket_base::wait_write;
+        break;
+      case SSL_ERROR_ZERO_RETURN:  // the peer's close_notify
+        co_return std::pair{error_code(asio::error::eof), 0};
+      case SSL_ERROR_SYSCALL:
+        broken_ = true;
+        co_return std::pair{saved_errno == 0
+                                ? error_code(asio::error::eof)
+                                : error_code(saved_errno, asio::error::get_system_category()),
+                            0};
+      default: {
+        broken_ = true;
+        unsigned long code = ERR_get_error();
+        ERR_clear_error();
+        // A peer that hangs up without close_notify has ended the stream like any other EOF.
+        if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+          co_return std::pair{error_code(asio::error::eof), 0};
+        }
+        co_return std::pair{error_code(static_cast<int>(code), asio::error::get_ssl_category()), 0};
+      }
+    }
+    if (error_code ec = co_await Wait(what)) co_return std::pair{ec, 0};
+  }
+}
+
+asio::awaitable<error_code> Connection::Handshake() {
+  if (!ssl_) co_return error_code{};
+  auto [ec, n] = co_await Drive([this] { return SSL_do_handshake(ssl_); });
+  co_return ec;
+}
+
+asio::awaitable<std::pair<error_code, size_t>> Connection::ReadSome(asio::mutable_buffer into) {
+  int size = static_cast<int>(std::min<size_t>(into.size(), INT_MAX));
+  if (ssl_) {
+    auto [ec, n] = co_await Drive([&] { return SSL_read(ssl_, into.data(), size); });
+    co_return std::pair{ec, static_cast<size_t>(n)};
+  }
+  for (;;) {
+    error_code ec;
+    size_t n = socket_.read_some(asio::buffer(into.data(), static_cast<size_t>(size)), ec);
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return std::pair{ec, n};
+    if (error_code wec = co_await Wait(asio::socket_base::wait_read)) co_return std::pair{wec, 0};
+  }
+}
+
+asio::awaitable<error_code> Connection::Write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    int size = static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX));
+    size_t written = 0;
+    if (ssl_) {
+      auto [ec, n] = co_await Drive([&] { return SSL_write(ssl_, bytes.data(), size); });
+      if (ec) co_return ec;
+      written = static_cast<size_t>(n);
+    } else {
+      error_code ec;
+      written = socket_.write_some(asio::buffer(bytes.data(), static_cast<size_t>(size)), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        if (error_code wec = co_await Wait(asio::socket_base::wait_write)) co_return wec;
+        continue;
+      }
+      if (ec) co_return ec;
+    }
+    bytes.remove_prefix(written);
+  }
+  co_return error_code{};
+}
+
+asio::awaitable<void> Connection::Shutdown() {
+  // After a fatal TLS error OpenSSL must not be asked to shut down (SSL_shutdown(3)).
+  if (ssl_ && !broken_) {
+    co_await Drive([this] {
+      int result = SSL_shutdown(ssl_);
+      return result < 0 ? result : 1;  // 0: close_notify sent, the peer's not awaited
+    });
+  }
+  error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  // Closing with unread bytes in the receive queue makes the kernel send a reset, which can
+  // destroy the last reply before the peer reads it (a 431 for headers still arriving, say).
+  // So what the peer still sends is read and dropped until it closes or the deadline passes.
+  char scratch[4096];
+  for (;;) {
+    error_code ec;
+    socket_.read_some(asio::buffer(scratch), ec);
+    if (!ec) continue;
+    if (ec != asio::error::would_block && ec != asio::error::try_again) break;
+    if (co_await Wait(asio::socket_base::wait_read)) break;
+  }
+}
+
+}  // namespace arenite::http

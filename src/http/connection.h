@@ -1,0 +1,76 @@
+// One accepted connection's byte stream, for the server's connection coroutine: the socket, with
+// OpenSSL driven straight on its descriptor when TLS is on, and one deadline.
+//
+// asio::ssl::stream runs OpenSSL over a pair of memory BIOs and moves every record through a
+// stack of composed operations; Beast's tcp_stream re-arms a timer for every read and write.
+// Here SSL_read and SSL_write go to the socket themselves, and the coroutine waits for
+// readiness only when OpenSSL says it must (docs/ARCHITECTURE.md has the figures). Beast still
+// parses and serializes every message; this class only moves bytes.
+//
+// The deadline is one steady_timer per connection, re-armed only when a deadline moves earlier
+// than the time it is set for: moving it later (as every keep-alive request does) costs no timer
+// operation, and the timer, on firing early, sets itself again for the deadline it finds.
+//
+// Threads: a Connection and everything it owns are used on its io_context's one thread only.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <utility>
+
+namespace arenite::http {
+
+class Connection {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `tls` null: plain HTTP. The TLS state takes its own reference on the context.
+  Connection(boost::asio::ip::tcp::socket socket, SSL_CTX* tls);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // False when the TLS state cannot be created (out of memory).
+  bool ok() const { return !tls_ || ssl_ != nullptr; }
+
+  // The server side of the TLS handshake; nothing for plain HTTP.
+  boost::asio::awaitable<boost::system::error_code> Handshake();
+  // At least one byte into `into`, or an error: asio::error::eof when the peer closed,
+  // asio::error::timed_out past the deadline, operation_aborted after Cancel.
+  boost::asio::awaitable<std::pair<boost::system::error_code, size_t>> ReadSome(
+      boost::asio::mutable_buffer into);
+  // All of `bytes`, or an error as ReadSome's.
+  boost::asio::awaitable<boost::system::error_code> Write(std::string_view bytes);
+  // Sends TLS close_notify (without waiting for the peer's) and stops sending, then reads and
+  // drops whatever the peer still sends until it closes or the deadline passes.
+  boost::asio::awaitable<void> Shutdown();
+
+  // The deadline for every operation from now on; ExpiresNever lifts it.
+  void ExpiresAfter(std::chrono::seconds timeout);
+  void ExpiresNever();
+  // Ends the operation waiting now, if any, with operation_aborted.
+  void Cancel();
+
+  boost::asio::ip::tcp::socket& socket() { return socket_; }
+
+ private:
+  struct Watch;
+  // Calls `step` (an OpenSSL call returning its result) until it returns more than zero,
+  // waiting for the socket whenever OpenSSL wants to read or write.
+  template <typename Step>
+  boost::asio::awaitable<std::pair<boost::system::error_code, int>> Drive(Step step);
+  // Waits until the socket is readable or writable, or the deadline passes.
+  boost::asio::awaitable<boost::system::error_code> Wait(boost::asio::socket_base::wait_type what);
+
+  boost::asio::ip::tcp::socket socket_;
+  SSL_CTX* tls_;
+  SSL* ssl_ = nullptr;
+  bool broken_ = false;  // a fatal TLS error: no close_notify may follow
+  std::shared_ptr<Watch> watch_;
+};
+
+}  // namespace arenite::http
