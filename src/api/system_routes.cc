@@ -8,7 +8,8 @@ namespace arenite::api {
 void RegisterSystemRoutes(http::Router& router, store::Store& store, AdjustableClock* test_clock) {
   router.Add("GET", "/healthz",
              [](http::Request&) {
-               return http::JsonReply(200, {{"status", "ok"}});
+               // A liveness probe answers the same bytes every time; load balancers ask often.
+               return http::TextReply(200, "application/json", R"({"status":"ok"})");
              },
              {.on_io_thread = true});
   router.Add("GET", "/readyz", [&store](http::Request&) {

@@ -2,15 +2,74 @@
 
 #include <openssl/err.h>
 
+#include <sys/socket.h>
+
 #include <boost/asio/ssl/error.hpp>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 namespace arenite::http {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
+
+// The BIO between OpenSSL and a Connection. OpenSSL reads records out of the connection's
+// input buffer, which Asio's reads fill, and writes them straight to the socket. Asio keeps
+// track of whether a socket has been read dry, so a read for the next request costs one recv
+// when the request is there and none when it is not; waiting on the descriptor instead would
+// cost an epoll_ctl every time, and reading through OpenSSL's socket BIO a recv that fails.
+struct Connection::Bio {
+  static BIO_METHOD* Method() {
+    static BIO_METHOD* method = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "arenite");
+      if (!m) return m;
+      BIO_meth_set_read_ex(m, Read);
+      BIO_meth_set_write_ex(m, Write);
+      BIO_meth_set_ctrl(m, Control);
+      BIO_meth_set_create(m, [](BIO* bio) {
+        BIO_set_init(bio, 1);
+        return 1;
+      });
+      return m;
+    }();
+    return method;
+  }
+
+  static int Read(BIO* bio, char* out, size_t size, size_t* read) {
+    auto* connection = static_cast<Connection*>(BIO_get_data(bio));
+    BIO_clear_retry_flags(bio);
+    size_t held = connection->in_end_ - connection->in_begin_;
+    if (held == 0) {
+      BIO_set_retry_read(bio);
+      *read = 0;
+      return 0;
+    }
+    size_t n = std::min(size, held);
+    std::memcpy(out, connection->in_.get() + connection->in_begin_, n);
+    connection->in_begin_ += n;
+    *read = n;
+    return 1;
+  }
+
+  static int Write(BIO* bio, const char* data, size_t size, size_t* written) {
+    auto* connection = static_cast<Connection*>(BIO_get_data(bio));
+    BIO_clear_retry_flags(bio);
+    ssize_t n = ::send(connection->socket_.native_handle(), data, size, MSG_NOSIGNAL);
+    if (n >= 0) {
+      *written = static_cast<size_t>(n);
+      return 1;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
+    *written = 0;
+    return 0;  // otherwise errno says why, as SSL_ERROR_SYSCALL
+  }
+
+  static long Control(BIO*, int command, long, void*) {
+    return command == BIO_CTRL_FLUSH ? 1 : 0;  // writes are not buffered
+  }
+};
 
 struct Connection::Watch {
   Watch(const asio::any_io_executor& executor, tcp::socket* socket)
@@ -56,12 +115,16 @@ Connection::Connection(tcp::socket socket, SSL_CTX* tls)
   socket_.non_blocking(true, ignored);
   socket_.native_non_blocking(true, ignored);
   if (!tls_) return;
-  ssl_ = SSL_new(tls_);
-  if (ssl_ && SSL_set_fd(ssl_, socket_.native_handle()) != 1) {
-    SSL_free(ssl_);
-    ssl_ = nullptr;
+  BIO_METHOD* method = Bio::Method();
+  BIO* bio = method ? BIO_new(method) : nullptr;
+  ssl_ = bio ? SSL_new(tls_) : nullptr;
+  if (!ssl_) {
+    BIO_free(bio);
+    return;
   }
-  if (!ssl_) return;
+  BIO_set_data(bio, this);
+  SSL_set_bio(ssl_, bio, bio);  // the SSL owns the BIO from here
+  in_ = std::make_unique<char[]>(kInputSize);
   SSL_set_accept_state(ssl_);
   // Large replies go out record by record, so a retry after a full socket buffer resumes
   // where the last record left off.
@@ -69,7 +132,7 @@ Connection::Connection(tcp::socket socket, SSL_CTX* tls)
 }
 
 Connection::~Connection() {
-  if (ssl_) SSL_free(ssl_);  // the socket BIO leaves the descriptor to socket_
+  if (ssl_) SSL_free(ssl_);
 }
 
 void Connection::ExpiresAfter(std::chrono::seconds timeout) {
@@ -89,28 +152,46 @@ void Connection::Cancel() {
   socket_.cancel(ignored);
 }
 
-asio::awaitable<error_code> Connection::Wait(asio::socket_base::wait_type what) {
+asio::awaitable<error_code> Connection::WaitWritable() {
   if (watch_->expired) co_return asio::error::timed_out;
-  auto [ec] = co_await socket_.async_wait(what, asio::as_tuple(asio::use_awaitable));
+  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write,
+                                          asio::as_tuple(asio::use_awaitable));
   if (watch_->expired) co_return asio::error::timed_out;
+  co_return ec;
+}
+
+asio::awaitable<std::pair<error_code, size_t>> Connection::Receive(asio::mutable_buffer into) {
+  if (watch_->expired) co_return std::pair{error_code(asio::error::timed_out), size_t{0}};
+  auto [ec, n] = co_await socket_.async_read_some(into, asio::as_tuple(asio::use_awaitable));
+  if (watch_->expired) co_return std::pair{error_code(asio::error::timed_out), size_t{0}};
+  co_return std::pair{ec, n};
+}
+
+asio::awaitable<error_code> Connection::Fill() {
+  in_begin_ = in_end_ = 0;  // the BIO asks for more only once it has taken everything
+  auto [ec, n] = co_await Receive(asio::buffer(in_.get(), kInputSize));
+  if (!ec) in_end_ = n;
   co_return ec;
 }
 
 template <typename Step>
 asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
   for (;;) {
-    ERR_clear_error();
+    // SSL_get_error needs an empty error queue before the call; clearing one that is already
+    // empty costs more than looking.
+    if (ERR_peek_error() != 0) ERR_clear_error();
     int result = step();
     if (result > 0) co_return std::pair{error_code{}, result};
     int saved_errno = errno;
-    asio::socket_base::wait_type what{};
     switch (SSL_get_error(ssl_, result)) {
       case SSL_ERROR_WANT_READ:
-        what = asio::socket_base::wait_read;
-        break;
+        if (error_code ec = co_await Fill()) co_return std::pair{ec, 0};
+        continue;
       case SSL_ERROR_WANT_WRITE:
-        what = asio::socket_base::wait_write;
-        break;
+        if (error_code ec = co_await WaitWritable()) {
+          co_return std::pair{ec, 0};
+        }
+        continue;
       case SSL_ERROR_ZERO_RETURN:  // the peer's close_notify
         co_return std::pair{error_code(asio::error::eof), 0};
       case SSL_ERROR_SYSCALL:
@@ -130,7 +211,6 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
         co_return std::pair{error_code(static_cast<int>(code), asio::error::get_ssl_category()), 0};
       }
     }
-    if (error_code ec = co_await Wait(what)) co_return std::pair{ec, 0};
   }
 }
 
@@ -146,12 +226,7 @@ asio::awaitable<std::pair<error_code, size_t>> Connection::ReadSome(asio::mutabl
     auto [ec, n] = co_await Drive([&] { return SSL_read(ssl_, into.data(), size); });
     co_return std::pair{ec, static_cast<size_t>(n)};
   }
-  for (;;) {
-    error_code ec;
-    size_t n = socket_.read_some(asio::buffer(into.data(), static_cast<size_t>(size)), ec);
-    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return std::pair{ec, n};
-    if (error_code wec = co_await Wait(asio::socket_base::wait_read)) co_return std::pair{wec, 0};
-  }
+  co_return co_await Receive(asio::buffer(into.data(), static_cast<size_t>(size)));
 }
 
 asio::awaitable<error_code> Connection::Write(std::string_view bytes) {
@@ -166,7 +241,7 @@ asio::awaitable<error_code> Connection::Write(std::string_view bytes) {
       error_code ec;
       written = socket_.write_some(asio::buffer(bytes.data(), static_cast<size_t>(size)), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        if (error_code wec = co_await Wait(asio::socket_base::wait_write)) co_return wec;
+        if (error_code wec = co_await WaitWritable()) co_return wec;
         continue;
       }
       if (ec) co_return ec;
@@ -191,11 +266,8 @@ asio::awaitable<void> Connection::Shutdown() {
   // So what the peer still sends is read and dropped until it closes or the deadline passes.
   char scratch[4096];
   for (;;) {
-    error_code ec;
-    socket_.read_some(asio::buffer(scratch), ec);
-    if (!ec) continue;
-    if (ec != asio::error::would_block && ec != asio::error::try_again) break;
-    if (co_await Wait(asio::socket_base::wait_read)) break;
+    auto [ec, n] = co_await Receive(asio::buffer(scratch));
+    if (ec) break;
   }
 }
 

@@ -3,9 +3,9 @@
 //
 // asio::ssl::stream runs OpenSSL over a pair of memory BIOs and moves every record through a
 // stack of composed operations; Beast's tcp_stream re-arms a timer for every read and write.
-// Here SSL_read and SSL_write go to the socket themselves, and the coroutine waits for
-// readiness only when OpenSSL says it must (docs/ARCHITECTURE.md has the figures). Beast still
-// parses and serializes every message; this class only moves bytes.
+// Here OpenSSL reads records from a buffer that one Asio read fills and writes them straight
+// to the socket, and the coroutine waits only when OpenSSL says it must (docs/ARCHITECTURE.md
+// has the figures). Beast still parses and serializes every message; this class moves bytes.
 //
 // The deadline is one steady_timer per connection, re-armed only when a deadline moves earlier
 // than the time it is set for: moving it later (as every keep-alive request does) costs no timer
@@ -59,16 +59,27 @@ class Connection {
 
  private:
   struct Watch;
+  struct Bio;
+  // The most one read takes from the socket: a TLS record of 16 KiB with its header and tag.
+  static constexpr size_t kInputSize = 17 * 1024;
   // Calls `step` (an OpenSSL call returning its result) until it returns more than zero,
   // waiting for the socket whenever OpenSSL wants to read or write.
   template <typename Step>
   boost::asio::awaitable<std::pair<boost::system::error_code, int>> Drive(Step step);
-  // Waits until the socket is readable or writable, or the deadline passes.
-  boost::asio::awaitable<boost::system::error_code> Wait(boost::asio::socket_base::wait_type what);
+  // Waits until the socket is writable, or the deadline passes.
+  boost::asio::awaitable<boost::system::error_code> WaitWritable();
+  // One read from the socket, unless the deadline passes first.
+  boost::asio::awaitable<std::pair<boost::system::error_code, size_t>> Receive(
+      boost::asio::mutable_buffer into);
+  // Refills the TLS input buffer, which the BIO has emptied.
+  boost::asio::awaitable<boost::system::error_code> Fill();
 
   boost::asio::ip::tcp::socket socket_;
   SSL_CTX* tls_;
   SSL* ssl_ = nullptr;
+  std::unique_ptr<char[]> in_;  // TLS records read and not yet taken by OpenSSL
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
   bool broken_ = false;  // a fatal TLS error: no close_notify may follow
   std::shared_ptr<Watch> watch_;
 };

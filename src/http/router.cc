@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 #include "core/percent.h"
 
 namespace arenite::http {
@@ -22,8 +24,30 @@ std::vector<std::string_view> Split(std::string_view path) {
 
 void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
   Route route{std::move(method), pattern, {}, std::move(handler), options};
-  for (auto seg : Split(pattern)) route.segments.emplace_back(seg);
+  for (auto seg : Split(pattern)) {
+    route.segments.emplace_back(seg);
+    route.parameter.push_back(seg.size() > 2 && seg.front() == '{' && seg.back() == '}');
+  }
+  route.rest = !route.segments.empty() && route.segments.back() == "*";
+  route.fixed = route.segments.size() - (route.rest ? 1 : 0);
   routes_.push_back(std::move(route));
+
+  // Routes are added at start only, so the index is simply built again.
+  size_t longest = 0;
+  for (const Route& r : routes_) longest = std::max(longest, r.fixed);
+  by_count_.assign(longest + 1, {});
+  rest_.clear();
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const Route& r = routes_[i];
+    if (r.rest) rest_.push_back(i);
+    for (size_t n = 0; n <= longest; ++n) {
+      if (r.rest ? n >= r.fixed : n == r.fixed) by_count_[n].push_back(i);
+    }
+  }
+}
+
+const std::vector<size_t>& Router::Candidates(size_t n) const {
+  return n < by_count_.size() ? by_count_[n] : rest_;
 }
 
 const Route* Router::Match(Request& request, int* status, std::string* allow) const {
@@ -34,28 +58,22 @@ const Route* Router::Match(Request& request, int* status, std::string* allow) co
   const Route* best = nullptr;
   int best_literals = -1;
   std::map<std::string, std::string, std::less<>> best_params;
-  for (const Route& route : routes_) {
-    // A last segment "*" matches the rest of the path, however many segments it has.
-    bool rest = !route.segments.empty() && route.segments.back() == "*";
-    size_t fixed = route.segments.size() - (rest ? 1 : 0);
-    if (rest ? segments.size() < fixed : segments.size() != fixed) continue;
-    auto is_param = [](const std::string& want) {
-      return want.size() > 2 && want.front() == '{' && want.back() == '}';
-    };
+  for (size_t index : Candidates(segments.size())) {
+    const Route& route = routes_[index];
+    size_t fixed = route.fixed;
     // Literal segments first: most routes differ there, and comparing costs no allocation.
     bool matched = true;
     int literals = 0;
     for (size_t i = 0; i < fixed && matched; ++i) {
-      const std::string& want = route.segments[i];
-      if (is_param(want)) continue;
-      matched = want == segments[i];
+      if (route.parameter[i]) continue;
+      matched = route.segments[i] == segments[i];
       ++literals;
     }
     if (!matched) continue;
     std::map<std::string, std::string, std::less<>> params;
     for (size_t i = 0; i < fixed && matched; ++i) {
       const std::string& want = route.segments[i];
-      if (!is_param(want)) continue;
+      if (!route.parameter[i]) continue;
       auto decoded = PercentDecode(segments[i], false);
       if (!decoded || decoded->empty()) {
         matched = false;

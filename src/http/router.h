@@ -36,6 +36,10 @@ struct Route {
   std::vector<std::string> segments;
   Handler handler;
   RouteOptions options;
+  // Derived from `segments` when the route is added.
+  std::vector<bool> parameter;  // whether segment i is a {name}
+  size_t fixed = 0;             // segments before a last "*", or all of them
+  bool rest = false;            // the last segment is "*"
 };
 
 class Router {
@@ -49,7 +53,13 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  // The routes a path of n segments can match, in the order they were added: by_count_[n] for n
+  // up to the longest fixed route, `rest_` (the "*" routes) beyond it.
+  const std::vector<size_t>& Candidates(size_t n) const;
+
   std::vector<Route> routes_;
+  std::vector<std::vector<size_t>> by_count_;
+  std::vector<size_t> rest_;
 };
 
 }  // namespace arenite::http

@@ -1,8 +1,9 @@
-// The HTTP/1.1 server: Beast over Asio, HTTPS (or plain HTTP behind a proxy), one coroutine
-// per connection, keep-alive, and limits a hostile client cannot get around (header and body
-// size, header and idle timeouts, a connection cap). Handlers run on a pool of worker threads
-// so a slow store never stalls the event loop; routes marked on_io_thread or short_read (or
-// whose on_io_thread_if says so for a request) run inline.
+// The HTTP/1.1 server: Beast's parser over Asio sockets, HTTPS through OpenSSL (or plain HTTP
+// behind a proxy; http/connection.h moves the bytes), one coroutine per connection, keep-alive, and
+// limits a hostile client cannot get around (header and body size, header and idle timeouts, a
+// connection cap). Handlers run on a pool of worker threads so a slow store never stalls the event
+// loop; routes marked on_io_thread or short_read (or whose on_io_thread_if says so for a request)
+// run inline.
 //
 // Threads: Start, Run and Stop may be called from different threads; Run blocks until the
 // server has drained after Stop.
