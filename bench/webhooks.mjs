@@ -25,6 +25,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import {
   mkdtempSync, writeFileSync, readFileSync, existsSync, openSync, fstatSync, readSync, closeSync,
+  rmSync,
 } from 'node:fs';
 import http from 'node:http';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -395,4 +396,6 @@ try {
 } finally {
   await server.stop();
   nginx.proc.kill('SIGTERM');
+  await new Promise((r) => (nginx.proc.exitCode !== null ? r() : nginx.proc.once('exit', r)));
+  rmSync(work, { recursive: true, force: true });  // nginx's log of every delivery, above all
 }

@@ -14,10 +14,22 @@ export const bin = process.env.ARENITE_BIN || path.join(repoRoot, 'build', 'bin'
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
+// The data dirs made here, removed when the test process exits (a test may still read one
+// after stopping its server, or start another server on it).
+const madeDirs = new Set();
+process.on('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+function newDataDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'arenite-test-'));
+  madeDirs.add(dir);
+  return dir;
+}
+
 // Runs `arenite init` in a new temporary data dir; returns its ids.
 export function initDataDir({ dataDir, workspace = 'Acme Test', email = 'admin@acme.test',
                               password = ADMIN_PASSWORD } = {}) {
-  dataDir ??= mkdtempSync(path.join(tmpdir(), 'arenite-test-'));
+  dataDir ??= newDataDir();
   const pwFile = path.join(dataDir, `.pw-${Math.random().toString(36).slice(2)}`);
   writeFileSync(pwFile, password + '\n', { mode: 0o600 });
   const out = execFileSync(bin, ['init', '--data-dir', dataDir, '--workspace', workspace,
@@ -31,7 +43,7 @@ export function initDataDir({ dataDir, workspace = 'Acme Test', email = 'admin@a
 export async function startServer({ dataDir, args = [], init = true, testClock = true } = {}) {
   let ws = null;
   if (init && !dataDir) ws = initDataDir();
-  dataDir ??= ws?.dataDir ?? mkdtempSync(path.join(tmpdir(), 'arenite-test-'));
+  dataDir ??= ws?.dataDir ?? newDataDir();
   const fullArgs = ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...args];
   if (testClock) fullArgs.push('--unsafe-test-clock');
   const proc = spawn(bin, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
