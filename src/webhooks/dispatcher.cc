@@ -655,7 +655,7 @@ Status Dispatcher::Schedule() {
     return OkStatus();
   }));
   std::lock_guard lock(mu_);
-  bool any = false;
+  size_t queued = 0;
   for (auto& plan : plans) {
     const Webhook& w = *plan.webhook;
     State& st = states_[w.guid];
@@ -683,9 +683,15 @@ Status Dispatcher::Schedule() {
       st.dirty = false;
       st.next_due = plan.next_due.value_or(kNever);
     }
-    any = any || sent > 0;
+    queued += static_cast<size_t>(sent);
   }
-  if (any) jobs_cv_.notify_all();
+  // One sender woken per job: waking them all for a few jobs sends most back to sleep at once,
+  // two context switches each for nothing.
+  if (queued >= senders_.size()) {
+    jobs_cv_.notify_all();
+  } else {
+    for (size_t i = 0; i < queued; ++i) jobs_cv_.notify_one();
+  }
   return OkStatus();
 }
 
