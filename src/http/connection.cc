@@ -189,6 +189,9 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
         continue;
       case SSL_ERROR_WANT_WRITE:
         if (error_code ec = co_await WaitWritable()) {
+          // A record is left half sent: OpenSSL could not queue close_notify behind it, and
+          // retrying it later would fail, so no shutdown is tried.
+          broken_ = true;
           co_return std::pair{ec, 0};
         }
         continue;
@@ -208,6 +211,9 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
         if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
           co_return std::pair{error_code(asio::error::eof), 0};
         }
+        // The WANT_* results of callbacks this server does not install queue no error: still
+        // an error here, never a success that would have the caller loop.
+        if (code == 0) co_return std::pair{error_code(asio::error::fault), 0};
         co_return std::pair{error_code(static_cast<int>(code), asio::error::get_ssl_category()), 0};
       }
     }
@@ -251,7 +257,7 @@ asio::awaitable<error_code> Connection::Write(std::string_view bytes) {
   co_return error_code{};
 }
 
-asio::awaitable<void> Connection::Shutdown() {
+asio::awaitable<void> Connection::Shutdown(bool drain) {
   // After a fatal TLS error OpenSSL must not be asked to shut down (SSL_shutdown(3)).
   if (ssl_ && !broken_) {
     co_await Drive([this] {
@@ -261,6 +267,7 @@ asio::awaitable<void> Connection::Shutdown() {
   }
   error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  if (!drain) co_return;
   // Closing with unread bytes in the receive queue makes the kernel send a reset, which can
   // destroy the last reply before the peer reads it (a 431 for headers still arriving, say).
   // So what the peer still sends is read and dropped until it closes or the deadline passes.

@@ -45,9 +45,10 @@ class Connection {
       boost::asio::mutable_buffer into);
   // All of `bytes`, or an error as ReadSome's.
   boost::asio::awaitable<boost::system::error_code> Write(std::string_view bytes);
-  // Sends TLS close_notify (without waiting for the peer's) and stops sending, then reads and
-  // drops whatever the peer still sends until it closes or the deadline passes.
-  boost::asio::awaitable<void> Shutdown();
+  // Sends TLS close_notify (without waiting for the peer's) and stops sending; with `drain`
+  // (the peer may still be sending what no request took), then reads and drops what it sends
+  // until it closes or the deadline passes.
+  boost::asio::awaitable<void> Shutdown(bool drain);
 
   // The deadline for every operation from now on; ExpiresNever lifts it.
   void ExpiresAfter(std::chrono::seconds timeout);

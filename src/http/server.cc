@@ -174,6 +174,8 @@ using RequestParser = bhttp::request_parser<bhttp::string_body>;
 
 // How much one read asks for: a whole TLS record's plaintext.
 constexpr size_t kReadSize = 16 * 1024;
+// The longest chunk-size line or trailer field of a chunked body.
+constexpr size_t kMaxBodyLine = 64 * 1024;
 
 // Feeds what `buffer` holds to the parser, reading more from the connection while the parser
 // needs it, until done(parser). What the parser does not take (a pipelined request's first
@@ -197,14 +199,20 @@ awaitable<beast::error_code> Parse(Connection& connection, beast::flat_buffer& b
       beast::error_code ec;
       size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
+      // The parser's own verdict first: a header it took whole and refused (a body over the
+      // limit, a bad Content-Length) is that error, whatever follows it in the buffer.
+      if (ec && ec != bhttp::error::need_more) co_return ec;
       if (in_header) {
         header_bytes += used;
         // Unfinished, it needs at least one more byte than it has.
         bool over = parser.is_header_done() ? header_bytes > max_header_bytes
                                             : header_bytes + buffer.size() >= max_header_bytes;
         if (over) co_return bhttp::error::header_limit;
+      } else if (ec && used == 0 && buffer.size() >= kMaxBodyLine) {
+        // The body's bytes are taken as they come; only a chunk-size line or a trailer is
+        // waited for whole, and one this long never ends.
+        co_return bhttp::error::buffer_overflow;
       }
-      if (ec && ec != bhttp::error::need_more) co_return ec;
       if (!ec && used > 0) continue;
     }
     if (!deadline_set) {
@@ -523,7 +531,9 @@ struct Server::Impl {
     co_return true;
   }
 
-  awaitable<void> ServeRequests(Connection& connection, const std::string& remote) {
+  // Serves the connection's requests until it should close. True when the client may still be
+  // sending what no request took (a refused request's rest), which closing should wait for.
+  awaitable<bool> ServeRequests(Connection& connection, const std::string& remote) {
     beast::flat_buffer buffer;
     auto handle = std::make_shared<IdleConnection>(
         IdleConnection{&connection, connection.socket().get_executor(), false});
@@ -541,7 +551,8 @@ struct Server::Impl {
       }
     } unregister{this, handle};
     for (;;) {
-      if (buffer.size() == 0 && !co_await WaitForRequest(connection, buffer, *handle)) co_return;
+      if (buffer.size() == 0 && !co_await WaitForRequest(connection, buffer, *handle))
+        co_return false;
 
       RequestParser parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -552,30 +563,31 @@ struct Server::Impl {
       if (ec == bhttp::error::header_limit) {
         co_await WriteError(connection,
                             MakeError(431, kErrHeadersTooLarge, "request headers too large"), 11);
-        co_return;
+        co_return true;
       }
       if (ec == bhttp::error::body_limit) {
         co_await WriteError(connection, MakeError(413, kErrBodyTooLarge, "request body too large"),
                             11);
-        co_return;
+        co_return true;
       }
       if (ec) {
         bool bad_input =
             ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-        if (bad_input) co_await WriteError(connection, BadRequest("malformed HTTP request"), 11);
-        co_return;
+        if (!bad_input) co_return false;  // closed, timed out, or cut short
+        co_await WriteError(connection, BadRequest("malformed HTTP request"), 11);
+        co_return true;
       }
       auto& header = parser.get();
       unsigned version = header.version();
       if (version != 11 && version != 10) {
         co_await WriteError(connection, MakeError(505, kErrBadRequest, "HTTP/1.1 only"), 11);
-        co_return;
+        co_return true;
       }
       if (!parser.is_done()) {
         auto expect = header[bhttp::field::expect];
         if (version == 11 && beast::iequals(expect, "100-continue") && buffer.size() == 0) {
-          if (co_await connection.Write("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
+          if (co_await connection.Write("HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
         }
         auto bec = co_await Parse(connection, buffer, parser, options.max_header_bytes,
                                   std::chrono::seconds(options.body_timeout_seconds),
@@ -583,14 +595,15 @@ struct Server::Impl {
         if (bec == bhttp::error::body_limit) {
           co_await WriteError(connection,
                               MakeError(413, kErrBodyTooLarge, "request body too large"), version);
-          co_return;
+          co_return true;
         }
         if (bec) {
           if (bec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
               bec != bhttp::error::partial_message) {
             co_await WriteError(connection, BadRequest("malformed HTTP request body"), version);
+            co_return true;
           }
-          co_return;
+          co_return false;
         }
       }
       connection.ExpiresNever();
@@ -608,7 +621,7 @@ struct Server::Impl {
       int status = reply.status;
       auto wec = co_await WriteReply(connection, request, reply, version, keep_alive, head);
       Record(request, status, start);
-      if (wec || !keep_alive) co_return;
+      if (wec || !keep_alive) co_return false;
     }
   }
 
@@ -671,9 +684,9 @@ struct Server::Impl {
     }
     connection.ExpiresAfter(std::chrono::seconds(options.header_timeout_seconds));
     if (co_await connection.Handshake()) co_return;
-    co_await ServeRequests(connection, remote);
+    bool unread = co_await ServeRequests(connection, remote);
     connection.ExpiresAfter(std::chrono::seconds(2));
-    co_await connection.Shutdown();
+    co_await connection.Shutdown(unread);
   }
 
   awaitable<void> Accept() {

@@ -169,6 +169,25 @@ describe('the HTTP layer', () => {
     await assertAlive();
   });
 
+  test('a body past --max-body-bytes sent with its header in one write gets 413, not 431', async () => {
+    // The header and 20 KiB of the body arrive together, so the server's first read is full: the
+    // body's bytes must not count against the header limit.
+    const result = await exchange(server, request('POST /v1/login HTTP/1.1',
+      { 'Content-Type': 'application/json', 'Content-Length': '100000' }, 'x'.repeat(20 * 1024)));
+    assertRawError(result, 413, 9008);
+    await assertAlive();
+  });
+
+  test('a chunk-size line that never ends gets 400 without waiting for the body timeout', async () => {
+    const head = request('POST /v1/login HTTP/1.1',
+      { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    const started = Date.now();
+    const result = await exchange(server, [head, `1;${'a'.repeat(100 * 1024)}`], { waitMs: 20000 });
+    assertRawError(result, 400, 400);
+    assert.ok(Date.now() - started < 15000, 'the server waited for the body timeout');
+    await assertAlive();
+  });
+
   test('a chunked body growing past --max-body-bytes gets 413', async () => {
     const chunk = 'x'.repeat(1000);
     const head = request('POST /v1/login HTTP/1.1',
