@@ -687,7 +687,7 @@ Status Dispatcher::Schedule() {
   }
   // One sender woken per job: waking them all for a few jobs sends most back to sleep at once,
   // two context switches each for nothing.
-  if (queued >= senders_.size()) {
+  if (queued >= static_cast<size_t>(std::max(1, options_.sender_threads))) {
     jobs_cv_.notify_all();
   } else {
     for (size_t i = 0; i < queued; ++i) jobs_cv_.notify_one();
