@@ -3,10 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, assertErrorBody } from '../lib/arenite.mjs';
+import { startServer, assertErrorBody, tempDir } from '../lib/arenite.mjs';
 
 const VIEWS = ['Items_Summary', 'Items_BOM', 'Items_Sourcing', 'Changes_Summary',
   'Changes_Items', 'Suppliers_Summary', 'Supplier_Items_Summary'];
@@ -65,7 +64,7 @@ print(json.dumps(out))
 before(async () => {
   server = await startServer();
   session = await server.login();
-  dir = mkdtempSync(path.join(tmpdir(), 'arenite-extract-'));
+  dir = tempDir('arenite-extract-');
   const top = await ok('POST', '/v1/items', { name: 'Widget assembly', number: 'ASM-1' }, 201);
   for (const [i, name] of HOSTILE.entries()) {
     const part = await ok('POST', '/v1/items', { name, number: `PN-${i}` }, 201);

@@ -4,10 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, assertErrorBody, bin } from '../lib/arenite.mjs';
+import { startServer, assertErrorBody, bin, tempDir } from '../lib/arenite.mjs';
 
 let server, session, dir;
 const req = (method, p, body) => server.request(method, p, { session, body });
@@ -70,7 +69,7 @@ print(json.dumps({'manifest': m, 'views': views}))
 before(async () => {
   server = await startServer({ args: ['--extract-keep-runs', '2', '--extract-keep-days', '3'] });
   session = await server.login();
-  dir = mkdtempSync(path.join(tmpdir(), 'arenite-extract-ops-'));
+  dir = tempDir('arenite-extract-ops-');
   for (let i = 0; i < 5; i++) await ok('POST', '/v1/items', { name: `Part ${i}`, number: `OP-${i}` }, 201);
 });
 

@@ -3,13 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { bin, initDataDir, startServer } from '../lib/arenite.mjs';
+import { bin, initDataDir, startServer, tempDir as madeTempDir } from '../lib/arenite.mjs';
 
 const GUID = /^[0-9A-Z]{20}$/;
-const tempDir = () => mkdtempSync(path.join(tmpdir(), 'arenite-cli-'));
+const tempDir = () => madeTempDir('arenite-cli-');
 
 test('init prints one JSON line with the workspace and user ids', () => {
   const dir = tempDir();

@@ -3,12 +3,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { startServer, bin } from '../lib/arenite.mjs';
+import { startServer, bin, tempDir } from '../lib/arenite.mjs';
 import { createApp, postForm, basic } from '../lib/oauth.mjs';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
@@ -78,7 +77,7 @@ before(async () => {
     { authorization: basic(app.clientId, app.clientSecret) });
   assert.equal(res.status, 200, res.text);
   token = res.json.access_token;
-  outDir = mkdtempSync(path.join(tmpdir(), 'arenite-receive-'));
+  outDir = tempDir('arenite-receive-');
   receiver = await startReceiver(['--out', outDir, '--signing-secret', SECRET,
     '--issuer', server.url, '--audience', AUDIENCE,
     '--issuer-ca-file', path.join(server.dataDir, 'tls', 'cert.pem')]);

@@ -7,14 +7,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { Webhook } from 'standardwebhooks';
-import { startServer, repoRoot } from '../lib/arenite.mjs';
+import { startServer, repoRoot, tempDir } from '../lib/arenite.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = path.join(repoRoot, 'docs', 'screenshots');
@@ -70,7 +69,7 @@ async function waitFor(fn, what, ms = TIMEOUT) {
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/install-deps.sh installs chromium`);
   mkdirSync(SHOTS, { recursive: true });
-  dir = mkdtempSync(path.join(tmpdir(), 'arenite-web-'));
+  dir = tempDir('arenite-web-');
   receiver = await startReceiver();
   server = await startServer({ args: ['--webhook-allow-network', '127.0.0.0/8', '--webhook-allow-http'] });
   session = await server.login();

@@ -5,11 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, bin } from '../lib/arenite.mjs';
+import { startServer, bin, tempDir } from '../lib/arenite.mjs';
 import { createApp, postForm, basic } from '../lib/oauth.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
 
@@ -22,7 +21,7 @@ before(async () => {
     args: ['--webhook-allow-network', '127.0.0.0/8', '--webhook-allow-http', '--webhook-debounce', '2'],
   });
   session = await server.login();
-  dir = mkdtempSync(path.join(tmpdir(), 'arenite-whx-'));
+  dir = tempDir('arenite-whx-');
 });
 after(async () => {
   for (const p of procs) p.kill('SIGTERM');

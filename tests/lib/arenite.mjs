@@ -20,11 +20,13 @@ const madeDirs = new Set();
 process.on('exit', () => {
   for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
 });
-function newDataDir() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'arenite-test-'));
+// A new temporary directory named PREFIX-xxxxxx, removed when the test process exits.
+export function tempDir(prefix = 'arenite-test-') {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
   madeDirs.add(dir);
   return dir;
 }
+const newDataDir = () => tempDir('arenite-test-');
 
 // Runs `arenite init` in a new temporary data dir; returns its ids.
 export function initDataDir({ dataDir, workspace = 'Acme Test', email = 'admin@acme.test',
