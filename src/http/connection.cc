@@ -78,14 +78,13 @@ struct Connection::Watch {
   // Sets the timer for `at`. A wait it replaces ends with operation_aborted and, its generation
   // being stale, does nothing.
   static void Arm(const std::shared_ptr<Watch>& self, Clock::time_point at) {
-    self->armed = true;
     self->armed_for = at;
     uint64_t generation = ++self->generation;
     self->timer.expires_at(at);
     self->timer.async_wait([weak = std::weak_ptr<Watch>(self), generation](error_code) {
       auto watch = weak.lock();
       if (!watch || generation != watch->generation) return;
-      watch->armed = false;
+      watch->armed_for = Clock::time_point::max();
       if (watch->deadline == Clock::time_point::max()) return;
       if (Clock::now() < watch->deadline) {
         Arm(watch, watch->deadline);  // the deadline moved later since the timer was set
@@ -100,9 +99,8 @@ struct Connection::Watch {
   asio::steady_timer timer;
   tcp::socket* socket;
   Clock::time_point deadline = Clock::time_point::max();
-  Clock::time_point armed_for = Clock::time_point::max();
+  Clock::time_point armed_for = Clock::time_point::max();  // max: no wait pending
   uint64_t generation = 0;
-  bool armed = false;
   bool expired = false;
 };
 
@@ -124,7 +122,7 @@ Connection::Connection(tcp::socket socket, SSL_CTX* tls)
   }
   BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);  // the SSL owns the BIO from here
-  in_ = std::make_unique<char[]>(kInputSize);
+  in_ = std::make_unique_for_overwrite<char[]>(kInputSize);
   SSL_set_accept_state(ssl_);
   // Large replies go out record by record, so a retry after a full socket buffer resumes
   // where the last record left off.
@@ -139,7 +137,7 @@ void Connection::ExpiresAfter(std::chrono::seconds timeout) {
   Watch& watch = *watch_;
   watch.deadline = Clock::now() + timeout;
   watch.expired = false;
-  if (!watch.armed || watch.armed_for > watch.deadline) Watch::Arm(watch_, watch.deadline);
+  if (watch.armed_for > watch.deadline) Watch::Arm(watch_, watch.deadline);
 }
 
 void Connection::ExpiresNever() {
