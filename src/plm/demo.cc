@@ -211,6 +211,12 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
   // Items.
   std::vector<DemoItem> items(static_cast<size_t>(o.items));
   std::vector<size_t> pool[6];
+  // Creation times ascend with the items' order, which is also the order they are stored in:
+  // a workspace that grew over time has its rows in the order they were created, so a walk in
+  // creation order (the DataExtract views) reads the tables front to back, as it would there.
+  std::vector<int64_t> created(items.size());
+  for (auto& t : created) t = now - rng.Range(86400, kTwoYears);
+  std::sort(created.begin(), created.end());
   for (size_t i = 0; i < items.size(); ++i) {
     auto& it = items[i];
     int64_t roll = rng.Range(1, 100);
@@ -223,7 +229,7 @@ Result<json::Json> GenerateDemoData(store::Store& store, const DemoOptions& o) {
     pool[it.kind].push_back(i);
     it.guid = rng.Guid();
     it.work_rev = rng.Guid();
-    it.created = now - rng.Range(86400, kTwoYears);
+    it.created = created[i];
     const char* path = nullptr;
     switch (it.kind) {
       case kElec: {
