@@ -168,7 +168,8 @@ int RunExtract(ExtractRunOptions o) {
   Progress progress(bar, estimate);
 
   std::vector<extract::ViewSource> views;
-  for (const auto& v : o.views) views.push_back(extract::FullView(v, o.workspace));
+  auto lookups = std::make_shared<extract::ViewLookups>();
+  for (const auto& v : o.views) views.push_back(extract::FullView(v, o.workspace, lookups));
   std::string run_guid = NewGuid();
   options.directory = out.parent_path().string();
   options.cancel = &interrupted;

@@ -504,10 +504,11 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
   }
   if (extract.ok()) {
     std::vector<ViewSource> views;
+    auto lookups = std::make_shared<ViewLookups>();
     for (const auto& v : (*extract)["views"]) {
       std::string name = v.get<std::string>();
-      views.push_back(delta ? DeltaView(name, workspace, &previous[name], &next[name])
-                            : FullView(name, workspace));
+      views.push_back(delta ? DeltaView(name, workspace, &previous[name], &next[name], lookups)
+                            : FullView(name, workspace, lookups));
     }
     PackageOptions options;
     options.directory = packages_dir_ + "/" + workspace;

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <optional>
+
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "plm/logic.h"
@@ -12,11 +15,23 @@ namespace {
 // How a column's SQL value becomes CSV text.
 enum class Kind { kText, kNumber, kBool, kTime, kRevisionStatus };
 
+// Columns of a view that name an item by guid and show its number or shown revision, filled
+// from the package's table of item labels (ViewLookups) instead of a join: the view's SQL gives
+// the guid, and NULL in the columns filled.
+struct Lookup {
+  int key;                 // the column holding the item's guid
+  std::vector<int> fills;  // the columns the item's number and revision fill (-1: neither)
+};
+
+// An item's label: its number and the number of the revision GET /v1/items/{guid} shows.
+constexpr size_t kItemLabelValues = 2;
+
 struct ViewDef {
   std::string name;
   std::vector<std::string> columns;  // after Trans Type; the first is "Guid"
   std::vector<Kind> kinds;
   std::string sql;  // one parameter: the workspace guid; columns in order
+  std::optional<Lookup> lookup = std::nullopt;
 };
 
 // The item's shown revision: effective if there is one, else working.
@@ -50,14 +65,16 @@ const std::vector<ViewDef>& Defs() {
         "Find Number"},
        {K::kText, K::kText, K::kText, K::kText, K::kText, K::kText, K::kText, K::kNumber, K::kText,
         K::kText, K::kNumber},
-       "SELECT b.guid, pi.guid, pi.number, pr.revision_number, ci.guid, ci.number, "
-       "cr.revision_number, b.quantity, b.notes, b.ref_des, b.line_number FROM items pi "
+       // The child's number and revision come from the item labels: as a join they were two
+       // look-ups in items and item_revisions for every line, anywhere in those tables, most of
+       // the package's time once the tables outgrow the page cache.
+       "SELECT b.guid, pi.guid, pi.number, pr.revision_number, b.child_item, NULL, NULL, "
+       "b.quantity, b.notes, b.ref_des, b.line_number FROM items pi "
        "JOIN item_revisions pr ON pr.guid = " +
            Shown("pi") +
-           " JOIN bom_lines b ON b.parent_rev = pr.guid JOIN items ci ON ci.guid = b.child_item "
-           "JOIN item_revisions cr ON cr.guid = " +
-           Shown("ci") +
-           " WHERE pi.workspace_guid = ? ORDER BY pi.created_at, pi.guid, b.line_number"},
+           " JOIN bom_lines b ON b.parent_rev = pr.guid"
+           " WHERE pi.workspace_guid = ? ORDER BY pi.created_at, pi.guid, b.line_number",
+       Lookup{4, {5, 6}}},
       {"Items_Sourcing",
        {"Guid", "Item Guid", "Item Number", "Item Revision", "Manufacturer Item Guid",
         "Manufacturer Item Number", "Vendor Item Guid", "Vendor Item Number", "AML Rank",
@@ -81,10 +98,12 @@ const std::vector<ViewDef>& Defs() {
        {"Guid", "Change Guid", "Change Number", "Item Guid", "Item Number", "New Revision",
         "New Lifecycle Phase"},
        {K::kText, K::kText, K::kText, K::kText, K::kText, K::kText, K::kText},
-       "SELECT ci.guid, c.guid, c.number, i.guid, i.number, ci.new_revision_number, p.name "
-       "FROM change_items ci JOIN changes c ON c.guid = ci.change_guid JOIN items i ON i.guid = "
-       "ci.item_guid LEFT JOIN lifecycle_phases p ON p.guid = ci.new_phase_guid "
-       "WHERE ci.workspace_guid = ? ORDER BY ci.guid"},
+       // The item's number comes from the item labels, as for Items_BOM.
+       "SELECT ci.guid, c.guid, c.number, ci.item_guid, NULL, ci.new_revision_number, p.name "
+       "FROM change_items ci JOIN changes c ON c.guid = ci.change_guid "
+       "LEFT JOIN lifecycle_phases p ON p.guid = ci.new_phase_guid "
+       "WHERE ci.workspace_guid = ? ORDER BY ci.guid",
+       Lookup{3, {4, -1}}},
       {"Suppliers_Summary",
        {"Guid", "Supplier Name", "Supplier ID", "Account Number", "Description", "Website",
         "Approval Status", "Creation Date", "Last Modified Date"},
@@ -134,18 +153,87 @@ std::string_view Render(const store::Row& row, int col, Kind kind, std::string& 
 
 // One row of a view rendered as CSV text, as views for EmitRow; reused across the rows of a
 // query so that its buffers are allocated once.
-struct RenderedRow {
-  explicit RenderedRow(const ViewDef& def) : buffers(def.columns.size()), views(buffers.size()) {}
-  void Fill(const ViewDef& def, const store::Row& row) {
-    for (size_t i = 0; i < views.size(); ++i) {
-      views[i] = Render(row, static_cast<int>(i), def.kinds[i], buffers[i]);
-    }
+class RenderedRow {
+ public:
+  RenderedRow(const ViewDef& def, ViewLookups& lookups)
+      : def_(def), lookups_(lookups), buffers_(def.columns.size()), views_(buffers_.size()) {}
+
+  // Gets the item labels the view needs, in the transaction that then reads the view.
+  Status Prepare(store::Tx& tx, const std::string& workspace_id) {
+    if (!def_.lookup) return OkStatus();
+    ARENITE_ASSIGN_OR_RETURN(labels_, lookups_.ItemLabels(tx, workspace_id));
+    return OkStatus();
   }
-  std::vector<std::string> buffers;
-  std::vector<std::string_view> views;
+
+  // Renders `row`; false when it is to be left out (the item it names does not exist, as an
+  // inner join would leave it out) or a look-up failed (then status() says why).
+  bool Fill(store::Tx& tx, const store::Row& row) {
+    for (size_t i = 0; i < views_.size(); ++i) {
+      views_[i] = Render(row, static_cast<int>(i), def_.kinds[i], buffers_[i]);
+    }
+    if (!def_.lookup) return true;
+    const Lookup& l = *def_.lookup;
+    std::string_view key = views_[static_cast<size_t>(l.key)];
+    std::array<std::string_view, kItemLabelValues> found;
+    if (!labels_->Find(key, found)) {
+      bool exists = false;
+      status_ = tx.Query(
+          "SELECT i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
+              Shown("i") + " WHERE i.guid = ?",
+          {std::string(key)}, [&](const store::Row& r) {
+            for (size_t k = 0; k < kItemLabelValues; ++k) {
+              if (l.fills[k] < 0) continue;
+              auto& buffer = buffers_[static_cast<size_t>(l.fills[k])];
+              buffer.assign(r.Text(static_cast<int>(k)));
+              found[k] = buffer;
+            }
+            exists = true;
+            return false;
+          });
+      if (!status_.ok() || !exists) return false;
+    }
+    for (size_t k = 0; k < kItemLabelValues; ++k) {
+      if (l.fills[k] >= 0) views_[static_cast<size_t>(l.fills[k])] = found[k];
+    }
+    return true;
+  }
+
+  const std::vector<std::string_view>& views() const { return views_; }
+  const Status& status() const { return status_; }
+
+ private:
+  const ViewDef& def_;
+  ViewLookups& lookups_;
+  std::vector<std::string> buffers_;
+  std::vector<std::string_view> views_;
+  const LabelTable* labels_ = nullptr;
+  Status status_ = OkStatus();
 };
 
 }  // namespace
+
+ViewLookups::ViewLookups(size_t budget_bytes) : budget_(budget_bytes) {}
+
+Result<const LabelTable*> ViewLookups::ItemLabels(store::Tx& tx, const std::string& workspace_id) {
+  std::lock_guard lock(mu_);
+  if (items_) {
+    if (workspace_id != workspace_) return Internal("item labels of another workspace");
+    if (!status_.ok()) return status_.error();
+    return &*items_;
+  }
+  workspace_ = workspace_id;
+  items_.emplace(kItemLabelValues, budget_);
+  std::array<std::string_view, kItemLabelValues> values;
+  status_ = tx.Query(
+      "SELECT i.guid, i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
+          Shown("i") + " WHERE i.workspace_guid = ? ORDER BY i.created_at",
+      {workspace_id}, [&](const store::Row& row) {
+        for (size_t k = 0; k < values.size(); ++k) values[k] = row.Text(static_cast<int>(k) + 1);
+        return items_->Add(row.Text(0), values);
+      });
+  if (!status_.ok()) return status_.error();
+  return &*items_;
+}
 
 const std::vector<std::string>& ViewNames() {
   static const std::vector<std::string> names = [] {
@@ -158,14 +246,19 @@ const std::vector<std::string>& ViewNames() {
 
 bool IsView(std::string_view name) { return FindDef(name) != nullptr; }
 
-ViewSource FullView(const std::string& view, const std::string& workspace_id) {
+ViewSource FullView(const std::string& view, const std::string& workspace_id,
+                    std::shared_ptr<ViewLookups> lookups) {
   const ViewDef* def = FindDef(view);
-  return {def->name, def->columns, [def, workspace_id](store::Tx& tx, const EmitRow& emit) {
-            RenderedRow r(*def);
-            return tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
-              r.Fill(*def, row);
-              return emit("INSERT", r.views);
-            });
+  if (!lookups) lookups = std::make_shared<ViewLookups>();
+  return {def->name, def->columns,
+          [def, workspace_id, lookups](store::Tx& tx, const EmitRow& emit) -> Status {
+            RenderedRow r(*def, *lookups);
+            ARENITE_RETURN_IF_ERROR(r.Prepare(tx, workspace_id));
+            ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
+              if (!r.Fill(tx, row)) return r.status().ok();
+              return emit("INSERT", r.views());
+            }));
+            return r.status();
           }};
 }
 
@@ -178,43 +271,49 @@ Result<int64_t> CountRows(store::Tx& tx, const std::string& view, const std::str
 }
 
 ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
-                     const ViewState* previous, ViewState* next) {
+                     const ViewState* previous, ViewState* next,
+                     std::shared_ptr<ViewLookups> lookups) {
   const ViewDef* def = FindDef(view);
-  return {def->name, def->columns,
-          [def, workspace_id, previous, next](store::Tx& tx, const EmitRow& emit) -> Status {
-            RenderedRow r(*def);
-            bool go_on = true;
-            ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
-              r.Fill(*def, row);
-              // Each value length-prefixed, so that no two different rows digest the same text.
-              std::string joined;
-              for (const auto& v : r.views) {
-                joined += std::to_string(v.size());
-                joined += ':';
-                joined += v;
-              }
-              RowState state{crypto::Sha256(joined).substr(0, 16),
-                             r.views.size() > 1 ? std::string(r.views[1]) : ""};
-              std::string guid(r.views[0]);
-              auto before = previous->find(guid);
-              const char* trans = before == previous->end()               ? "INSERT"
-                                  : before->second.digest != state.digest ? "UPDATE"
-                                                                          : nullptr;
-              (*next)[guid] = std::move(state);
-              if (trans) go_on = emit(trans, r.views);
-              return go_on;
-            }));
-            if (!go_on) return OkStatus();
-            // Rows of the previous package that are gone.
-            std::vector<std::string_view> gone(def->columns.size());
-            for (const auto& [guid, state] : *previous) {
-              if (next->count(guid)) continue;
-              gone[0] = guid;
-              if (gone.size() > 1) gone[1] = state.key;
-              if (!emit("DELETE", gone)) break;
-            }
-            return OkStatus();
-          }};
+  if (!lookups) lookups = std::make_shared<ViewLookups>();
+  return {
+      def->name, def->columns,
+      [def, workspace_id, previous, next, lookups](store::Tx& tx, const EmitRow& emit) -> Status {
+        RenderedRow r(*def, *lookups);
+        ARENITE_RETURN_IF_ERROR(r.Prepare(tx, workspace_id));
+        bool go_on = true;
+        ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
+          if (!r.Fill(tx, row)) return r.status().ok();
+          const auto& views = r.views();
+          // Each value length-prefixed, so that no two different rows digest the same text.
+          std::string joined;
+          for (const auto& v : views) {
+            joined += std::to_string(v.size());
+            joined += ':';
+            joined += v;
+          }
+          RowState state{crypto::Sha256(joined).substr(0, 16),
+                         views.size() > 1 ? std::string(views[1]) : ""};
+          std::string guid(views[0]);
+          auto before = previous->find(guid);
+          const char* trans = before == previous->end()               ? "INSERT"
+                              : before->second.digest != state.digest ? "UPDATE"
+                                                                      : nullptr;
+          (*next)[guid] = std::move(state);
+          if (trans) go_on = emit(trans, views);
+          return go_on;
+        }));
+        ARENITE_RETURN_IF_ERROR(r.status());
+        if (!go_on) return OkStatus();
+        // Rows of the previous package that are gone.
+        std::vector<std::string_view> gone(def->columns.size());
+        for (const auto& [guid, state] : *previous) {
+          if (next->count(guid)) continue;
+          gone[0] = guid;
+          if (gone.size() > 1) gone[1] = state.key;
+          if (!emit("DELETE", gone)) break;
+        }
+        return OkStatus();
+      }};
 }
 
 }  // namespace arenite::extract

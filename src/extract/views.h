@@ -4,11 +4,15 @@
 // while the item is unreleased. docs/DATAEXTRACT.md lists every view's columns in order.
 #pragma once
 
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "extract/label_table.h"
 #include "extract/package.h"
 
 namespace arenite::extract {
@@ -17,8 +21,34 @@ namespace arenite::extract {
 const std::vector<std::string>& ViewNames();
 bool IsView(std::string_view name);
 
-// The source of one view for one workspace, for BuildPackage (FULL: every row is INSERT).
-ViewSource FullView(const std::string& view, const std::string& workspace_id);
+// Memory for the item labels the views of a package share (below; 1,000,000 items take about
+// 45 MiB). Items past it are read from the store row by row, so a smaller budget changes the
+// speed, never the rows.
+inline constexpr size_t kLookupBudgetBytes = size_t{64} << 20;
+
+// What the views of ONE package share: the workspace's item labels (each item's number and the
+// number of its shown revision), which Items_BOM and Changes_Items show for the items their
+// rows name. The first view that needs them reads them, in the package's snapshot, in one pass
+// over the items; a view that needs them meanwhile waits. Thread-safe.
+class ViewLookups {
+ public:
+  explicit ViewLookups(size_t budget_bytes = kLookupBudgetBytes);
+
+  // The item labels of the workspace, read in `tx` by the first call.
+  Result<const LabelTable*> ItemLabels(store::Tx& tx, const std::string& workspace_id);
+
+ private:
+  std::mutex mu_;
+  size_t budget_;
+  std::optional<LabelTable> items_;
+  std::string workspace_;
+  Status status_ = OkStatus();
+};
+
+// The source of one view for one workspace, for BuildPackage (FULL: every row is INSERT). The
+// views of one package should share `lookups`; without it the view gets its own.
+ViewSource FullView(const std::string& view, const std::string& workspace_id,
+                    std::shared_ptr<ViewLookups> lookups = nullptr);
 
 // How many rows a FULL package of the view would hold now; for progress estimates.
 Result<int64_t> CountRows(store::Tx& tx, const std::string& view, const std::string& workspace_id);
@@ -35,6 +65,7 @@ using ViewState = std::unordered_map<std::string, RowState>;
 // UPDATE, and rows of `previous` no longer present are DELETE with their guid and key column.
 // Every current row's state is added to `next`, for the package after this one.
 ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
-                     const ViewState* previous, ViewState* next);
+                     const ViewState* previous, ViewState* next,
+                     std::shared_ptr<ViewLookups> lookups = nullptr);
 
 }  // namespace arenite::extract

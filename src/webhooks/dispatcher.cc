@@ -1150,8 +1150,10 @@ Status Dispatcher::MakePackage(const Webhook& w) {
   }));
   std::string delivery = NewGuid();
   std::vector<extract::ViewSource> views;
+  auto lookups = std::make_shared<extract::ViewLookups>();
   for (const auto& name : w.extract_views) {
-    views.push_back(extract::DeltaView(name, w.workspace_id, &previous[name], &next[name]));
+    views.push_back(
+        extract::DeltaView(name, w.workspace_id, &previous[name], &next[name], lookups));
   }
   extract::PackageOptions options;
   options.directory = webhooks_.options().packages_dir + "/" + w.guid;

@@ -110,6 +110,8 @@ test('a FULL extract of every view matches the API, read by Python and unzip', a
   for (const line of apiBom) {
     const row = bom.find((r) => r[1] === line.guid);
     assert.ok(row, `BOM line ${line.guid} missing`);
+    assert.deepEqual(row.slice(5, 8), [line.item.guid, line.item.number,
+      line.item.revisionNumber ?? '']);
     assert.equal(Number(row[8]), line.quantity);
     assert.equal(row[9], line.notes);
     assert.equal(row[10], line.refDes);

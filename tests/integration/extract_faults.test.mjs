@@ -96,19 +96,25 @@ z = zipfile.ZipFile(sys.argv[1])
 m = json.loads(z.read('manifest.json'))
 v = {f['view']: list(csv.reader(io.StringIO(z.read(f['name']).decode(), newline='')))[1:]
      for f in m['files']}
-print(json.dumps({'sequenceTo': m['sequenceTo'], 'items': [r[1] for r in v['Items_Summary']],
-                  'bomChildren': [r[5] for r in v['Items_BOM']],
+print(json.dumps({'sequenceTo': m['sequenceTo'],
+                  'items': [[r[1], r[2], r[4]] for r in v['Items_Summary']],
+                  'bomChildren': [[r[5], r[6], r[7]] for r in v['Items_BOM']],
                   'bomLines': [r[1] for r in v['Items_BOM'] if r[2] == sys.argv[2]]}))
 `;
   const pkg = JSON.parse(execFileSync('python3', ['-c', script, file, parent.guid],
     { encoding: 'utf8', maxBuffer: 64 << 20 }));
-  const items = new Set(pkg.items);
+  const items = new Map(pkg.items.map(([guid, number, revision]) => [guid, [number, revision]]));
   assert.ok(items.size > ITEMS);
 
   // Every BOM line's child is in the same package's Items_Summary, though Items_BOM was read
-  // after it while items kept arriving.
-  const orphans = pkg.bomChildren.filter((g) => !items.has(g));
+  // after it while items kept arriving, and with the number and shown revision it has there
+  // (many of the demo's children are released, so their revisions have numbers).
+  const orphans = pkg.bomChildren.filter(([g]) => !items.has(g));
   assert.deepEqual(orphans.slice(0, 5), []);
+  const mislabelled = pkg.bomChildren.filter(([g, number, revision]) =>
+    items.get(g)?.[0] !== number || items.get(g)?.[1] !== revision);
+  assert.deepEqual(mislabelled.slice(0, 5), []);
+  assert.ok(pkg.bomChildren.some(([, , revision]) => revision !== ''), 'released children');
 
   // The package holds exactly the writers' items whose creation precedes its sequenceTo.
   const events = [];
