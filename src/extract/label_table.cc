@@ -56,6 +56,8 @@ bool LabelTable::Add(std::string_view guid, std::span<const std::string_view> va
     need += kLengthBytes + v.size();
   }
   if (need > kBlockBytes) return true;
+  size_t slot;
+  if (!slots_.empty() && Find(guid, &slot) != 0) return true;  // the first values given stay
 
   // What holding one more entry costs: perhaps a new block, perhaps twice the slots (with the
   // old ones alive while they are rehashed). The slots stay at most half full.
@@ -68,9 +70,10 @@ bool LabelTable::Add(std::string_view guid, std::span<const std::string_view> va
     full_ = true;
     return false;
   }
-  if (grow) Grow();
-  size_t slot;
-  if (Find(guid, &slot) != 0) return true;  // the first values given for a guid stay
+  if (grow) {
+    Grow();
+    Find(guid, &slot);
+  }
 
   if (new_block) {
     blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));

@@ -3,8 +3,9 @@
 // the package is consistent however long it takes, by one or more reading threads (each on its
 // own reader, all in that snapshot). Rows are formatted into 256 KiB chunks that a pool of
 // threads (one per core) compresses in parallel, each chunk on its own, and a writing thread
-// appends them in order. Reading and compressing overlap, and memory stays flat (a bounded
-// number of chunks in flight) whatever the workspace's size.
+// appends them in order. Reading and compressing overlap, and the chunks' memory stays flat (a
+// bounded number in flight) whatever the workspace's size; the views' item labels
+// (extract/views.h) add at most 64 MiB.
 // BuildPackage is called from one thread; progress and cancellation may be observed and set
 // from others. on_progress is called from the reading threads, one call at a time.
 #pragma once

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -156,12 +157,16 @@ std::string_view Render(const store::Row& row, int col, Kind kind, std::string& 
 class RenderedRow {
  public:
   RenderedRow(const ViewDef& def, ViewLookups& lookups)
-      : def_(def), lookups_(lookups), buffers_(def.columns.size()), views_(buffers_.size()) {}
+      : def_(def),
+        lookups_(lookups),
+        buffers_(def.columns.size()),
+        views_(buffers_.size()),
+        next_check_(std::max<int64_t>(1, lookups.first_check())) {}
 
-  // Gets the item labels the view needs, in the transaction that then reads the view.
-  Status Prepare(store::Tx& tx, const std::string& workspace_id) {
-    if (!def_.lookup) return OkStatus();
-    ARENITE_ASSIGN_OR_RETURN(labels_, lookups_.ItemLabels(tx, workspace_id));
+  // Takes the item labels if another view of the package has filled them already.
+  Status Prepare(const std::string& workspace_id) {
+    workspace_id_ = workspace_id;
+    if (def_.lookup) labels_ = lookups_.Filled();
     return OkStatus();
   }
 
@@ -175,7 +180,7 @@ class RenderedRow {
     const Lookup& l = *def_.lookup;
     std::string_view key = views_[static_cast<size_t>(l.key)];
     std::array<std::string_view, kItemLabelValues> found;
-    if (!labels_->Find(key, found)) {
+    if (!FromTable(tx, key, found)) {
       bool exists = false;
       status_ = tx.Query(
           "SELECT i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
@@ -202,36 +207,68 @@ class RenderedRow {
   const Status& status() const { return status_; }
 
  private:
+  // The labels of `key` from the table, filling it first when the look-ups made it worth it;
+  // false when the store is to be asked (then status_ may hold a failure).
+  bool FromTable(store::Tx& tx, std::string_view key,
+                 std::array<std::string_view, kItemLabelValues>& found) {
+    if (!labels_ && ++misses_ >= next_check_) {
+      next_check_ *= 2;
+      auto filled = lookups_.FillIfWorth(tx, workspace_id_, misses_);
+      if (!filled.ok()) {
+        status_ = filled.error();
+        return false;
+      }
+      labels_ = *filled;
+    }
+    return labels_ && labels_->Find(key, found);
+  }
+
   const ViewDef& def_;
   ViewLookups& lookups_;
   std::vector<std::string> buffers_;
   std::vector<std::string_view> views_;
+  std::string workspace_id_;
   const LabelTable* labels_ = nullptr;
+  int64_t misses_ = 0;  // look-ups made while there was no table
+  int64_t next_check_;
   Status status_ = OkStatus();
 };
 
 }  // namespace
 
-ViewLookups::ViewLookups(size_t budget_bytes) : budget_(budget_bytes) {}
+ViewLookups::ViewLookups(size_t budget_bytes, int64_t first_check)
+    : budget_(budget_bytes), first_check_(first_check) {}
 
-Result<const LabelTable*> ViewLookups::ItemLabels(store::Tx& tx, const std::string& workspace_id) {
+const LabelTable* ViewLookups::Filled() {
   std::lock_guard lock(mu_);
-  if (items_) {
-    if (workspace_id != workspace_) return Internal("item labels of another workspace");
-    if (!status_.ok()) return status_.error();
-    return &*items_;
+  return items_ ? &*items_ : nullptr;
+}
+
+Result<const LabelTable*> ViewLookups::FillIfWorth(store::Tx& tx, const std::string& workspace_id,
+                                                   int64_t lookups) {
+  std::lock_guard lock(mu_);
+  if (!workspace_.empty() && workspace_id != workspace_) {
+    return Internal("item labels of another workspace");
   }
   workspace_ = workspace_id;
-  items_.emplace(kItemLabelValues, budget_);
+  if (items_) return &*items_;
+  if (!items_in_workspace_) {
+    ARENITE_ASSIGN_OR_RETURN(auto n, tx.QueryInt("SELECT COUNT(*) FROM items WHERE "
+                                                 "workspace_guid = ?",
+                                                 {workspace_id}));
+    items_in_workspace_ = n.value_or(0);
+  }
+  if (lookups < *items_in_workspace_ / 8) return nullptr;
+  LabelTable table(kItemLabelValues, budget_);
   std::array<std::string_view, kItemLabelValues> values;
-  status_ = tx.Query(
+  ARENITE_RETURN_IF_ERROR(tx.Query(
       "SELECT i.guid, i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
           Shown("i") + " WHERE i.workspace_guid = ? ORDER BY i.created_at",
       {workspace_id}, [&](const store::Row& row) {
         for (size_t k = 0; k < values.size(); ++k) values[k] = row.Text(static_cast<int>(k) + 1);
-        return items_->Add(row.Text(0), values);
-      });
-  if (!status_.ok()) return status_.error();
+        return table.Add(row.Text(0), values);
+      }));
+  items_.emplace(std::move(table));
   return &*items_;
 }
 
@@ -253,7 +290,7 @@ ViewSource FullView(const std::string& view, const std::string& workspace_id,
   return {def->name, def->columns,
           [def, workspace_id, lookups](store::Tx& tx, const EmitRow& emit) -> Status {
             RenderedRow r(*def, *lookups);
-            ARENITE_RETURN_IF_ERROR(r.Prepare(tx, workspace_id));
+            ARENITE_RETURN_IF_ERROR(r.Prepare(workspace_id));
             ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
               if (!r.Fill(tx, row)) return r.status().ok();
               return emit("INSERT", r.views());
@@ -279,7 +316,7 @@ ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
       def->name, def->columns,
       [def, workspace_id, previous, next, lookups](store::Tx& tx, const EmitRow& emit) -> Status {
         RenderedRow r(*def, *lookups);
-        ARENITE_RETURN_IF_ERROR(r.Prepare(tx, workspace_id));
+        ARENITE_RETURN_IF_ERROR(r.Prepare(workspace_id));
         bool go_on = true;
         ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
           if (!r.Fill(tx, row)) return r.status().ok();

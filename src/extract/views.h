@@ -28,21 +28,32 @@ inline constexpr size_t kLookupBudgetBytes = size_t{64} << 20;
 
 // What the views of ONE package share: the workspace's item labels (each item's number and the
 // number of its shown revision), which Items_BOM and Changes_Items show for the items their
-// rows name. The first view that needs them reads them, in the package's snapshot, in one pass
-// over the items; a view that needs them meanwhile waits. Thread-safe.
+// rows name. A view reads its first labels from the store, one look-up each; once its look-ups
+// reach an eighth of the workspace's items (checked at `first_check`, then at every doubling),
+// it fills the table in one pass over the items, in the package's snapshot, and the views go on
+// from it (a view that asks meanwhile waits). A pass reads items in storage order, several
+// times faster than look-ups anywhere in the tables, so a large view pays for it and a small
+// one never starts it. The pass stops at the budget, so it takes a few seconds at most and does
+// not watch for cancellation. Thread-safe.
 class ViewLookups {
  public:
-  explicit ViewLookups(size_t budget_bytes = kLookupBudgetBytes);
+  explicit ViewLookups(size_t budget_bytes = kLookupBudgetBytes, int64_t first_check = 1000);
 
-  // The item labels of the workspace, read in `tx` by the first call.
-  Result<const LabelTable*> ItemLabels(store::Tx& tx, const std::string& workspace_id);
+  // The table if a view has filled it, else nullptr.
+  const LabelTable* Filled();
+  // After `lookups` look-ups by one view: the table, filled in `tx` now if worth it and not done
+  // yet, or nullptr while look-ups stay cheaper.
+  Result<const LabelTable*> FillIfWorth(store::Tx& tx, const std::string& workspace_id,
+                                        int64_t lookups);
+  int64_t first_check() const { return first_check_; }
 
  private:
   std::mutex mu_;
   size_t budget_;
+  int64_t first_check_;
+  std::optional<int64_t> items_in_workspace_;
   std::optional<LabelTable> items_;
   std::string workspace_;
-  Status status_ = OkStatus();
 };
 
 // The source of one view for one workspace, for BuildPackage (FULL: every row is INSERT). The

@@ -82,9 +82,19 @@ TEST_F(ExtractViewsTest, BomChildrenMatchTheJoinWithAnyLookupBudget) {
     EXPECT_EQ(all[i][6], joined[i][2]) << i;
     EXPECT_EQ(all[i][7], joined[i][3]) << i;
   }
-  // None in the table (every child read from the store), and a table that fills up part way.
-  EXPECT_EQ(Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(0))), all);
-  EXPECT_EQ(Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(64 << 10))), all);
+  // The table filled early (after 256 look-ups, the first check past an eighth of the 1,500
+  // items), none in the table (every child read from the store), and a table that fills up
+  // part way (72 KiB: one 64 KiB block and the slots of 512 entries).
+  EXPECT_EQ(
+      Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(kLookupBudgetBytes, 1))),
+      all);
+  EXPECT_EQ(Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(0, 1))), all);
+  EXPECT_EQ(Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(72 << 10, 1))),
+            all);
+  LabelTable part(2, 72 << 10);
+  for (const auto& j : joined) part.Add(j[1], std::vector<std::string_view>{j[2], j[3]});
+  EXPECT_GT(part.size(), 100u);
+  EXPECT_LT(part.size(), 1000u);
 }
 
 TEST_F(ExtractViewsTest, BomLinesOfAChildThatIsGoneAreLeftOutAsTheJoinLeftThem) {
@@ -99,7 +109,7 @@ TEST_F(ExtractViewsTest, BomLinesOfAChildThatIsGoneAreLeftOutAsTheJoinLeftThem) 
   Rows joined = Joined();
   Rows all = Read(FullView("Items_BOM", kWorkspace));
   EXPECT_EQ(all.size(), joined.size());
-  EXPECT_EQ(Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(0))), all);
+  EXPECT_EQ(Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(0, 1))), all);
   for (const auto& row : all) EXPECT_NE(row[5], "NOSUCHITEM0000000000");
 }
 
@@ -122,7 +132,8 @@ TEST_F(ExtractViewsTest, ViewsSharingTheItemLabelsInParallelShowWhatTheJoinsShow
   };
   Status read = store_->ReadTogether({reader(bom, bom_rows), reader(affected, affected_rows)});
   ASSERT_TRUE(read.ok()) << read.error().message;
-  EXPECT_EQ(bom_rows, Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(0))));
+  EXPECT_EQ(bom_rows, Read(FullView("Items_BOM", kWorkspace, std::make_shared<ViewLookups>(0, 1))));
+  EXPECT_NE(lookups->Filled(), nullptr);
 
   Rows joined;
   Status queried = store_->Read([&](store::Tx& tx) {
@@ -144,6 +155,21 @@ TEST_F(ExtractViewsTest, ViewsSharingTheItemLabelsInParallelShowWhatTheJoinsShow
     EXPECT_EQ(affected_rows[i][4], joined[i][1]) << i;
     EXPECT_EQ(affected_rows[i][5], joined[i][2]) << i;
   }
+}
+
+TEST_F(ExtractViewsTest, TheLabelsAreFilledOnlyOnceLookUpsReachAnEighthOfTheItems) {
+  ViewLookups lookups(kLookupBudgetBytes, 1);
+  Status read = store_->Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(const LabelTable* early, lookups.FillIfWorth(tx, kWorkspace, 100));
+    EXPECT_EQ(early, nullptr) << "100 look-ups are cheaper than a pass over 1,500 items";
+    EXPECT_EQ(lookups.Filled(), nullptr);
+    ARENITE_ASSIGN_OR_RETURN(const LabelTable* late, lookups.FillIfWorth(tx, kWorkspace, 200));
+    EXPECT_NE(late, nullptr);
+    if (late) EXPECT_EQ(late->size(), 1500u);
+    EXPECT_EQ(lookups.Filled(), late);
+    return OkStatus();
+  });
+  ASSERT_TRUE(read.ok()) << read.error().message;
 }
 
 }  // namespace
