@@ -77,8 +77,27 @@ test('a run during concurrent writes holds exactly one snapshot', async () => {
       created.push(item.guid);
     }
   };
-  const writers = [writer(1), writer(2)];
-  await sleep(200);
+  // A releaser makes the writers' items effective one by one, so that the shown revision of BOM
+  // children changes while the run reads them.
+  const released = [];
+  const releaser = async () => {
+    for (let i = 0; running; i++) {
+      const item = created[released.length];
+      if (!item) {
+        await sleep(5);
+        continue;
+      }
+      const change = await ok('POST', '/v1/changes', { title: `Busy release ${i}` }, 201);
+      await ok('POST', `/v1/changes/${change.guid}/items`, { newItemRevision: { guid: item } }, 201);
+      for (const status of ['SUBMITTED', 'APPROVED']) {
+        await ok('POST', '/v1/changes/statuschanges', { change: { guid: change.guid }, status }, 201);
+      }
+      released.push(item);
+    }
+  };
+  const writers = [writer(1), writer(2), releaser()];
+  for (let i = 0; i < 400 && released.length < 3; i++) await sleep(10);
+  assert.ok(released.length >= 3, 'items released before the run');
   const started = await ok('POST', `/v1/extracts/${extract.guid}/runs`, undefined, 201);
   const run = await finished(extract.guid, started.guid);
   await sleep(200);
@@ -115,6 +134,9 @@ print(json.dumps({'sequenceTo': m['sequenceTo'],
     items.get(g)?.[0] !== number || items.get(g)?.[1] !== revision);
   assert.deepEqual(mislabelled.slice(0, 5), []);
   assert.ok(pkg.bomChildren.some(([, , revision]) => revision !== ''), 'released children');
+  const releasedChildren = new Set(released);
+  assert.ok(pkg.bomChildren.some(([g, , revision]) => releasedChildren.has(g) && revision !== ''),
+    'children released during the writes show their new revision');
 
   // The package holds exactly the writers' items whose creation precedes its sequenceTo.
   const events = [];
