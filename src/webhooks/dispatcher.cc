@@ -335,13 +335,38 @@ Status Dispatcher::FanOut() {
     while (more) {
       std::set<std::string> touched;
       more = false;
+      // The events are read in a snapshot of their own, not in the write: the store's single
+      // writer, which every commit waits for, then spends its time on the deliveries only. Only
+      // this thread moves the cursor; the write checks that it is where the read found it.
+      std::optional<int64_t> read_from;
+      std::vector<plm::Event> events;
+      Status read = store_.Read([&](store::Tx& tx) -> Status {
+        ARENITE_ASSIGN_OR_RETURN(
+            read_from, tx.QueryInt("SELECT sequence FROM webhook_cursors WHERE workspace_guid = ?",
+                                   {workspace}));
+        if (!read_from) return OkStatus();
+        ARENITE_ASSIGN_OR_RETURN(events, plm::ListEvents(tx, workspace, *read_from, kBatch));
+        return OkStatus();
+      });
+      if (!read.ok()) {
+        log::Get("webhooks")
+            ->error("cannot read the events of workspace {}: {}", workspace, read.error().message);
+        if (first_error.ok()) first_error = read;
+        break;
+      }
+      if (!read_from || events.empty()) break;
       Status fanned = store_.Write([&](store::Tx& tx) -> Status {
         touched.clear();
+        more = false;
         ARENITE_ASSIGN_OR_RETURN(
             auto cursor,
             tx.QueryInt("SELECT sequence FROM webhook_cursors WHERE workspace_guid = ?",
                         {workspace}));
         if (!cursor) return OkStatus();
+        if (*cursor != *read_from) {
+          more = true;  // moved since the read (it never does today): read again
+          return OkStatus();
+        }
         // Inside the transaction, so a webhook created a moment ago is matched too. Each
         // webhook is loaded again only when its configuration changed.
         std::vector<const Webhook*> hooks;
@@ -368,8 +393,6 @@ Status Dispatcher::FanOut() {
                      versions.begin(), versions.end(), std::make_pair(entry.first, int64_t{0}),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
         });
-        ARENITE_ASSIGN_OR_RETURN(auto events, plm::ListEvents(tx, workspace, *cursor, kBatch));
-        if (events.empty()) return OkStatus();
         more = static_cast<int64_t>(events.size()) == kBatch;
         int64_t now = clock_.Now(), now_ms = clock_.NowMillis();
         for (const auto& e : events) {
