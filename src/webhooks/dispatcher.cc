@@ -364,7 +364,7 @@ Status Dispatcher::FanOut() {
                         {workspace}));
         if (!cursor) return OkStatus();
         if (*cursor != *read_from) {
-          more = true;  // moved since the read (it never does today): read again
+          more = true;  // moved since the read (another process fanned out): read again
           return OkStatus();
         }
         // Inside the transaction, so a webhook created a moment ago is matched too. Each
