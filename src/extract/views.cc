@@ -152,23 +152,33 @@ std::string_view Render(const store::Row& row, int col, Kind kind, std::string& 
   return {};
 }
 
+// The item labels of one item, and of every item of a workspace in storage order (guid first).
+const std::string& OneItemLabelSql() {
+  static const std::string sql =
+      "SELECT i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
+      Shown("i") + " WHERE i.guid = ?";
+  return sql;
+}
+const std::string& ItemLabelsSql() {
+  static const std::string sql =
+      "SELECT i.guid, i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
+      Shown("i") + " WHERE i.workspace_guid = ? ORDER BY i.created_at";
+  return sql;
+}
+
 // One row of a view rendered as CSV text, as views for EmitRow; reused across the rows of a
-// query so that its buffers are allocated once.
+// query so that its buffers are allocated once. Takes the item labels at once if another view
+// of the package has filled them already.
 class RenderedRow {
  public:
-  RenderedRow(const ViewDef& def, ViewLookups& lookups)
+  RenderedRow(const ViewDef& def, ViewLookups& lookups, const std::string& workspace_id)
       : def_(def),
         lookups_(lookups),
+        workspace_id_(workspace_id),
         buffers_(def.columns.size()),
         views_(buffers_.size()),
+        labels_(def.lookup ? lookups.Filled() : nullptr),
         next_check_(std::max<int64_t>(1, lookups.first_check())) {}
-
-  // Takes the item labels if another view of the package has filled them already.
-  Status Prepare(const std::string& workspace_id) {
-    workspace_id_ = workspace_id;
-    if (def_.lookup) labels_ = lookups_.Filled();
-    return OkStatus();
-  }
 
   // Renders `row`; false when it is to be left out (the item it names does not exist, as an
   // inner join would leave it out) or a look-up failed (then status() says why).
@@ -182,19 +192,16 @@ class RenderedRow {
     std::array<std::string_view, kItemLabelValues> found;
     if (!FromTable(tx, key, found)) {
       bool exists = false;
-      status_ = tx.Query(
-          "SELECT i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
-              Shown("i") + " WHERE i.guid = ?",
-          {std::string(key)}, [&](const store::Row& r) {
-            for (size_t k = 0; k < kItemLabelValues; ++k) {
-              if (l.fills[k] < 0) continue;
-              auto& buffer = buffers_[static_cast<size_t>(l.fills[k])];
-              buffer.assign(r.Text(static_cast<int>(k)));
-              found[k] = buffer;
-            }
-            exists = true;
-            return false;
-          });
+      status_ = tx.Query(OneItemLabelSql(), {std::string(key)}, [&](const store::Row& r) {
+        for (size_t k = 0; k < kItemLabelValues; ++k) {
+          if (l.fills[k] < 0) continue;
+          auto& buffer = buffers_[static_cast<size_t>(l.fills[k])];
+          buffer.assign(r.Text(static_cast<int>(k)));
+          found[k] = buffer;
+        }
+        exists = true;
+        return false;
+      });
       if (!status_.ok() || !exists) return false;
     }
     for (size_t k = 0; k < kItemLabelValues; ++k) {
@@ -225,10 +232,10 @@ class RenderedRow {
 
   const ViewDef& def_;
   ViewLookups& lookups_;
+  const std::string& workspace_id_;
   std::vector<std::string> buffers_;
   std::vector<std::string_view> views_;
-  std::string workspace_id_;
-  const LabelTable* labels_ = nullptr;
+  const LabelTable* labels_;
   int64_t misses_ = 0;  // look-ups made while there was no table
   int64_t next_check_;
   Status status_ = OkStatus();
@@ -261,13 +268,10 @@ Result<const LabelTable*> ViewLookups::FillIfWorth(store::Tx& tx, const std::str
   if (lookups < *items_in_workspace_ / 8) return nullptr;
   LabelTable table(kItemLabelValues, budget_);
   std::array<std::string_view, kItemLabelValues> values;
-  ARENITE_RETURN_IF_ERROR(tx.Query(
-      "SELECT i.guid, i.number, r.revision_number FROM items i JOIN item_revisions r ON r.guid = " +
-          Shown("i") + " WHERE i.workspace_guid = ? ORDER BY i.created_at",
-      {workspace_id}, [&](const store::Row& row) {
-        for (size_t k = 0; k < values.size(); ++k) values[k] = row.Text(static_cast<int>(k) + 1);
-        return table.Add(row.Text(0), values);
-      }));
+  ARENITE_RETURN_IF_ERROR(tx.Query(ItemLabelsSql(), {workspace_id}, [&](const store::Row& row) {
+    for (size_t k = 0; k < values.size(); ++k) values[k] = row.Text(static_cast<int>(k) + 1);
+    return table.Add(row.Text(0), values);
+  }));
   items_.emplace(std::move(table));
   return &*items_;
 }
@@ -289,8 +293,7 @@ ViewSource FullView(const std::string& view, const std::string& workspace_id,
   if (!lookups) lookups = std::make_shared<ViewLookups>();
   return {def->name, def->columns,
           [def, workspace_id, lookups](store::Tx& tx, const EmitRow& emit) -> Status {
-            RenderedRow r(*def, *lookups);
-            ARENITE_RETURN_IF_ERROR(r.Prepare(workspace_id));
+            RenderedRow r(*def, *lookups, workspace_id);
             ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
               if (!r.Fill(tx, row)) return r.status().ok();
               return emit("INSERT", r.views());
@@ -315,8 +318,7 @@ ViewSource DeltaView(const std::string& view, const std::string& workspace_id,
   return {
       def->name, def->columns,
       [def, workspace_id, previous, next, lookups](store::Tx& tx, const EmitRow& emit) -> Status {
-        RenderedRow r(*def, *lookups);
-        ARENITE_RETURN_IF_ERROR(r.Prepare(workspace_id));
+        RenderedRow r(*def, *lookups, workspace_id);
         bool go_on = true;
         ARENITE_RETURN_IF_ERROR(tx.Query(def->sql, {workspace_id}, [&](const store::Row& row) {
           if (!r.Fill(tx, row)) return r.status().ok();

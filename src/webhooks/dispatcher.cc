@@ -318,26 +318,27 @@ void Dispatcher::FanOutLoop() {
 
 Status Dispatcher::FanOut() {
   // Which workspaces have events their webhooks have not seen yet.
-  std::vector<std::pair<std::string, int64_t>> behind;
+  // (Each batch below reads its cursor again, in the snapshot it reads the events in.)
+  std::vector<std::string> behind;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
     return tx.Query(
-        "SELECT c.workspace_guid, c.sequence FROM webhook_cursors c WHERE EXISTS (SELECT 1 FROM "
+        "SELECT c.workspace_guid FROM webhook_cursors c WHERE EXISTS (SELECT 1 FROM "
         "events e WHERE e.workspace_guid = c.workspace_guid AND e.sequence > c.sequence)",
         {}, [&](const store::Row& r) {
-          behind.emplace_back(r.String(0), r.Int(1));
+          behind.push_back(r.String(0));
           return true;
         });
   }));
   constexpr int64_t kBatch = 1000;
   Status first_error = OkStatus();
-  for (const auto& [workspace, from] : behind) {
+  for (const auto& workspace : behind) {
     bool more = true;
     while (more) {
       std::set<std::string> touched;
       more = false;
       // The events are read in a snapshot of their own, not in the write: the store's single
       // writer, which every commit waits for, then spends its time on the deliveries only. Only
-      // this thread moves the cursor; the write checks that it is where the read found it.
+      // the fan-out moves cursors; the write checks that it is where the read found it.
       std::optional<int64_t> read_from;
       std::vector<plm::Event> events;
       Status read = store_.Read([&](store::Tx& tx) -> Status {
