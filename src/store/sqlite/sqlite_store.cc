@@ -40,9 +40,9 @@ class Connection {
       pragmas += synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
     } else {
       pragmas += "PRAGMA query_only=ON;";
-      if (cache_kib > 0) pragmas += "PRAGMA cache_size=-" + std::to_string(cache_kib) + ";";
       if (mmap_bytes > 0) pragmas += "PRAGMA mmap_size=" + std::to_string(mmap_bytes) + ";";
     }
+    if (cache_kib > 0) pragmas += "PRAGMA cache_size=-" + std::to_string(cache_kib) + ";";
     return ExecScript(pragmas);
   }
 
@@ -256,7 +256,8 @@ class SqliteStore : public Store {
 
   Status Open(const SqliteOptions& options) {
     options_ = options;
-    ARENITE_RETURN_IF_ERROR(writer_.Open(options.path, true, options.synchronous_full));
+    ARENITE_RETURN_IF_ERROR(
+        writer_.Open(options.path, true, options.synchronous_full, options.writer_cache_kib));
     for (int i = 0; i < std::max(1, options.readers); ++i) {
       auto conn = std::make_unique<Connection>();
       ARENITE_RETURN_IF_ERROR(conn->Open(options.path, false, options.synchronous_full,
