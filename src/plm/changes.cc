@@ -210,6 +210,9 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
         affected.push_back({row.String(0), row.String(1), row.OptString(2), row.OptString(3)});
         return true;
       }));
+  ARENITE_ASSIGN_OR_RETURN(
+      auto sequences,
+      EventSequences::Reserve(tx, ctx.workspace, static_cast<int64_t>(affected.size())));
   for (const auto& a : affected) {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, a.item));
     if (keys.working_rev != a.new_rev) {
@@ -273,9 +276,9 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
         {keys.working_rev, working, ctx.now, a.item}));
     ARENITE_ASSIGN_OR_RETURN(Json after, LoadItem(tx, ctx.workspace, a.item));
     bool phase_changed = before["lifecyclePhase"] != after["lifecyclePhase"];
-    ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace,
-                                        phase_changed ? kItemLifecycleChanged : kItemUpdated,
-                                        "ITEM", a.item, ctx.actor, before, after, ctx.now));
+    ARENITE_RETURN_IF_ERROR(sequences.Record(tx, ctx.workspace,
+                                             phase_changed ? kItemLifecycleChanged : kItemUpdated,
+                                             "ITEM", a.item, ctx.actor, before, after, ctx.now));
   }
   return OkStatus();
 }

@@ -15,26 +15,35 @@ int64_t EventsRecorded() { return g_recorded.load(std::memory_order_acquire); }
 
 namespace {
 
-Result<int64_t> InsertEvent(store::Tx& tx, const std::string& workspace_id, std::string_view type,
+Result<int64_t> Reserve(store::Tx& tx, const std::string& workspace_id, int64_t n) {
+  ARENITE_ASSIGN_OR_RETURN(
+      auto first,
+      tx.QueryInt(
+          "INSERT INTO plm_counters (workspace_guid, name, next) VALUES (?, 'event', ? + 1) "
+          "ON CONFLICT (workspace_guid, name) DO UPDATE SET next = plm_counters.next + ? "
+          "RETURNING next - ?",
+          {workspace_id, n, n, n}));
+  if (!first) return Internal("event sequence not assigned");
+  return *first;
+}
+
+Result<int64_t> InsertEvent(store::Tx& tx, std::optional<int64_t> sequence,
+                            const std::string& workspace_id, std::string_view type,
                             std::string_view object_type, const std::string& object_guid,
                             const std::string& actor, const json::Json& before, store::Value after,
                             int64_t now) {
   // Counted before the commit, so a commit listener that looks afterwards sees it.
   g_recorded.fetch_add(1, std::memory_order_release);
-  ARENITE_ASSIGN_OR_RETURN(
-      auto seq,
-      tx.QueryInt("INSERT INTO plm_counters (workspace_guid, name, next) VALUES (?, 'event', 2) "
-                  "ON CONFLICT (workspace_guid, name) DO UPDATE SET next = plm_counters.next + 1 "
-                  "RETURNING next - 1",
-                  {workspace_id}));
-  if (!seq) return Internal("event sequence not assigned");
+  if (!sequence) {
+    ARENITE_ASSIGN_OR_RETURN(sequence, Reserve(tx, workspace_id, 1));
+  }
   store::Value before_v = before.is_null() ? store::Value(nullptr) : store::Value(before.dump());
   ARENITE_RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO events (guid, workspace_guid, sequence, type, object_type, object_guid, actor, "
       "before_json, after_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {NewGuid(), workspace_id, *seq, std::string(type), std::string(object_type), object_guid,
+      {NewGuid(), workspace_id, *sequence, std::string(type), std::string(object_type), object_guid,
        actor, before_v, std::move(after), now}));
-  return *seq;
+  return *sequence;
 }
 
 }  // namespace
@@ -44,7 +53,7 @@ Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std:
                             const std::string& actor, const json::Json& before,
                             const json::Json& after, int64_t now) {
   store::Value after_v = after.is_null() ? store::Value(nullptr) : store::Value(after.dump());
-  return InsertEvent(tx, workspace_id, type, object_type, object_guid, actor, before,
+  return InsertEvent(tx, std::nullopt, workspace_id, type, object_type, object_guid, actor, before,
                      std::move(after_v), now);
 }
 
@@ -53,8 +62,26 @@ Result<int64_t> RecordEventText(store::Tx& tx, const std::string& workspace_id,
                                 const std::string& object_guid, const std::string& actor,
                                 const json::Json& before, const std::string& after_text,
                                 int64_t now) {
-  return InsertEvent(tx, workspace_id, type, object_type, object_guid, actor, before,
+  return InsertEvent(tx, std::nullopt, workspace_id, type, object_type, object_guid, actor, before,
                      store::Value(after_text), now);
+}
+
+Result<EventSequences> EventSequences::Reserve(store::Tx& tx, const std::string& workspace_id,
+                                               int64_t n) {
+  if (n <= 0) return EventSequences(0, 0);
+  ARENITE_ASSIGN_OR_RETURN(int64_t first, plm::Reserve(tx, workspace_id, n));
+  return EventSequences(first, first + n);
+}
+
+Result<int64_t> EventSequences::Record(store::Tx& tx, const std::string& workspace_id,
+                                       std::string_view type, std::string_view object_type,
+                                       const std::string& object_guid, const std::string& actor,
+                                       const json::Json& before, const json::Json& after,
+                                       int64_t now) {
+  if (next_ >= end_) return Internal("more events recorded than sequence numbers reserved");
+  store::Value after_v = after.is_null() ? store::Value(nullptr) : store::Value(after.dump());
+  return InsertEvent(tx, next_++, workspace_id, type, object_type, object_guid, actor, before,
+                     std::move(after_v), now);
 }
 
 Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspace_id,

@@ -59,6 +59,24 @@ Result<int64_t> RecordEventText(store::Tx& tx, const std::string& workspace_id,
                                 const json::Json& before, const std::string& after_text,
                                 int64_t now);
 
+// A block of the workspace's next event sequence numbers, reserved by one statement, for a
+// transaction that records many events (a change's release records one per affected item):
+// the counter is then moved once instead of once per event. Events recorded after the block in
+// the same transaction (by RecordEvent) take the numbers after it; used in one transaction only.
+class EventSequences {
+ public:
+  static Result<EventSequences> Reserve(store::Tx& tx, const std::string& workspace_id, int64_t n);
+  // RecordEvent with the block's next number; an error once the block is used up.
+  Result<int64_t> Record(store::Tx& tx, const std::string& workspace_id, std::string_view type,
+                         std::string_view object_type, const std::string& object_guid,
+                         const std::string& actor, const json::Json& before,
+                         const json::Json& after, int64_t now);
+
+ private:
+  EventSequences(int64_t next, int64_t end) : next_(next), end_(end) {}
+  int64_t next_, end_;
+};
+
 // How many events this process has recorded (including ones whose transaction then rolled
 // back): a cheap "anything new?" for the webhook fan-out, which a commit listener reads.
 int64_t EventsRecorded();

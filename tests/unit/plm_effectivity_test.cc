@@ -133,6 +133,38 @@ TEST_F(EffectivityTest, BecomesEffectiveByItselfOnceThePlannedDateHasCome) {
   EXPECT_EQ(EventsAfter(seq).size(), 2u);
 }
 
+// A release reserves its items' event numbers in one block: the numbers still run on without a
+// gap, in the items' order, with the change's own event and later events after them.
+TEST_F(EffectivityTest, AReleaseNumbersItsEventsWithoutAGap) {
+  auto change = plm_->CreateChange(ctx(), {{"title", "Three at once"}});
+  ASSERT_TRUE(change.ok()) << change.error().message;
+  std::string guid = (*change)["guid"];
+  std::vector<std::string> items;
+  for (int i = 0; i < 3; ++i) {
+    auto item = plm_->CreateItem(ctx(), {{"name", "Part " + std::to_string(i)}});
+    ASSERT_TRUE(item.ok());
+    items.push_back((*item)["guid"]);
+    ASSERT_TRUE(
+        plm_->AddChangeItem(ctx(), guid, {{"newItemRevision", {{"guid", items.back()}}}}).ok());
+  }
+  EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+  int64_t seq = LastSequence();
+  EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+  ASSERT_TRUE(plm_->CreateItem(ctx(), {{"name", "After"}}).ok());
+  auto events = EventsAfter(seq);
+  ASSERT_EQ(events.size(), 5u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].sequence, seq + 1 + static_cast<int64_t>(i));
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(events[i].object_guid, items[i]);
+    EXPECT_EQ(events[i].after["revisionStatus"], "EFFECTIVE");
+    EXPECT_EQ(events[i].before["revisionStatus"], "WORKING");
+  }
+  EXPECT_EQ(events[3].type, kChangeStatusChanged);
+  EXPECT_EQ(events[4].type, kItemCreated);
+}
+
 TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
   auto item = plm_->CreateItem(ctx(), {{"name", "Gasket"}});
   ASSERT_TRUE(item.ok());
