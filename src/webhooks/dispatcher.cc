@@ -31,6 +31,8 @@ constexpr int64_t kDealt = 8;
 // make arrive twice (those sent before it), and it must cover the writer's round trip at full
 // rate, since outcomes are recorded behind whatever API writes are queued there.
 constexpr int64_t kUnrecordedPerSender = 16;
+// The fewest deliveries a scheduling pass hands a webhook that has at least twice as many out.
+constexpr int64_t kMinPass = 16;
 
 struct Metrics {
   prometheus::Family<prometheus::Counter>& deliveries;
@@ -103,18 +105,20 @@ store::Value ClassOrNull(ErrorClass c) {
   return c == ErrorClass::kNone ? store::Value(nullptr) : store::Value(ErrorClassName(c));
 }
 
-// Logs an attempt of `delivery` as its number `attempts` (the count already raised for it).
-Status InsertAttempt(store::Tx& tx, const std::string& delivery, int64_t started_ms,
+// Logs an attempt of `delivery` as its number `number` (the delivery's count, already raised
+// for it). One row by VALUES: an INSERT ... SELECT would open a statement journal in SQLite,
+// which cost more than the insert itself.
+Status InsertAttempt(store::Tx& tx, const std::string& delivery, int64_t number, int64_t started_ms,
                      const json::Json& request_headers, const AttemptResult& r) {
   auto done = tx.Exec(
       "INSERT INTO webhook_attempts (delivery_guid, number, started_ms, duration_ms, "
       "request_headers, response_status, response_headers, response_body, error_class, "
-      "error, address) SELECT guid, attempts, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "
-      "webhook_deliveries WHERE guid = ?",
-      {started_ms, r.duration_ms, request_headers.dump(), store::Nullable(r.status),
+      "error, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {delivery, number, started_ms, r.duration_ms, request_headers.dump(),
+       store::Nullable(r.status),
        HeadersJson(r.response_headers).dump(-1, ' ', false, json::Json::error_handler_t::replace),
        store::Blob{r.response_body}, ClassOrNull(r.error_class), TextOrNull(r.error),
-       TextOrNull(r.address), delivery});
+       TextOrNull(r.address)});
   if (!done.ok()) return std::move(done).error();
   return OkStatus();
 }
@@ -339,15 +343,33 @@ Status Dispatcher::FanOut() {
       // The events are read in a snapshot of their own, not in the write: the store's single
       // writer, which every commit waits for, then spends its time on the deliveries only. Only
       // the fan-out moves cursors; the write checks that it is where the read found it.
+      // The objects (for the category and phase filters) are read and parsed only while a
+      // webhook of the workspace has filters; a write that meets one unexpectedly (just
+      // created) sends the batch back to be read with them.
+      bool with_objects = filtered_workspaces_.count(workspace) > 0;
       std::optional<int64_t> read_from;
-      std::vector<plm::Event> events;
+      std::vector<FanOutEvent> events;
       Status read = store_.Read([&](store::Tx& tx) -> Status {
         ARENITE_ASSIGN_OR_RETURN(
             read_from, tx.QueryInt("SELECT sequence FROM webhook_cursors WHERE workspace_guid = ?",
                                    {workspace}));
         if (!read_from) return OkStatus();
-        ARENITE_ASSIGN_OR_RETURN(events, plm::ListEvents(tx, workspace, *read_from, kBatch));
-        return OkStatus();
+        return tx.Query(
+            "SELECT guid, sequence, type, CASE WHEN ? = 1 THEN COALESCE(after_json, "
+            "before_json) END FROM events WHERE workspace_guid = ? AND sequence > ? ORDER BY "
+            "sequence LIMIT ?",
+            {int64_t{with_objects ? 1 : 0}, workspace, *read_from, kBatch},
+            [&](const store::Row& r) {
+              FanOutEvent e;
+              e.guid = r.String(0);
+              e.sequence = r.Int(1);
+              e.type = r.String(2);
+              if (with_objects && !r.IsNull(3)) {
+                e.object = json::Json::parse(r.Text(3), nullptr, false);
+              }
+              events.push_back(std::move(e));
+              return true;
+            });
       });
       if (!read.ok()) {
         log::Get("webhooks")
@@ -394,13 +416,24 @@ Status Dispatcher::FanOut() {
                      versions.begin(), versions.end(), std::make_pair(entry.first, int64_t{0}),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
         });
+        bool filtered = std::any_of(hooks.begin(), hooks.end(), [](const Webhook* w) {
+          return !w->category_guids.empty() || !w->phase_guids.empty();
+        });
+        if (filtered) {
+          filtered_workspaces_.insert(workspace);
+        } else {
+          filtered_workspaces_.erase(workspace);
+        }
+        if (filtered && !with_objects) {
+          more = true;  // read again, with the objects the filters look at
+          return OkStatus();
+        }
         more = static_cast<int64_t>(events.size()) == kBatch;
         int64_t now = clock_.Now(), now_ms = clock_.NowMillis();
         for (const auto& e : events) {
-          const json::Json& object = e.after.is_null() ? e.before : e.after;
           for (const Webhook* hook : hooks) {
             const Webhook& w = *hook;
-            if (e.sequence <= w.from_sequence || !w.Wants(e.type) || !PassesFilters(w, object)) {
+            if (e.sequence <= w.from_sequence || !w.Wants(e.type) || !PassesFilters(w, e.object)) {
               continue;
             }
             if (w.payload == kPayloadExtract) {
@@ -452,24 +485,22 @@ Status Dispatcher::FanOut() {
 
 std::string Dispatcher::EventBody(const store::Row& r, int c, const std::string& workspace) {
   // Columns from c: guid, type, sequence, object_type, object_guid, actor, before, after,
-  // created_at.
-  auto parse = [&](int col) {
-    if (r.IsNull(col)) return json::Json(nullptr);
-    auto parsed = json::Parse(r.Text(col));
-    return parsed.ok() ? std::move(parsed).value() : json::Json(nullptr);
+  // created_at. The images go out as stored: only RecordEvent writes them, as JSON dumps.
+  auto image = [&](int col) {
+    return r.IsNull(col) ? std::nullopt : std::optional<std::string_view>(r.Text(col));
   };
-  plm::Event e;
-  e.guid = r.String(c);
+  StoredEvent e;
+  e.guid = r.Text(c);
   e.workspace_id = workspace;
-  e.type = r.String(c + 1);
+  e.type = r.Text(c + 1);
   e.sequence = r.Int(c + 2);
-  e.object_type = r.String(c + 3);
-  e.object_guid = r.String(c + 4);
-  e.actor = r.String(c + 5);
-  e.before = parse(c + 6);
-  e.after = parse(c + 7);
+  e.object_type = r.Text(c + 3);
+  e.object_guid = r.Text(c + 4);
+  e.actor = r.Text(c + 5);
+  e.before = image(c + 6);
+  e.after = image(c + 7);
   e.created_at = r.Int(c + 8);
-  return webhooks::EventBody(e).dump(-1, ' ', false, json::Json::error_handler_t::replace);
+  return EventBodyText(e);
 }
 
 Status Dispatcher::Schedule() {
@@ -481,6 +512,7 @@ Status Dispatcher::Schedule() {
     bool extract = false;
     int64_t free = 0;                     // deliveries it may be given in this pass
     int64_t unrecorded = 0;               // scheduled and not yet recorded: still due in the store
+    int64_t out = 0;                      // its attempts queued or on the wire
     uint64_t epoch = 0;                   // the webhook's dirty-mark count when planned
     int64_t seen = 0;                     // due deliveries read, out or not
     std::vector<std::string> candidates;  // due, oldest first
@@ -525,6 +557,7 @@ Status Dispatcher::Schedule() {
       plan.extract = extract;
       plan.free = free;
       plan.unrecorded = st.unrecorded;
+      plan.out = st.in_flight;
       plan.epoch = st.epoch;
       plans.push_back(std::move(plan));
     }
@@ -544,6 +577,18 @@ Status Dispatcher::Schedule() {
         }
       }
     }
+    // A webhook with plenty of attempts still out waits until it can be handed a batch: each
+    // pass is a read of the store, and every outcome wakes the loop, so passes of one or two
+    // deliveries each took a third of a core at a few thousand deliveries a second. Its own
+    // attempts still out bring the wake-ups that let a later pass through. The pass goes
+    // ahead if any webhook cannot wait so, or is held to fewer attempts a second than a batch
+    // takes to gather.
+    bool all_can_wait = true;
+    for (size_t i = 0; i < plans.size() && all_can_wait; ++i) {
+      all_can_wait = share[i] < kMinPass && plans[i].out >= 2 * kMinPass &&
+                     plans[i].webhook->max_per_second >= 2 * kMinPass;
+    }
+    if (all_can_wait) return OkStatus();
     // Those left without room (the last in turn) come first in the next pass.
     size_t served = 0;
     while (served < plans.size() && share[served] > 0) ++served;
@@ -990,6 +1035,7 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
       const Outcome& o = outcomes[i];
       const AttemptResult& r = o.result;
       const Row& row = rows[i];
+      // (Without RETURNING: it too would open a statement journal.)
       ARENITE_ASSIGN_OR_RETURN(
           auto changed,
           tx.Exec("UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, "
@@ -1010,7 +1056,12 @@ Status Dispatcher::Flush(std::vector<Outcome> outcomes) {
                               ClassOrNull(r.error_class), o.due.guid}));
       }
       if (changed == 0) continue;  // the webhook and its deliveries were deleted
-      ARENITE_RETURN_IF_ERROR(InsertAttempt(tx, o.due.guid, o.started_ms, o.request_headers, r));
+      ARENITE_ASSIGN_OR_RETURN(
+          auto number,
+          tx.QueryInt("SELECT attempts FROM webhook_deliveries WHERE guid = ?", {o.due.guid}));
+      if (!number) continue;
+      ARENITE_RETURN_IF_ERROR(
+          InsertAttempt(tx, o.due.guid, *number, o.started_ms, o.request_headers, r));
     }
     for (const auto& [guid, hc] : hooks) {
       // With many webhooks, each batch would otherwise rewrite each webhook's row.
@@ -1308,7 +1359,7 @@ Result<TestOutcome> Dispatcher::SendTest(const std::string& workspace, const std
          r.delivered() ? kDelivered : kFailed, store::Nullable(r.status), TextOrNull(r.error),
          ClassOrNull(r.error_class), now, clock_.NowMillis(),
          r.delivered() ? store::Value(now) : store::Value(nullptr)}));
-    ARENITE_RETURN_IF_ERROR(InsertAttempt(tx, due.guid, o.started_ms, o.request_headers, r));
+    ARENITE_RETURN_IF_ERROR(InsertAttempt(tx, due.guid, 1, o.started_ms, o.request_headers, r));
     ARENITE_RETURN_IF_ERROR(
         tx.Exec("UPDATE webhooks SET last_delivery_at = ? WHERE guid = ?", {now, w.guid}));
     return OkStatus();

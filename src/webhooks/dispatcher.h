@@ -82,6 +82,13 @@ class Dispatcher {
                                const std::string& event_type);
 
  private:
+  // An event as the fan-out needs it: `object` (after the change, or before a deletion) is
+  // read only for webhooks that filter on it, else null.
+  struct FanOutEvent {
+    std::string guid, type;
+    int64_t sequence = 0;
+    json::Json object;
+  };
   struct Due {
     std::string guid, webhook_guid, workspace;
     std::string event_type;
@@ -175,6 +182,9 @@ class Dispatcher {
   // The enabled webhooks as the fan-out last loaded them, by guid; only the fan-out thread
   // uses it.
   std::map<std::string, Webhook> fanout_webhooks_;
+  // Workspaces with a webhook that filters by category or phase, whose events the fan-out
+  // reads with their objects (as its last write found them; fan-out thread only).
+  std::set<std::string> filtered_workspaces_;
   // Deliveries scheduled and not yet recorded (at most kUnrecordedPerSender per sender thread),
   // guarded by mu_.
   std::set<std::string> in_flight_;

@@ -56,6 +56,47 @@ json::Json EventBody(const plm::Event& event) {
   return {{"type", event.type}, {"timestamp", FormatDateTime(event.created_at)}, {"data", data}};
 }
 
+std::string EventBodyText(const StoredEvent& event) {
+  // The keys in nlohmann's order (sorted), each string escaped as its dump escapes it.
+  std::string out;
+  auto str = [&](std::string_view v) {
+    out += json::Json(v).dump(-1, ' ', false, json::Json::error_handler_t::replace);
+  };
+  auto image = [&](const std::optional<std::string_view>& v) {
+    if (v) {
+      out += *v;
+    } else {
+      out += "null";
+    }
+  };
+  out.reserve((event.before ? event.before->size() : 0) + (event.after ? event.after->size() : 0) +
+              400);
+  out += R"({"data":{"actor":)";
+  str(event.actor);
+  out += R"(,"eventGuid":)";
+  str(event.guid);
+  out += R"(,"object":)";
+  image(event.after ? event.after : event.before);
+  out += R"(,"objectGuid":)";
+  str(event.object_guid);
+  out += R"(,"objectType":)";
+  str(event.object_type);
+  if (event.before && event.after) {
+    out += R"(,"previous":)";
+    out += *event.before;
+  }
+  out += R"(,"sequence":)";
+  out += std::to_string(event.sequence);
+  out += R"(,"workspaceId":)";
+  str(event.workspace_id);
+  out += R"(},"timestamp":)";
+  str(FormatDateTime(event.created_at));
+  out += R"(,"type":)";
+  str(event.type);
+  out += '}';
+  return out;
+}
+
 json::Json TestEventBody(const std::string& workspace_id, const std::string& event_guid,
                          const std::string& webhook_guid, int64_t now) {
   return {{"type", kWebhookTest},

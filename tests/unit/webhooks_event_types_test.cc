@@ -168,5 +168,76 @@ TEST_F(EventBodyTest, CreatedUpdatedAndDeletedObjectsTakeTheCataloguesShape) {
   ExpectShapeOfExample(EventBody(events[4]));
 }
 
+// The dispatcher sends EventBodyText, built around the images as stored; it must be the very
+// bytes of EventBody's dump, for every kind of event and for text that needs escaping.
+TEST_F(EventBodyTest, TheTextBuiltAroundTheStoredImagesIsTheDumpOfTheParsedBody) {
+  auto item = plm_->CreateItem(ctx_, {{"name", "Steuergerät \"Ω\" \\ 10 µF"},
+                                      {"description", "line\nbreak\ttab\u0001"},
+                                      {"standardCost", 0.1},
+                                      {"targetPrice", 12345678.9012}});
+  ASSERT_TRUE(item.ok()) << item.error().message;
+  std::string guid = (*item)["guid"];
+  ASSERT_TRUE(
+      plm_->UpdateItem(ctx_, guid, {{"description", "日本語 / emoji \xF0\x9F\x98\x80"}}, false)
+          .ok());
+  auto change = plm_->CreateChange(ctx_, {{"title", "Release \"A\""}});
+  ASSERT_TRUE(change.ok()) << change.error().message;
+  std::string change_guid = (*change)["guid"];
+  ASSERT_TRUE(plm_->AddChangeItem(ctx_, change_guid, {{"newItemRevision", {{"guid", guid}}}}).ok());
+  for (const char* status : {"SUBMITTED", "APPROVED"}) {
+    auto moved =
+        plm_->ChangeStatus(ctx_, {{"change", {{"guid", change_guid}}}, {"status", status}});
+    ASSERT_TRUE(moved.ok()) << moved.error().message;
+  }
+  // A released item cannot be deleted; a second one, with a custom attribute, is.
+  auto attr = plm_->CreateAttribute(ctx_, {{"name", "Ratings \"max\""}, {"fieldType", "NUMBER"}});
+  ASSERT_TRUE(attr.ok()) << attr.error().message;
+  auto scrap = plm_->CreateItem(
+      ctx_, {{"name", "Scrap"},
+             {"additionalAttributes", {{{"guid", (*attr)["guid"]}, {"value", 2.5e-7}}}}});
+  ASSERT_TRUE(scrap.ok()) << scrap.error().message;
+  ASSERT_TRUE(plm_->DeleteItem(ctx_, (*scrap)["guid"]).ok());
+
+  auto events = Events();
+  ASSERT_GE(events.size(), 9u);
+  std::vector<std::string> texts;
+  ASSERT_TRUE(store_
+                  ->Read([&](store::Tx& tx) {
+                    return tx.Query(
+                        "SELECT guid, type, sequence, object_type, object_guid, actor, "
+                        "before_json, after_json, created_at FROM events ORDER BY sequence",
+                        {}, [&](const store::Row& r) {
+                          StoredEvent e;
+                          e.guid = r.Text(0);
+                          e.workspace_id = ctx_.workspace;
+                          e.type = r.Text(1);
+                          e.sequence = r.Int(2);
+                          e.object_type = r.Text(3);
+                          e.object_guid = r.Text(4);
+                          e.actor = r.Text(5);
+                          if (!r.IsNull(6)) e.before = r.Text(6);
+                          if (!r.IsNull(7)) e.after = r.Text(7);
+                          e.created_at = r.Int(8);
+                          texts.push_back(EventBodyText(e));
+                          return true;
+                        });
+                  })
+                  .ok());
+  ASSERT_EQ(texts.size(), events.size());
+  std::set<std::string> kinds;
+  for (size_t i = 0; i < events.size(); ++i) {
+    kinds.insert(events[i].type + (events[i].before.is_null() ? "" : "+before") +
+                 (events[i].after.is_null() ? "" : "+after"));
+    EXPECT_EQ(texts[i], EventBody(events[i]).dump(-1, ' ', false, Json::error_handler_t::replace))
+        << events[i].type;
+  }
+  // Creations, updates with both images, the release's updates and the deletion were all seen.
+  EXPECT_TRUE(kinds.count("item.created+after"));
+  EXPECT_TRUE(kinds.count("item.updated+before+after") ||
+              kinds.count("item.lifecycle_changed+before+after"));
+  EXPECT_TRUE(kinds.count("item.deleted+before"));
+  EXPECT_TRUE(kinds.count("change.status_changed+before+after"));
+}
+
 }  // namespace
 }  // namespace arenite::webhooks
