@@ -1,13 +1,19 @@
 #include "core/guid.h"
 
+#include <chrono>
+#include <cstdint>
+
 #include "core/crypto.h"
 
 namespace arenite {
+namespace {
 
-std::string NewGuid() {
-  static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  std::string out(kGuidLength, '0');
-  size_t filled = 0;
+constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+constexpr size_t kTimeDigits = 9;  // 36^9 ms is over 3,000 years
+
+// Fills out[from, kGuidLength) with random characters.
+void FillRandom(std::string& out, size_t from) {
+  size_t filled = from;
   while (filled < kGuidLength) {
     std::string bytes = crypto::RandomBytes(32);
     for (unsigned char b : bytes) {
@@ -17,6 +23,27 @@ std::string NewGuid() {
       if (filled == kGuidLength) break;
     }
   }
+}
+
+}  // namespace
+
+std::string NewGuid() {
+  std::string out(kGuidLength, '0');
+  FillRandom(out, 0);
+  return out;
+}
+
+std::string NewOrderedGuid() {
+  std::string out(kGuidLength, '0');
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  uint64_t t = ms > 0 ? static_cast<uint64_t>(ms) : 0;
+  for (size_t i = kTimeDigits; i-- > 0;) {
+    out[i] = kAlphabet[t % 36];
+    t /= 36;
+  }
+  FillRandom(out, kTimeDigits);
   return out;
 }
 

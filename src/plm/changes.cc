@@ -195,6 +195,43 @@ Result<Json> LoadChangeItem(store::Tx& tx, const std::string& assoc) {
   return out;
 }
 
+// Turns `image`, a working revision as rendered before its release, into the item as the
+// release leaves it (what LoadItem would now read): the revision effective as of now, with
+// its new number and phase, and `working` as the item's next working revision. Everything
+// else the image shows (names, costs, attributes, assembly flags, creator) is the same row's
+// and the release does not touch it. `phases` caches the phase references by guid.
+Status ReleasedImage(store::Tx& tx, const Ctx& ctx, const std::optional<std::string>& number,
+                     const std::optional<std::string>& phase, const std::string& working,
+                     std::map<std::string, Json>& phases, Json& image) {
+  std::string released = image["revisionGuid"].get<std::string>();
+  image["revisionNumber"] = number ? Json(*number) : Json();
+  image["revisionStatus"] = std::string(RevisionStatusName(1));
+  image["status"] = 1;
+  image["effectiveDateTime"] = FormatDateTime(ctx.now);
+  image["lastModifiedDateTime"] = FormatDateTime(ctx.now);
+  image["workingRevision"] = {{"guid", working}};
+  image["effectiveRevision"] = {{"guid", released}};
+  if (phase) {
+    auto cached = phases.find(*phase);
+    if (cached == phases.end()) {
+      // As the item's join renders a phase row it does not find: the guid alone.
+      Json ref = {{"guid", *phase}, {"name", nullptr}, {"shortName", nullptr}, {"stage", nullptr}};
+      ARENITE_RETURN_IF_ERROR(
+          tx.Query("SELECT guid, name, short_name, stage FROM lifecycle_phases WHERE guid = ?",
+                   {*phase}, [&](const store::Row& row) {
+                     ref = {{"guid", row.String(0)},
+                            {"name", Str(row, 1)},
+                            {"shortName", Str(row, 2)},
+                            {"stage", Str(row, 3)}};
+                     return false;
+                   }));
+      cached = phases.emplace(*phase, std::move(ref)).first;
+    }
+    image["lifecyclePhase"] = cached->second;
+  }
+  return OkStatus();
+}
+
 // Makes each affected item's working revision effective (superseding the previous effective
 // one) and opens a new working revision with a copy of its BOM and sourcing.
 Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
@@ -213,6 +250,7 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
   ARENITE_ASSIGN_OR_RETURN(
       auto sequences,
       EventSequences::Reserve(tx, ctx.workspace, static_cast<int64_t>(affected.size())));
+  std::map<std::string, Json> phases;  // the lifecycle phases the release moves items to
   for (const auto& a : affected) {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, a.item));
     if (keys.working_rev != a.new_rev) {
@@ -221,7 +259,18 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
           "become effective.",
           kErrConflict);
     }
-    ARENITE_ASSIGN_OR_RETURN(Json before, LoadItem(tx, ctx.workspace, a.item));
+    // The images: before, the item as shown (its effective revision, else its working one);
+    // after, the working revision as it is about to be released. The after image is that
+    // revision's row with what the release changes put in by hand, so that a first release
+    // (no effective revision yet) reads one row, not two; ReleasedImage lists the fields, and
+    // the unit tests compare its result with the item read back.
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadRevision(tx, ctx.workspace, keys.shown_rev));
+    Json after;
+    if (keys.effective_rev) {
+      ARENITE_ASSIGN_OR_RETURN(after, LoadRevision(tx, ctx.workspace, keys.working_rev));
+    } else {
+      after = before;
+    }
     if (keys.effective_rev) {
       ARENITE_RETURN_IF_ERROR(tx.Exec(
           "UPDATE item_revisions SET status = 2, superseded_at = ?, updated_at = ? WHERE guid = ?",
@@ -232,7 +281,7 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
         "phase_guid), effective_at = ?, change_guid = ?, updated_at = ? WHERE guid = ?",
         {store::Nullable(a.number), store::Nullable(a.phase), ctx.now, change, ctx.now,
          keys.working_rev}));
-    std::string working = NewGuid();
+    std::string working = NewOrderedGuid();
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "INSERT INTO item_revisions (guid, item_guid, workspace_guid, status, revision_number, "
         "name, description, category_guid, phase_guid, uom, procurement_type, owner_name, "
@@ -254,7 +303,7 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
           "line_number, quantity, ref_des, notes, created_at) SELECT ?, workspace_guid, ?, "
           "parent_item, child_item, line_number, quantity, ref_des, notes, created_at FROM "
           "bom_lines WHERE guid = ?",
-          {NewGuid(), working, line}));
+          {NewOrderedGuid(), working, line}));
     }
     ARENITE_RETURN_IF_ERROR(tx.Query("SELECT guid FROM sourcing WHERE rev_guid = ?",
                                      {keys.working_rev}, [&](const store::Row& row) {
@@ -269,12 +318,12 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
           "item_guid, mfr_item, vendor_item, aml_rank, aml_split, approved, active_production, "
           "active_prototype, make_item, conversion_factor, notes, created_at FROM sourcing "
           "WHERE guid = ?",
-          {NewGuid(), working, src}));
+          {NewOrderedGuid(), working, src}));
     }
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "UPDATE items SET effective_rev = ?, working_rev = ?, updated_at = ? WHERE guid = ?",
         {keys.working_rev, working, ctx.now, a.item}));
-    ARENITE_ASSIGN_OR_RETURN(Json after, LoadItem(tx, ctx.workspace, a.item));
+    ARENITE_RETURN_IF_ERROR(ReleasedImage(tx, ctx, a.number, a.phase, working, phases, after));
     bool phase_changed = before["lifecyclePhase"] != after["lifecyclePhase"];
     ARENITE_RETURN_IF_ERROR(sequences.Record(tx, ctx.workspace,
                                              phase_changed ? kItemLifecycleChanged : kItemUpdated,

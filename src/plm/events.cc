@@ -41,8 +41,8 @@ Result<int64_t> InsertEvent(store::Tx& tx, std::optional<int64_t> sequence,
   ARENITE_RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO events (guid, workspace_guid, sequence, type, object_type, object_guid, actor, "
       "before_json, after_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {NewGuid(), workspace_id, *sequence, std::string(type), std::string(object_type), object_guid,
-       actor, before_v, std::move(after), now}));
+      {NewOrderedGuid(), workspace_id, *sequence, std::string(type), std::string(object_type),
+       object_guid, actor, before_v, std::move(after), now}));
   return *sequence;
 }
 

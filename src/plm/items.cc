@@ -699,7 +699,7 @@ Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body, std::string* text
   ARENITE_RETURN_IF_ERROR(ParseItemFields(body, false, &f));
   if (!f.uom) f.uom = "each";
   if (f.number && f.number->empty()) f.number.reset();
-  const std::string item = NewGuid(), rev = NewGuid();
+  const std::string item = NewOrderedGuid(), rev = NewOrderedGuid();
   Json out;
   std::string rendered;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
@@ -1027,7 +1027,7 @@ Result<Json> Plm::AddBomLine(const Ctx& ctx, const std::string& guid, const Json
                                 {parent.working_rev}));
       f.line_number = max.value_or(0) + 1;
     }
-    std::string line = NewGuid();
+    std::string line = NewOrderedGuid();
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "INSERT INTO bom_lines (guid, workspace_guid, parent_rev, parent_item, child_item, "
         "line_number, quantity, ref_des, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

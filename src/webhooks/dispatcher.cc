@@ -448,7 +448,7 @@ Status Dispatcher::FanOut() {
                 "event_type, content_type, status, attempts, schedule_step, next_attempt_at, "
                 "created_at, created_ms) VALUES (?, ?, ?, ?, ?, 'application/json', 'PENDING', 0, "
                 "0, ?, ?, ?)",
-                {NewGuid(), workspace, w.guid, e.guid, e.type, now, now, now_ms}));
+                {NewOrderedGuid(), workspace, w.guid, e.guid, e.type, now, now, now_ms}));
             touched.insert(w.guid);
           }
         }
@@ -1223,7 +1223,7 @@ Status Dispatcher::MakePackage(const Webhook& w) {
           return true;
         });
   }));
-  std::string delivery = NewGuid();
+  std::string delivery = NewOrderedGuid();
   std::vector<extract::ViewSource> views;
   auto lookups = std::make_shared<extract::ViewLookups>();
   for (const auto& name : w.extract_views) {
@@ -1340,7 +1340,7 @@ Result<TestOutcome> Dispatcher::SendTest(const std::string& workspace, const std
   std::string event_guid = NewGuid();
   json::Json body = ExampleBody(*et, workspace, event_guid, w.guid, clock_.Now());
   Due due;
-  due.guid = NewGuid();
+  due.guid = NewOrderedGuid();
   due.webhook_guid = w.guid;
   due.workspace = workspace;
   due.event_type = type;

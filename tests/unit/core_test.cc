@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <set>
 
@@ -19,6 +21,38 @@ TEST(Guid, HasTwentyCharactersOfDigitsAndCapitals) {
     seen.insert(g);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Guid, OrderedOnesSortByTheMillisecondTheyWereMadeIn) {
+  auto base36 = [](const std::string& g) {
+    uint64_t v = 0;
+    for (char c : g.substr(0, 9))
+      v = v * 36 + static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'A' + 10);
+    return v;
+  };
+  auto now_ms = [] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  };
+  std::set<std::string> seen;
+  std::string previous;
+  std::set<std::string> tails;
+  for (int i = 0; i < 2000; ++i) {
+    uint64_t before = now_ms();
+    std::string g = NewOrderedGuid();
+    uint64_t after = now_ms();
+    ASSERT_TRUE(IsGuid(g)) << g;
+    EXPECT_GE(base36(g), before) << g;
+    EXPECT_LE(base36(g), after) << g;
+    // Later milliseconds sort later (within one, the random part decides).
+    if (!previous.empty() && base36(g) > base36(previous)) EXPECT_GT(g, previous);
+    previous = g;
+    seen.insert(g);
+    tails.insert(g.substr(9));
+  }
+  EXPECT_EQ(seen.size(), 2000u);
+  EXPECT_EQ(tails.size(), 2000u);  // the random part differs even within a millisecond
 }
 
 TEST(Guid, RejectsWrongLengthAndLowercase) {

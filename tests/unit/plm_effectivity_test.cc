@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "core/clock.h"
 #include "plm/effectivity.h"
@@ -146,6 +148,7 @@ TEST_F(EffectivityTest, AReleaseNumbersItsEventsWithoutAGap) {
     items.push_back((*item)["guid"]);
     ASSERT_TRUE(
         plm_->AddChangeItem(ctx(), guid, {{"newItemRevision", {{"guid", items.back()}}}}).ok());
+    Advance(1);  // the affected items are released in the order they were added
   }
   EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
   int64_t seq = LastSequence();
@@ -163,6 +166,80 @@ TEST_F(EffectivityTest, AReleaseNumbersItsEventsWithoutAGap) {
   }
   EXPECT_EQ(events[3].type, kChangeStatusChanged);
   EXPECT_EQ(events[4].type, kItemCreated);
+}
+
+// A release's event images are built partly by hand (the after image is the working revision's
+// row with the release's changes put in): both must equal the item as read back, before and
+// after, for a first release, a second one (with an effective revision to supersede), a new
+// revision number and phase, an assembly, an item used in one, and custom attributes.
+TEST_F(EffectivityTest, AReleasesImagesAreTheItemAsReadBeforeAndAfter) {
+  auto phases = plm_->ListPhases(kWorkspace);
+  ASSERT_TRUE(phases.ok());
+  std::string production;
+  const Json& list = phases->is_array() ? *phases : (*phases)["results"];
+  for (const auto& p : list) {
+    if (p["stage"] == "PRODUCTION" && p.value("active", true) && production.empty()) {
+      production = p["guid"];
+    }
+  }
+  ASSERT_FALSE(production.empty()) << phases->dump();
+  auto attr = plm_->CreateAttribute(ctx(), {{"name", "Voltage"}, {"fieldType", "NUMBER"}});
+  ASSERT_TRUE(attr.ok()) << attr.error().message;
+  auto made = [&](const std::string& name, Json extra = Json::object()) {
+    Json body = {{"name", name}};
+    body.update(extra);
+    auto item = plm_->CreateItem(ctx(), body);
+    EXPECT_TRUE(item.ok()) << item.error().message;
+    return (*item)["guid"].get<std::string>();
+  };
+  std::string top =
+      made("Top", {{"additionalAttributes", {{{"guid", (*attr)["guid"]}, {"value", 48}}}},
+                   {"standardCost", 12.5}});
+  std::string child = made("Child");
+  std::string plain = made("Plain");
+  ASSERT_TRUE(plm_->AddBomLine(ctx(), top, {{"item", {{"guid", child}}}, {"quantity", 2}}).ok());
+
+  auto release = [&](const std::vector<std::string>& items, bool numbered) {
+    auto change = plm_->CreateChange(ctx(), {{"title", "Release"}});
+    ASSERT_TRUE(change.ok());
+    std::string guid = (*change)["guid"];
+    for (const auto& item : items) {
+      Json body = {{"newItemRevision", {{"guid", item}}}};
+      if (numbered) {
+        body["newRevisionNumber"] = "B";
+        body["newLifecyclePhase"] = {{"guid", production}};
+      }
+      auto added = plm_->AddChangeItem(ctx(), guid, body);
+      ASSERT_TRUE(added.ok()) << added.error().message;
+    }
+    EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
+    std::map<std::string, Json> shown_before;
+    for (const auto& item : items) shown_before[item] = *plm_->GetItem(kWorkspace, item);
+    int64_t seq = LastSequence();
+    Advance(5);
+    EXPECT_EQ(Move(guid, "APPROVED"), kEffective);
+    auto events = EventsAfter(seq);
+    ASSERT_EQ(events.size(), items.size() + 1);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string& item = events[i].object_guid;
+      ASSERT_TRUE(shown_before.count(item)) << item;
+      seen.insert(item);
+      EXPECT_EQ(events[i].before, shown_before[item]) << item;
+      EXPECT_EQ(events[i].after, *plm_->GetItem(kWorkspace, item)) << item;
+    }
+    EXPECT_EQ(seen.size(), items.size());
+  };
+  // First releases: no effective revision yet; one with a number and phase, one without.
+  release({top, child}, true);
+  release({plain}, false);
+  // Second releases: the effective revisions are superseded.
+  release({top, child, plain}, false);
+  release({plain}, true);
+  auto shown = *plm_->GetItem(kWorkspace, top);
+  EXPECT_TRUE(shown["isAssembly"].get<bool>());
+  EXPECT_EQ(shown["revisionStatus"], "EFFECTIVE");
+  EXPECT_EQ((*plm_->GetItem(kWorkspace, plain))["revisionNumber"], "B");
 }
 
 TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
