@@ -355,6 +355,10 @@ try {
   const run = (part) => !only || only === part;
   const skipOne = Boolean(process.env.BENCH_ONLY_HUNDRED);
   const baseline = wrkPostRate(nginx.url);
+  // nginx writes its access log out every 100 ms: the last of wrk's lines would otherwise be
+  // read later and counted as deliveries (up to a buffer of 64 KiB per worker, thousands).
+  await sleep(500);
+  logTimes(nginx.log);
   const none = { rate: 0, perCpu: 0 };
   const one = run('drain') && !skipOne ? await drain(server, session, nginx, 1, N) : none;
   const hundred = run('drain') ? await drain(server, session, nginx, 100, Math.ceil(N / 100)) : none;
