@@ -513,6 +513,7 @@ Status Dispatcher::Schedule() {
     int64_t free = 0;                     // deliveries it may be given in this pass
     int64_t unrecorded = 0;               // scheduled and not yet recorded: still due in the store
     int64_t out = 0;                      // its attempts queued or on the wire
+    int64_t concurrency = 0;              // attempts it may have out at once
     uint64_t epoch = 0;                   // the webhook's dirty-mark count when planned
     int64_t seen = 0;                     // due deliveries read, out or not
     std::vector<std::string> candidates;  // due, oldest first
@@ -558,6 +559,7 @@ Status Dispatcher::Schedule() {
       plan.free = free;
       plan.unrecorded = st.unrecorded;
       plan.out = st.in_flight;
+      plan.concurrency = concurrency;
       plan.epoch = st.epoch;
       plans.push_back(std::move(plan));
     }
@@ -580,12 +582,14 @@ Status Dispatcher::Schedule() {
     // A webhook with plenty of attempts still out waits until it can be handed a batch: each
     // pass is a read of the store, and every outcome wakes the loop, so passes of one or two
     // deliveries each took a third of a core at a few thousand deliveries a second. Its own
-    // attempts still out bring the wake-ups that let a later pass through. The pass goes
-    // ahead if any webhook cannot wait so, or is held to fewer attempts a second than a batch
-    // takes to gather.
+    // attempts still out bring the wake-ups that let a later pass through. Only a webhook
+    // allowed at least 3 batches at once waits so, which keeps at least two thirds of its
+    // concurrency on the wire; the pass goes ahead if any webhook cannot wait, or is held to
+    // fewer attempts a second than a batch takes to gather.
     bool all_can_wait = true;
     for (size_t i = 0; i < plans.size() && all_can_wait; ++i) {
       all_can_wait = share[i] < kMinPass && plans[i].out >= 2 * kMinPass &&
+                     plans[i].concurrency >= 3 * kMinPass &&
                      plans[i].webhook->max_per_second >= 2 * kMinPass;
     }
     if (all_can_wait) return OkStatus();
