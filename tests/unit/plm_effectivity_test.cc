@@ -192,9 +192,18 @@ TEST_F(EffectivityTest, AReleasesImagesAreTheItemAsReadBeforeAndAfter) {
     EXPECT_TRUE(item.ok()) << item.error().message;
     return (*item)["guid"].get<std::string>();
   };
+  auto categories = plm_->ListCategories(kWorkspace);
+  ASSERT_TRUE(categories.ok());
+  const Json& cats = categories->is_array() ? *categories : (*categories)["results"];
+  Json category;
+  for (const auto& c : cats) {
+    if (c.value("assignable", false) && category.is_null()) category = {{"guid", c["guid"]}};
+  }
+  ASSERT_FALSE(category.is_null()) << cats.dump();
   std::string top =
       made("Top", {{"additionalAttributes", {{{"guid", (*attr)["guid"]}, {"value", 48}}}},
-                   {"standardCost", 12.5}});
+                   {"standardCost", 12.5},
+                   {"category", category}});
   std::string child = made("Child");
   std::string plain = made("Plain");
   ASSERT_TRUE(plm_->AddBomLine(ctx(), top, {{"item", {{"guid", child}}}, {"quantity", 2}}).ok());
@@ -238,6 +247,7 @@ TEST_F(EffectivityTest, AReleasesImagesAreTheItemAsReadBeforeAndAfter) {
   release({plain}, true);
   auto shown = *plm_->GetItem(kWorkspace, top);
   EXPECT_TRUE(shown["isAssembly"].get<bool>());
+  EXPECT_EQ(shown["category"]["guid"], category["guid"]);
   EXPECT_EQ(shown["revisionStatus"], "EFFECTIVE");
   EXPECT_EQ((*plm_->GetItem(kWorkspace, plain))["revisionNumber"], "B");
 }
