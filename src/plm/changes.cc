@@ -219,10 +219,7 @@ Status ReleasedImage(store::Tx& tx, const Ctx& ctx, const std::optional<std::str
       ARENITE_RETURN_IF_ERROR(
           tx.Query("SELECT guid, name, short_name, stage FROM lifecycle_phases WHERE guid = ?",
                    {*phase}, [&](const store::Row& row) {
-                     ref = {{"guid", row.String(0)},
-                            {"name", Str(row, 1)},
-                            {"shortName", Str(row, 2)},
-                            {"stage", Str(row, 3)}};
+                     ref = PhaseRef(row, 0);
                      return false;
                    }));
       cached = phases.emplace(*phase, std::move(ref)).first;
@@ -266,12 +263,10 @@ Status Release(store::Tx& tx, const Ctx& ctx, const std::string& change) {
     // the unit tests compare its result with the item read back.
     ARENITE_ASSIGN_OR_RETURN(Json before, LoadRevision(tx, ctx.workspace, keys.shown_rev));
     Json after;
-    if (keys.effective_rev) {
-      ARENITE_ASSIGN_OR_RETURN(after, LoadRevision(tx, ctx.workspace, keys.working_rev));
-    } else {
+    if (!keys.effective_rev) {
       after = before;
-    }
-    if (keys.effective_rev) {
+    } else {
+      ARENITE_ASSIGN_OR_RETURN(after, LoadRevision(tx, ctx.workspace, keys.working_rev));
       ARENITE_RETURN_IF_ERROR(tx.Exec(
           "UPDATE item_revisions SET status = 2, superseded_at = ?, updated_at = ? WHERE guid = ?",
           {ctx.now, ctx.now, *keys.effective_rev}));

@@ -37,6 +37,14 @@ Json UserRef(const store::Row& row, int col) {
   return {{"guid", row.String(col)}, {"email", Str(row, col + 1)}, {"fullName", Str(row, col + 2)}};
 }
 
+Json PhaseRef(const store::Row& row, int col) {
+  if (row.IsNull(col)) return nullptr;
+  return {{"guid", row.String(col)},
+          {"name", Str(row, col + 1)},
+          {"shortName", Str(row, col + 2)},
+          {"stage", Str(row, col + 3)}};
+}
+
 Result<bool> PatchString(const Json& body, std::string_view key, size_t max_len, bool setnull,
                          std::optional<std::string>* target) {
   auto it = body.find(key);

@@ -15,6 +15,11 @@ int64_t EventsRecorded() { return g_recorded.load(std::memory_order_acquire); }
 
 namespace {
 
+// An image's column: its JSON dump, or NULL for none.
+store::Value ImageValue(const json::Json& image) {
+  return image.is_null() ? store::Value(nullptr) : store::Value(image.dump());
+}
+
 Result<int64_t> Reserve(store::Tx& tx, const std::string& workspace_id, int64_t n) {
   ARENITE_ASSIGN_OR_RETURN(
       auto first,
@@ -37,12 +42,11 @@ Result<int64_t> InsertEvent(store::Tx& tx, std::optional<int64_t> sequence,
   if (!sequence) {
     ARENITE_ASSIGN_OR_RETURN(sequence, Reserve(tx, workspace_id, 1));
   }
-  store::Value before_v = before.is_null() ? store::Value(nullptr) : store::Value(before.dump());
   ARENITE_RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO events (guid, workspace_guid, sequence, type, object_type, object_guid, actor, "
       "before_json, after_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {NewOrderedGuid(), workspace_id, *sequence, std::string(type), std::string(object_type),
-       object_guid, actor, before_v, std::move(after), now}));
+       object_guid, actor, ImageValue(before), std::move(after), now}));
   return *sequence;
 }
 
@@ -52,9 +56,8 @@ Result<int64_t> RecordEvent(store::Tx& tx, const std::string& workspace_id, std:
                             std::string_view object_type, const std::string& object_guid,
                             const std::string& actor, const json::Json& before,
                             const json::Json& after, int64_t now) {
-  store::Value after_v = after.is_null() ? store::Value(nullptr) : store::Value(after.dump());
   return InsertEvent(tx, std::nullopt, workspace_id, type, object_type, object_guid, actor, before,
-                     std::move(after_v), now);
+                     ImageValue(after), now);
 }
 
 Result<int64_t> RecordEventText(store::Tx& tx, const std::string& workspace_id,
@@ -79,9 +82,8 @@ Result<int64_t> EventSequences::Record(store::Tx& tx, const std::string& workspa
                                        const json::Json& before, const json::Json& after,
                                        int64_t now) {
   if (next_ >= end_) return Internal("more events recorded than sequence numbers reserved");
-  store::Value after_v = after.is_null() ? store::Value(nullptr) : store::Value(after.dump());
   return InsertEvent(tx, next_++, workspace_id, type, object_type, object_guid, actor, before,
-                     std::move(after_v), now);
+                     ImageValue(after), now);
 }
 
 Result<std::vector<Event>> ListEvents(store::Tx& tx, const std::string& workspace_id,

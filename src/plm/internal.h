@@ -22,6 +22,8 @@ Json Num(double v);
 Json Time(const store::Row& row, int col);
 // {guid, email, fullName} of a user, or null; the three columns start at `col`.
 Json UserRef(const store::Row& row, int col);
+// {guid, name, shortName, stage} of a lifecycle phase, or null; the four columns start at `col`.
+Json PhaseRef(const store::Row& row, int col);
 
 // A PUT field: absent leaves `target` alone and returns false; a value sets it; null clears it
 // when `setnull` (Arena's ?setnull=true) and is ignored otherwise.

@@ -306,11 +306,7 @@ Json ItemRow(const store::Row& row, Json* attributes) {
   item["category"] =
       row.IsNull(7) ? Json(nullptr)
                     : Json{{"guid", row.String(7)}, {"name", Str(row, 8)}, {"path", Str(row, 9)}};
-  item["lifecyclePhase"] = row.IsNull(10) ? Json(nullptr)
-                                          : Json{{"guid", row.String(10)},
-                                                 {"name", Str(row, 11)},
-                                                 {"shortName", Str(row, 12)},
-                                                 {"stage", Str(row, 13)}};
+  item["lifecyclePhase"] = PhaseRef(row, 10);
   item["effectiveRevision"] = row.IsNull(31) ? Json(nullptr) : Json{{"guid", row.String(31)}};
   if (attributes && !row.IsNull(22)) *attributes = Json::parse(row.Text(22), nullptr, false);
   return item;
