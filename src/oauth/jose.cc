@@ -1,3 +1,6 @@
+// EVP_PKEY_get1_EC_KEY is deprecated in OpenSSL 3; es256_batch.cc says why it is used.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "oauth/jose.h"
 
 #include <openssl/bn.h>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "oauth/es256_batch.h"
 
 namespace arenite::oauth {
 namespace {
@@ -80,9 +84,19 @@ class SignContexts {
 
 }  // namespace
 
-EcKey::EcKey(EVP_PKEY* pkey) : pkey_(pkey), id_(next_key_id.fetch_add(1)) {}
+EcKey::EcKey(EVP_PKEY* pkey) : pkey_(pkey), id_(next_key_id.fetch_add(1)) {
+  EC_KEY* ec = EVP_PKEY_get1_EC_KEY(pkey_);
+  if (ec && EC_KEY_get0_private_key(ec)) {
+    signer_ = ec;
+  } else {
+    EC_KEY_free(ec);
+  }
+}
 
-EcKey::~EcKey() { EVP_PKEY_free(pkey_); }
+EcKey::~EcKey() {
+  EC_KEY_free(signer_);
+  EVP_PKEY_free(pkey_);
+}
 
 Result<std::shared_ptr<const EcKey>> EcKey::Generate() {
   EVP_PKEY* pkey = EVP_EC_gen("P-256");
@@ -173,6 +187,12 @@ Result<std::string> EcKey::Sign(std::string_view data) const {
       EVP_DigestUpdate(md, data.data(), data.size()) != 1 ||
       EVP_DigestFinal_ex(md, digest, &digest_len) != 1) {
     return Internal("cannot sign");
+  }
+  if (signer_) {
+    std::string out(2 * kCoordinateBytes, '\0');
+    if (es256::SignDigest(signer_, digest, reinterpret_cast<unsigned char*>(out.data()))) {
+      return out;
+    }
   }
   // ECDSA over the digest, as EVP_DigestSign would do; DER is at most 72 bytes for P-256.
   unsigned char der[80];

@@ -1,7 +1,8 @@
 // ES256 (ECDSA P-256 with SHA-256) keys and compact JWS, written over OpenSSL's EVP interface:
 // no JWT library is packaged for Debian 12, and the subset arenite needs (one algorithm, one
-// header shape) is small enough to check by unit tests. An EcKey is immutable after creation
-// and may be used from many threads at once.
+// header shape) is small enough to check by unit tests. A private key signs with nonces made in
+// batches (oauth/es256_batch.h), falling back to EVP signing. An EcKey is immutable after
+// creation and may be used from many threads at once.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "core/result.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
+typedef struct ec_key_st EC_KEY;
 
 namespace arenite::oauth {
 
@@ -39,7 +41,8 @@ class EcKey {
  private:
   explicit EcKey(EVP_PKEY* pkey);
   EVP_PKEY* pkey_;
-  const uint64_t id_;  // unique per process, for per-thread signing contexts
+  EC_KEY* signer_ = nullptr;  // the private key for es256::SignDigest; null for a public key
+  const uint64_t id_;         // unique per process, for per-thread signing contexts
 };
 
 // header.payload.signature with alg ES256 and the given typ and kid.

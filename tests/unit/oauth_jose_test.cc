@@ -1,6 +1,14 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "core/crypto.h"
+#include "oauth/es256_batch.h"
 #include "oauth/jose.h"
 
 namespace arenite::oauth {
@@ -97,6 +105,71 @@ TEST(OAuthJose, DerAndJoseSignaturesConvertBothWays) {
   }
   EXPECT_FALSE(JoseToDerSignature("short").ok());
   EXPECT_FALSE(DerToJoseSignature("not der").ok());
+}
+
+// Signatures come from per-thread batches of nonces made ahead (oauth/es256_batch.h). Across
+// several batches, threads and keys, each verifies through OpenSSL's own EVP verification
+// against the public key alone, and no two share R, so no nonce was ever used twice.
+TEST(OAuthJose, SignaturesFromNonceBatchesVerifyAndNeverRepeatANonce) {
+  auto first = EcKey::Generate();
+  auto second = EcKey::Generate();
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::vector<std::shared_ptr<const EcKey>> keys = {*first, *second};
+  std::vector<std::shared_ptr<const EcKey>> verifiers;
+  for (const auto& key : keys) verifiers.push_back(*EcKey::FromPublicJwk(key->PublicJwk()));
+
+  constexpr int kThreads = 4;
+  const int per_thread = 3 * static_cast<int>(es256::kBatch) + 5;
+  std::mutex mutex;
+  std::set<std::string> rs;
+  int failures = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        size_t which = static_cast<size_t>(i % 2);
+        std::string message = "thread " + std::to_string(t) + " message " + std::to_string(i);
+        auto sig = keys[which]->Sign(message);
+        bool good = sig.ok() && sig->size() == 64 && verifiers[which]->Verify(message, *sig) &&
+                    !verifiers[1 - which]->Verify(message, *sig) &&
+                    !verifiers[which]->Verify(message + ".", *sig);
+        std::lock_guard lock(mutex);
+        if (!good) ++failures;
+        if (sig.ok()) rs.insert(sig->substr(0, 32));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(rs.size(), static_cast<size_t>(kThreads * per_thread));
+}
+
+// A forked child must not sign with the nonces its parent holds: the parent's next signature
+// would then share the child's R, and the two together give away the private key.
+TEST(OAuthJose, AForkedChildSignsWithNoncesOfItsOwn) {
+  auto key = EcKey::Generate();
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE((*key)->Sign("fills this thread's batch").ok());
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto sig = (*key)->Sign("child");
+    bool sent = sig.ok() && write(pipe_fds[1], sig->data(), 32) == 32;
+    _exit(sent ? 0 : 1);
+  }
+  close(pipe_fds[1]);
+  std::string child_r(32, '\0');
+  ssize_t got = read(pipe_fds[0], child_r.data(), child_r.size());
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, 32);
+  auto parent = (*key)->Sign("parent");
+  ASSERT_TRUE(parent.ok());
+  EXPECT_NE(parent->substr(0, 32), child_r);
 }
 
 TEST(OAuthJose, MalformedTokensAreRefused) {
