@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "oauth/apps.h"
+#include "oauth/es256_batch.h"
 #include "oauth/keys.h"
 #include "oauth/tokens.h"
 #include "plm/effectivity.h"
@@ -63,6 +64,7 @@ struct ServeOptions {
   int64_t read_cache_mib = 64;
   bool unsafe_test_clock = false;
   int64_t access_token_ttl = 3600;
+  bool hedged_signatures = false;
   int64_t token_rate_per_client = 120;
   int64_t token_rate_per_address = 600;
   int64_t webhook_debounce = 10;
@@ -294,6 +296,7 @@ int Serve(const ServeOptions& o) {
 
   // OAuth 2.0: the issuer is the public URL, so these routes are added once it is known and
   // before the listening line tells clients to connect.
+  oauth::es256::UseBatches(!o.hedged_signatures);
   oauth::Apps oauth_apps(*store, users, clock);
   oauth::SigningKeys signing_keys(*store, clock);
   oauth::TokenService tokens(*store, clock, oauth_apps, signing_keys,
@@ -420,6 +423,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--access-token-ttl", o->access_token_ttl,
                   "Seconds an OAuth access token lives (60 to 86400)")
       ->capture_default_str();
+  cmd->add_flag("--hedged-signatures", o->hedged_signatures,
+                "Sign each access token with a nonce made for it (hedged with the key and the "
+                "token), not from batches made ahead: for a VM that may be cloned while it runs");
   cmd->add_option("--token-rate-per-client", o->token_rate_per_client,
                   "OAuth endpoint requests per client per minute")
       ->capture_default_str();

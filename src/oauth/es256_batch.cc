@@ -11,30 +11,22 @@
 #include <openssl/ecdsa.h>
 #include <openssl/obj_mac.h>
 #include <openssl/rand.h>
-#include <pthread.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
-#include <mutex>
 
 namespace arenite::oauth::es256 {
 namespace {
 
 constexpr int kScalarBytes = 32;
 
-// A child of fork() must not sign with nonces its parent may also use: each fork moves this
-// on, and a pool made before it is thrown away.
-std::atomic<unsigned> fork_generation{0};
-
-unsigned ForkGeneration() {
-  static std::once_flag once;
-  std::call_once(once,
-                 [] { pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }); });
-  return fork_generation.load(std::memory_order_relaxed);
-}
+std::atomic<bool> batches_on{true};
 
 // One thread's nonces: kinv_[i] = k_i^-1 mod n and r_[i] = x(k_i G) mod n for i < left_, each
 // handed out once, last first, and cleared as it goes. The k_i themselves never outlive Refill.
+// A batch is dropped when it is kFreshFor old or when the process is not the one that made it
+// (any kind of fork: the pid is compared on every signature).
 class Pool {
  public:
   Pool() {
@@ -67,11 +59,19 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  bool Sign(EC_KEY* key, const unsigned char* digest, unsigned char* out) {
+  bool Sign(EC_KEY* key, const unsigned char* digest, unsigned char* out, Clock::time_point now) {
     if (!ready_) return false;
-    unsigned generation = ForkGeneration();
-    if (generation != generation_) Discard(generation);
-    if (left_ == 0 && !Refill()) return false;
+    // The time since the previous signature says whether this thread signs often enough for a
+    // batch; a time going backwards counts as long.
+    bool busy = now >= last_sign_ && now - last_sign_ < kBusyGap;
+    last_sign_ = now;
+    pid_t pid = getpid();
+    if (left_ > 0 && (pid != pid_ || now < made_ || now - made_ >= kFreshFor)) Discard();
+    if (left_ == 0) {
+      if (!busy || !Refill()) return false;
+      made_ = now;
+      pid_ = pid;
+    }
     size_t i = --left_;
     ECDSA_SIG* sig = ECDSA_do_sign_ex(digest, kScalarBytes, kinv_[i], r_[i], key);
     BN_clear(kinv_[i]);
@@ -86,10 +86,9 @@ class Pool {
   }
 
  private:
-  void Discard(unsigned generation) {
+  void Discard() {
     for (size_t i = 0; i < left_; ++i) BN_clear(kinv_[i]);
     left_ = 0;
-    generation_ = generation;
   }
 
   // Makes kBatch nonces. Any failure leaves none, so that no half-made nonce is ever used.
@@ -170,15 +169,25 @@ class Pool {
   std::array<BIGNUM*, kBatch> prefix_{};
   std::array<EC_POINT*, kBatch> points_{};
   size_t left_ = 0;
-  unsigned generation_ = 0;
+  pid_t pid_ = 0;                  // the process that made the batch
+  Clock::time_point made_{};       // when the batch was made
+  Clock::time_point last_sign_{};  // the thread's previous signature
   bool ready_ = false;
 };
 
 }  // namespace
 
+void UseBatches(bool on) { batches_on.store(on, std::memory_order_relaxed); }
+
 bool SignDigest(EC_KEY* key, const unsigned char* digest, unsigned char* out) {
+  return SignDigestAt(key, digest, out, Clock::now());
+}
+
+bool SignDigestAt(EC_KEY* key, const unsigned char* digest, unsigned char* out,
+                  Clock::time_point now) {
+  if (!batches_on.load(std::memory_order_relaxed)) return false;
   thread_local Pool pool;
-  return pool.Sign(key, digest, out);
+  return pool.Sign(key, digest, out, now);
 }
 
 }  // namespace arenite::oauth::es256

@@ -7,21 +7,36 @@
 // inversions for every signature. This file makes nonces for a batch at once, so that one
 // inversion of each kind serves the whole batch (Montgomery's trick), and hands each nonce out
 // exactly once to OpenSSL's ECDSA_do_sign_ex, which does the last line. docs/ARCHITECTURE.md
-// ("ES256 signatures") says why this is our code and why it is safe.
+// ("ES256 signatures") says why this is our code, why it is safe, and what it gives up.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 typedef struct ec_key_st EC_KEY;
 
 namespace arenite::oauth::es256 {
 
+using Clock = std::chrono::system_clock;
+
 // How many nonces one batch makes: the thread that runs out makes the next batch.
 inline constexpr size_t kBatch = 32;
+// A batch is made only for a thread that signed less than kBusyGap ago, and is used for at most
+// kFreshFor: a thread that signs now and then signs the ordinary way, and no nonce is kept
+// long (docs/ARCHITECTURE.md, "ES256 signatures", says what that bounds).
+inline constexpr auto kBusyGap = std::chrono::milliseconds(100);
+inline constexpr auto kFreshFor = std::chrono::seconds(1);
 
 // Signs the 32-byte SHA-256 `digest` with the P-256 private `key`, writing R || S (each 32
-// bytes, big-endian) to `out`. Uses the calling thread's batch of nonces, making a new batch
-// when it is empty. False if OpenSSL failed; the caller then signs the ordinary way.
+// bytes, big-endian) to `out`, with the calling thread's batch of nonces (making a new batch
+// when it is empty or stale and the thread is busy). False when it did not sign: the thread is
+// not busy, or OpenSSL failed. The caller then signs the ordinary way.
 bool SignDigest(EC_KEY* key, const unsigned char* digest, unsigned char* out);
+// Whether batches are used at all (on by default); `serve --hedged-signatures` turns them off,
+// so that every signature is made the ordinary way. Process-wide.
+void UseBatches(bool on);
+// The same at a given time, for tests.
+bool SignDigestAt(EC_KEY* key, const unsigned char* digest, unsigned char* out,
+                  Clock::time_point now);
 
 }  // namespace arenite::oauth::es256

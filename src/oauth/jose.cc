@@ -7,6 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
@@ -86,7 +87,9 @@ class SignContexts {
 
 EcKey::EcKey(EVP_PKEY* pkey) : pkey_(pkey), id_(next_key_id.fetch_add(1)) {
   EC_KEY* ec = EVP_PKEY_get1_EC_KEY(pkey_);
-  if (ec && EC_KEY_get0_private_key(ec)) {
+  const EC_GROUP* group = ec ? EC_KEY_get0_group(ec) : nullptr;
+  if (group && EC_GROUP_get_curve_name(group) == NID_X9_62_prime256v1 &&
+      EC_KEY_get0_private_key(ec)) {
     signer_ = ec;
   } else {
     EC_KEY_free(ec);
@@ -110,7 +113,11 @@ Result<std::shared_ptr<const EcKey>> EcKey::FromPem(std::string_view pem) {
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   if (!pkey) return Internal("a stored signing key cannot be read");
-  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC || EVP_PKEY_get_bits(pkey) != 256) {
+  char curve[32] = "";
+  if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
+                                     nullptr) != 1 ||
+      std::string_view(curve) != "prime256v1") {
     EVP_PKEY_free(pkey);
     return Internal("a stored signing key is not a P-256 key");
   }

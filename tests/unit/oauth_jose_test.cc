@@ -1,4 +1,14 @@
+// The EC_KEY level es256::SignDigest takes is deprecated in OpenSSL 3 (es256_batch.cc says why
+// it is used).
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/pem.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,10 +117,80 @@ TEST(OAuthJose, DerAndJoseSignaturesConvertBothWays) {
   EXPECT_FALSE(DerToJoseSignature("not der").ok());
 }
 
-// Signatures come from per-thread batches of nonces made ahead (oauth/es256_batch.h). Across
-// several batches, threads and keys, each verifies through OpenSSL's own EVP verification
-// against the public key alone, and no two share R, so no nonce was ever used twice.
-TEST(OAuthJose, SignaturesFromNonceBatchesVerifyAndNeverRepeatANonce) {
+// A P-256 key at the EC_KEY level es256::SignDigest takes, and OpenSSL's own verification of
+// the R || S it writes.
+struct RawKey {
+  RawKey() : key(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1)) { EC_KEY_generate_key(key); }
+  ~RawKey() { EC_KEY_free(key); }
+  bool Verifies(const unsigned char* digest, const unsigned char* signature) const {
+    ECDSA_SIG* sig = ECDSA_SIG_new();
+    BIGNUM* r = BN_bin2bn(signature, 32, nullptr);
+    BIGNUM* s = BN_bin2bn(signature + 32, 32, nullptr);
+    ECDSA_SIG_set0(sig, r, s);
+    bool ok = ECDSA_do_verify(digest, 32, sig, key) == 1;
+    ECDSA_SIG_free(sig);
+    return ok;
+  }
+  EC_KEY* key;
+};
+
+std::string DigestOf(const std::string& text) { return crypto::Sha256(text); }
+
+const unsigned char* Bytes(const std::string& s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// The batch is for a thread that signs often: a thread's first signature is left to EVP, and
+// so is one after a pause once the batch is kFreshFor old; one within es256::kBusyGap of the
+// previous comes from a batch. Across several batches every such signature verifies and no R
+// repeats. A thread of its own, so that no earlier test's batch is about.
+void BusyAndIdleSignatures() {
+  RawKey key;
+  ASSERT_NE(key.key, nullptr);
+  auto t = es256::Clock::now();
+  std::string digest = DigestOf("a token");
+  unsigned char out[64];
+  EXPECT_FALSE(es256::SignDigestAt(key.key, Bytes(digest), out, t));
+
+  std::set<std::string> rs;
+  const int count = 3 * static_cast<int>(es256::kBatch) + 1;
+  for (int i = 0; i < count; ++i) {
+    t += std::chrono::milliseconds(1);
+    digest = DigestOf("token " + std::to_string(i));
+    ASSERT_TRUE(es256::SignDigestAt(key.key, Bytes(digest), out, t)) << i;
+    EXPECT_TRUE(key.Verifies(Bytes(digest), out)) << i;
+    rs.insert(std::string(reinterpret_cast<char*>(out), 32));
+  }
+  EXPECT_EQ(rs.size(), static_cast<size_t>(count));
+
+  // A pause past the batch's freshness: EVP again, and what was left of the batch is dropped.
+  // So is a time that goes back.
+  t += es256::kFreshFor;
+  EXPECT_FALSE(es256::SignDigestAt(key.key, Bytes(digest), out, t));
+  t += std::chrono::milliseconds(1);
+  ASSERT_TRUE(es256::SignDigestAt(key.key, Bytes(digest), out, t));
+  EXPECT_TRUE(key.Verifies(Bytes(digest), out));
+  EXPECT_EQ(rs.count(std::string(reinterpret_cast<char*>(out), 32)), 0u);
+  EXPECT_FALSE(es256::SignDigestAt(key.key, Bytes(digest), out, t - std::chrono::milliseconds(5)));
+
+  // serve --hedged-signatures: never from a batch, however busy.
+  es256::UseBatches(false);
+  for (int i = 0; i < 3; ++i) {
+    t += std::chrono::milliseconds(1);
+    EXPECT_FALSE(es256::SignDigestAt(key.key, Bytes(digest), out, t)) << i;
+  }
+  es256::UseBatches(true);
+  t += std::chrono::milliseconds(1);
+  EXPECT_TRUE(es256::SignDigestAt(key.key, Bytes(digest), out, t));
+}
+
+TEST(OAuthJose, ABusyThreadSignsFromNonceBatchesAndAnIdleOneDoesNot) {
+  std::thread(BusyAndIdleSignatures).join();
+}
+
+// Through EcKey::Sign, from four threads and two keys across several batches: each signature
+// verifies against the public key alone (OpenSSL's EVP verification) and no two share R.
+TEST(OAuthJose, SignaturesFromManyThreadsVerifyAndNeverRepeatANonce) {
   auto first = EcKey::Generate();
   auto second = EcKey::Generate();
   ASSERT_TRUE(first.ok() && second.ok());
@@ -144,32 +224,76 @@ TEST(OAuthJose, SignaturesFromNonceBatchesVerifyAndNeverRepeatANonce) {
   EXPECT_EQ(rs.size(), static_cast<size_t>(kThreads * per_thread));
 }
 
-// A forked child must not sign with the nonces its parent holds: the parent's next signature
-// would then share the child's R, and the two together give away the private key.
+// A forked child must not sign with the nonces its parent holds: the parent's next signatures
+// would then share the child's R, and any such pair gives away the private key. The parent
+// keeps a batch with nonces left across the fork; both then sign a batch's worth.
 TEST(OAuthJose, AForkedChildSignsWithNoncesOfItsOwn) {
-  auto key = EcKey::Generate();
-  ASSERT_TRUE(key.ok());
-  ASSERT_TRUE((*key)->Sign("fills this thread's batch").ok());
+  RawKey key;
+  auto t = es256::Clock::now();
+  std::string digest = DigestOf("before the fork");
+  unsigned char out[64];
+  es256::SignDigestAt(key.key, Bytes(digest), out, t);
+  ASSERT_TRUE(es256::SignDigestAt(key.key, Bytes(digest), out, t + std::chrono::milliseconds(1)));
+  constexpr size_t kEach = es256::kBatch;
+  auto sign_all = [&](const std::string& who) {
+    std::string rs;
+    for (size_t i = 0; i < kEach; ++i) {
+      std::string d = DigestOf(who + std::to_string(i));
+      if (!es256::SignDigestAt(key.key, Bytes(d), out,
+                               t + std::chrono::milliseconds(2 + static_cast<int>(i))) ||
+          !key.Verifies(Bytes(d), out)) {
+        return std::string();
+      }
+      rs.append(reinterpret_cast<char*>(out), 32);
+    }
+    return rs;
+  };
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto sig = (*key)->Sign("child");
-    bool sent = sig.ok() && write(pipe_fds[1], sig->data(), 32) == 32;
+    std::string rs = sign_all("child ");
+    bool sent = rs.size() == kEach * 32 &&
+                write(pipe_fds[1], rs.data(), rs.size()) == static_cast<ssize_t>(rs.size());
     _exit(sent ? 0 : 1);
   }
   close(pipe_fds[1]);
-  std::string child_r(32, '\0');
-  ssize_t got = read(pipe_fds[0], child_r.data(), child_r.size());
+  std::string child_rs(kEach * 32, '\0');
+  size_t got = 0;
+  while (got < child_rs.size()) {
+    ssize_t n = read(pipe_fds[0], child_rs.data() + got, child_rs.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
   close(pipe_fds[0]);
   int status = 0;
   waitpid(child, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  ASSERT_EQ(got, 32);
-  auto parent = (*key)->Sign("parent");
-  ASSERT_TRUE(parent.ok());
-  EXPECT_NE(parent->substr(0, 32), child_r);
+  ASSERT_EQ(got, child_rs.size());
+  std::string parent_rs = sign_all("parent ");
+  ASSERT_EQ(parent_rs.size(), kEach * 32);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < kEach; ++i) seen.insert(parent_rs.substr(i * 32, 32));
+  for (size_t i = 0; i < kEach; ++i) EXPECT_EQ(seen.count(child_rs.substr(i * 32, 32)), 0u) << i;
+}
+
+// Only P-256 keys are ES256 keys: a key of another 256-bit curve is refused, not used to make
+// signatures no verifier accepts.
+TEST(OAuthJose, AStoredKeyOfAnotherCurveIsRefused) {
+  EVP_PKEY* other = EVP_EC_gen("secp256k1");
+  ASSERT_NE(other, nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, other, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  EVP_PKEY_free(other);
+  EXPECT_FALSE(EcKey::FromPem(pem).ok());
+  auto p256 = EcKey::Generate();
+  ASSERT_TRUE(p256.ok());
+  EXPECT_TRUE(EcKey::FromPem((*p256)->PrivatePem()).ok());
 }
 
 TEST(OAuthJose, MalformedTokensAreRefused) {
