@@ -104,7 +104,10 @@ bool IssuesWithoutStore(oauth::TokenService& tokens, const http::Request& reques
 
 oauth::ClientCredentials CredentialsOf(const http::Request& request, const Params& form) {
   oauth::ClientCredentials c;
-  if (auto a = request.Header("Authorization")) c.authorization = std::string(*a);
+  if (auto a = request.Header("Authorization")) {
+    c.authorization = std::string(*a);
+    c.basic = oauth::ParseBasicAuthorization(*a);
+  }
   c.client_id = Get(form, "client_id");
   c.client_secret = Get(form, "client_secret");
   c.address = request.remote_address;
@@ -554,11 +557,7 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     if (!form.ok()) return OAuthErrorReply(form.error());
     oauth::ClientCredentials credentials = CredentialsOf(request, *form);
     std::string client_key = credentials.client_id.value_or("");
-    if (credentials.authorization) {
-      if (auto basic = oauth::ParseBasicAuthorization(*credentials.authorization)) {
-        client_key = basic->client_id;
-      }
-    }
+    if (credentials.basic) client_key = credentials.basic->client_id;
     int64_t wait = per_address->Take(request.remote_address);
     if (wait == 0 && !client_key.empty()) wait = per_client->Take(client_key.substr(0, 100));
     if (wait > 0) {

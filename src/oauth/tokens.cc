@@ -309,7 +309,7 @@ Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
   std::string client_id, secret;
   bool has_secret = false;
   if (c.authorization) {
-    auto basic = ParseBasicAuthorization(*c.authorization);
+    auto basic = c.basic ? c.basic : ParseBasicAuthorization(*c.authorization);
     if (!basic) return fail("", "malformed Basic authorization");
     if (c.client_secret) {
       return OAuthError("invalid_request", "use exactly one client authentication method");

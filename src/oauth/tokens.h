@@ -60,6 +60,7 @@ struct TokenResponse {
 // The credentials a request to the token, introspection or revocation endpoint carries.
 struct ClientCredentials {
   std::optional<std::string> authorization;  // the Authorization header
+  std::optional<BasicCredentials> basic;     // the header's Basic credentials, if parsed already
   std::optional<std::string> client_id;      // form parameters
   std::optional<std::string> client_secret;
   std::string address;

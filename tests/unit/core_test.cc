@@ -87,6 +87,23 @@ TEST(Crypto, Base64RoundTripsEveryLength) {
   EXPECT_FALSE(crypto::Base64UrlDecode("a+b/").has_value());
 }
 
+TEST(Crypto, Base64UrlEncodingIsRfc4648SectionFiveWithoutPadding) {
+  const std::pair<std::string, std::string> vectors[] = {
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+  for (const auto& [data, encoded] : vectors) EXPECT_EQ(crypto::Base64UrlEncode(data), encoded);
+  // Every byte value in every position: the standard encoding with '-', '_' and no padding.
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  for (size_t shift = 0; shift < 3; ++shift) {
+    std::string data = all.substr(shift);
+    std::string expected = crypto::Base64Encode(data);
+    while (!expected.empty() && expected.back() == '=') expected.pop_back();
+    for (char& c : expected) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    EXPECT_EQ(crypto::Base64UrlEncode(data), expected) << shift;
+  }
+}
+
 TEST(Crypto, RandomTokenCarries256Bits) {
   std::string token = crypto::RandomToken();
   EXPECT_EQ(token.size(), 43u);
