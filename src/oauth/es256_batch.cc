@@ -11,10 +11,12 @@
 #include <openssl/ecdsa.h>
 #include <openssl/obj_mac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <mutex>
 
 namespace arenite::oauth::es256 {
 namespace {
@@ -23,10 +25,24 @@ constexpr int kScalarBytes = 32;
 
 std::atomic<bool> batches_on{true};
 
+// Moved on in the child of every fork(), for a child that gets its parent's pid back (a pid
+// reused after the parent's end, another pid namespace). The pid covers what skips the
+// handler (clone, _Fork).
+std::atomic<unsigned> fork_generation{0};
+
+unsigned ForkGeneration() {
+  static std::once_flag once;
+  std::call_once(once,
+                 [] { pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }); });
+  return fork_generation.load(std::memory_order_relaxed);
+}
+
+thread_local uint64_t batch_signatures = 0;
+
 // One thread's nonces: kinv_[i] = k_i^-1 mod n and r_[i] = x(k_i G) mod n for i < left_, each
 // handed out once, last first, and cleared as it goes. The k_i themselves never outlive Refill.
-// A batch is dropped when it is kFreshFor old or when the process is not the one that made it
-// (any kind of fork: the pid is compared on every signature).
+// A batch is dropped when it is kFreshFor old or when the process is not the one that made it:
+// its pid and fork generation are compared on every signature.
 class Pool {
  public:
   Pool() {
@@ -66,11 +82,16 @@ class Pool {
     bool busy = now >= last_sign_ && now - last_sign_ < kBusyGap;
     last_sign_ = now;
     pid_t pid = getpid();
-    if (left_ > 0 && (pid != pid_ || now < made_ || now - made_ >= kFreshFor)) Discard();
+    unsigned generation = ForkGeneration();
+    if (left_ > 0 &&
+        (pid != pid_ || generation != generation_ || now < made_ || now - made_ >= kFreshFor)) {
+      Discard();
+    }
     if (left_ == 0) {
       if (!busy || !Refill()) return false;
       made_ = now;
       pid_ = pid;
+      generation_ = generation;
     }
     size_t i = --left_;
     ECDSA_SIG* sig = ECDSA_do_sign_ex(digest, kScalarBytes, kinv_[i], r_[i], key);
@@ -82,6 +103,7 @@ class Pool {
     bool ok = BN_bn2binpad(r, out, kScalarBytes) == kScalarBytes &&
               BN_bn2binpad(s, out + kScalarBytes, kScalarBytes) == kScalarBytes;
     ECDSA_SIG_free(sig);
+    if (ok) ++batch_signatures;
     return ok;
   }
 
@@ -152,9 +174,9 @@ class Pool {
       BN_clear(prefix_[i]);
       if (!ok) BN_clear(kinv_[i]);
     }
-    BN_clear(product);
-    BN_clear(inv);
-    BN_clear(t);
+    for (BIGNUM* secret : {t, product, inv}) {
+      if (secret) BN_clear(secret);
+    }
     BN_CTX_end(ctx_);
     left_ = ok ? kBatch : 0;
     return ok;
@@ -170,6 +192,7 @@ class Pool {
   std::array<EC_POINT*, kBatch> points_{};
   size_t left_ = 0;
   pid_t pid_ = 0;                  // the process that made the batch
+  unsigned generation_ = 0;        // and its fork generation
   Clock::time_point made_{};       // when the batch was made
   Clock::time_point last_sign_{};  // the thread's previous signature
   bool ready_ = false;
@@ -178,6 +201,8 @@ class Pool {
 }  // namespace
 
 void UseBatches(bool on) { batches_on.store(on, std::memory_order_relaxed); }
+
+uint64_t SignaturesFromBatches() { return batch_signatures; }
 
 bool SignDigest(EC_KEY* key, const unsigned char* digest, unsigned char* out) {
   return SignDigestAt(key, digest, out, Clock::now());

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 typedef struct ec_key_st EC_KEY;
 
@@ -35,6 +36,8 @@ bool SignDigest(EC_KEY* key, const unsigned char* digest, unsigned char* out);
 // Whether batches are used at all (on by default); `serve --hedged-signatures` turns them off,
 // so that every signature is made the ordinary way. Process-wide.
 void UseBatches(bool on);
+// How many signatures the calling thread has made from batches.
+uint64_t SignaturesFromBatches();
 // The same at a given time, for tests.
 bool SignDigestAt(EC_KEY* key, const unsigned char* digest, unsigned char* out,
                   Clock::time_point now);

@@ -188,6 +188,31 @@ TEST(OAuthJose, ABusyThreadSignsFromNonceBatchesAndAnIdleOneDoesNot) {
   std::thread(BusyAndIdleSignatures).join();
 }
 
+// EcKey::Sign takes the batch: of a thread's signatures in quick succession, all but the first
+// come from it, and none with batches turned off.
+TEST(OAuthJose, AnEcKeySignsFromTheBatchWhenItsThreadIsBusy) {
+  auto key = EcKey::Generate();
+  ASSERT_TRUE(key.ok());
+  auto count = [&](bool batches) {
+    uint64_t made = 0;
+    int verified = 0;
+    es256::UseBatches(batches);
+    std::thread([&] {
+      uint64_t before = es256::SignaturesFromBatches();
+      for (int i = 0; i < 10; ++i) {
+        auto sig = (*key)->Sign("message " + std::to_string(i));
+        if (sig.ok() && (*key)->Verify("message " + std::to_string(i), *sig)) ++verified;
+      }
+      made = es256::SignaturesFromBatches() - before;
+    }).join();
+    es256::UseBatches(true);
+    EXPECT_EQ(verified, 10);
+    return made;
+  };
+  EXPECT_GE(count(true), 8u);
+  EXPECT_EQ(count(false), 0u);
+}
+
 // Through EcKey::Sign, from four threads and two keys across several batches: each signature
 // verifies against the public key alone (OpenSSL's EVP verification) and no two share R.
 TEST(OAuthJose, SignaturesFromManyThreadsVerifyAndNeverRepeatANonce) {
@@ -229,10 +254,12 @@ TEST(OAuthJose, SignaturesFromManyThreadsVerifyAndNeverRepeatANonce) {
 // keeps a batch with nonces left across the fork; both then sign a batch's worth.
 TEST(OAuthJose, AForkedChildSignsWithNoncesOfItsOwn) {
   RawKey key;
-  auto t = es256::Clock::now();
+  // Past any batch an earlier test left on this thread: the first signature drops it, the
+  // second makes a new one, which crosses the fork with all but one of its nonces.
+  auto t = es256::Clock::now() + 2 * es256::kFreshFor;
   std::string digest = DigestOf("before the fork");
   unsigned char out[64];
-  es256::SignDigestAt(key.key, Bytes(digest), out, t);
+  ASSERT_FALSE(es256::SignDigestAt(key.key, Bytes(digest), out, t));
   ASSERT_TRUE(es256::SignDigestAt(key.key, Bytes(digest), out, t + std::chrono::milliseconds(1)));
   constexpr size_t kEach = es256::kBatch;
   auto sign_all = [&](const std::string& who) {
