@@ -107,6 +107,47 @@ test('client credentials with Basic: an RFC 9068 JWT that jose verifies and the 
     assert.equal(users.status, 200, users.text);
   });
 
+// Tokens asked for in quick succession are signed with nonces made in batches
+// (oauth/es256_batch.h); with serve --hedged-signatures, each the ordinary way. jose, an
+// implementation of its own, must accept every one, and no two may share the signature's R.
+test('tokens in quick succession, from nonce batches and hedged, all verify with distinct R',
+  async () => {
+    const hedged = await startServer({ args: ['--hedged-signatures'] });
+    try {
+      const hedgedSession = await hedged.login();
+      const hedgedApp = await createApp(hedged, hedgedSession,
+        { name: 'Hedged', scopes: ['items:read'] });
+      const hedgedAs = await discover(hedged);
+      // An app of its own, so that these tokens stay within the per-client rate limit.
+      const quick = await createApp(server, session, { name: 'Quick', scopes: ['items:read'] });
+      for (const [srv, meta, c, a] of [
+        [server, as, { client_id: quick.clientId }, oauth.ClientSecretBasic(quick.clientSecret)],
+        [hedged, hedgedAs, { client_id: hedgedApp.clientId },
+          oauth.ClientSecretBasic(hedgedApp.clientSecret)],
+      ]) {
+        const res = await srv.request('GET', '/.well-known/jwks.json');
+        const keys = jose.createLocalJWKSet(res.json);
+        const rs = new Set();
+        const tokens = await Promise.all(Array.from({ length: 36 }, async () => {
+          const r = await oauth.clientCredentialsGrantRequest(meta, c, a, {},
+            { [oauth.customFetch]: fetchFor(srv) });
+          return oauth.processClientCredentialsResponse(meta, c, r);
+        }));
+        for (const t of tokens) {
+          await jose.jwtVerify(t.access_token, keys, {
+            issuer: srv.url, audience: srv.url + '/v1', typ: 'at+jwt', algorithms: ['ES256'],
+            currentDate: srv === server ? now() : new Date(),
+          });
+          const signature = Buffer.from(t.access_token.split('.')[2], 'base64url');
+          rs.add(signature.subarray(0, 32).toString('hex'));
+        }
+        assert.equal(rs.size, tokens.length);
+      }
+    } finally {
+      await hedged.stop();
+    }
+  });
+
 test('client_secret_post works and a narrower scope is granted as asked', async () => {
   const tokens = await clientCredentials('items:read', oauth.ClientSecretPost(app.clientSecret));
   assert.equal(tokens.scope, 'items:read');
