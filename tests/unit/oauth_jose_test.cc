@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -50,6 +51,41 @@ TEST(OAuthJose, HandWrittenJsonStringsParseBackToTheirText) {
     ASSERT_FALSE(parsed.is_discarded()) << out;
     EXPECT_EQ(parsed.get<std::string>(), text);
   }
+}
+
+// AppendJsonString looks at eight bytes at a time: every byte value at every position of
+// strings long enough to cover whole words and a tail is escaped as one byte at a time would.
+TEST(OAuthJose, JsonStringsEscapeEveryByteWhereverItIs) {
+  auto reference = [](std::string_view text) {
+    std::string out = "\"";
+    for (unsigned char u : text) {
+      if (u == '"' || u == '\\') {
+        out.push_back('\\');
+        out.push_back(static_cast<char>(u));
+      } else if (u < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", u);
+        out += buf;
+      } else {
+        out.push_back(static_cast<char>(u));
+      }
+    }
+    return out + "\"";
+  };
+  int mismatches = 0;
+  for (size_t length : {1u, 7u, 8u, 9u, 16u, 23u}) {
+    for (size_t pos = 0; pos < length; ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string text(length, 'a');
+        text[pos] = static_cast<char>(b);
+        text[(pos + 5) % length] = static_cast<char>(255 - b);
+        std::string out;
+        AppendJsonString(out, text);
+        if (out != reference(text)) ++mismatches;
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
 }
 
 TEST(OAuthJose, SignJwsTextWritesTheSameHeaderAsSignJws) {
