@@ -284,7 +284,7 @@ App Apps::AppAt(const CachedApp& cached, int64_t now) {
 
 std::shared_ptr<const Apps::CachedApp> Apps::FindCached(std::string_view client_id, int64_t now) {
   std::lock_guard lock(cache_mu_);
-  auto it = cache_.find(std::string(client_id));
+  auto it = cache_.find(client_id);
   if (it == cache_.end()) return nullptr;
   // A clock set back (the test clock never is) also counts as stale.
   int64_t age = now - it->second->loaded_at;

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/text_map.h"
 #include "oauth/rules.h"
 #include "store/store.h"
 #include "workspace/users.h"
@@ -180,7 +181,7 @@ class Apps {
   DeleteGuard delete_guard_;
 
   std::mutex cache_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const CachedApp>> cache_;  // by client_id
+  TextMap<std::shared_ptr<const CachedApp>> cache_;  // by client_id
   // Bumped by every invalidation, so that a read begun before a change is not cached after it.
   uint64_t cache_generation_ = 0;
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "core/text_map.h"
 #include "store/store.h"
 
 namespace arenite::store {
@@ -98,12 +99,7 @@ class Connection {
 
  private:
   sqlite3* db_ = nullptr;
-  // Looked up by string_view, without building a string for every query.
-  struct TextHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
-  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> statements_;
+  TextMap<sqlite3_stmt*> statements_;  // by SQL text
 };
 
 class SqliteRow : public Row {
