@@ -12,19 +12,23 @@ int HexDigitValue(char c) {
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      int hi = HexDigitValue(text[i + 1]), lo = HexDigitValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
+  // The runs between escapes are copied whole; most text has no escape at all.
+  std::string_view special = plus_is_space ? std::string_view("%+") : std::string_view("%");
+  for (size_t i = 0; i < text.size();) {
+    size_t next = text.find_first_of(special, i);
+    if (next == std::string_view::npos) next = text.size();
+    out.append(text.data() + i, next - i);
+    if (next == text.size()) break;
+    if (text[next] == '+') {
       out.push_back(' ');
-    } else {
-      out.push_back(c);
+      i = next + 1;
+      continue;
     }
+    if (next + 2 >= text.size()) return std::nullopt;
+    int hi = HexDigitValue(text[next + 1]), lo = HexDigitValue(text[next + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i = next + 3;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Request parsing (target, query, cookies, forms, percent-decoding) and routing.
 #include <gtest/gtest.h>
 
+#include "core/percent.h"
 #include "http/request.h"
 #include "http/router.h"
 
@@ -58,6 +59,49 @@ TEST(ParseForm, DecodesPlusAndEscapesAndRefusesBrokenOnes) {
   auto nul = ParseForm("a=%00");
   ASSERT_TRUE(nul.ok());
   EXPECT_EQ((*nul)[0].second, std::string(1, '\0'));
+}
+
+// PercentDecode copies the runs between escapes whole; every string of up to five characters
+// from an alphabet of escapes, hex and non-hex digits, '+' and plain text decodes as one
+// character at a time would, with '+' a space or not.
+TEST(PercentDecode, DecodesEveryShortStringAsOneCharacterAtATimeWould) {
+  auto reference = [](std::string_view text, bool plus) -> std::optional<std::string> {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '%') {
+        if (i + 2 >= text.size()) return std::nullopt;
+        int hi = HexDigitValue(text[i + 1]), lo = HexDigitValue(text[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        out.push_back(plus && text[i] == '+' ? ' ' : text[i]);
+      }
+    }
+    return out;
+  };
+  const std::string alphabet = "%+2fAgz ";
+  size_t checked = 0, decoded = 0;
+  std::string text;
+  auto check = [&](auto& self, size_t length) -> void {
+    for (bool plus : {false, true}) {
+      auto got = PercentDecode(text, plus);
+      ASSERT_EQ(got, reference(text, plus)) << '"' << text << "\" plus " << plus;
+      ++checked;
+      decoded += got.has_value();
+    }
+    if (length == 5) return;
+    for (char c : alphabet) {
+      text.push_back(c);
+      self(self, length + 1);
+      text.pop_back();
+    }
+  };
+  check(check, 0);
+  EXPECT_EQ(checked, 2u * (1 + 8 + 64 + 512 + 4096 + 32768));
+  EXPECT_GT(decoded, checked / 2);
+  EXPECT_EQ(PercentDecode("a%2Fb+c%41", true), "a/b cA");
+  EXPECT_EQ(PercentDecode("a%2Fb+c%41", false), "a/b+cA");
 }
 
 TEST(UrlEncode, EncodesEverythingButUnreservedCharacters) {
