@@ -21,7 +21,7 @@ namespace arenite::oauth::es256 {
 using Clock = std::chrono::system_clock;
 
 // How many nonces one batch makes: the thread that runs out makes the next batch.
-inline constexpr size_t kBatch = 32;
+inline constexpr size_t kBatch = 64;
 // A batch is made only for a thread that signed less than kBusyGap ago, and is used for at most
 // kFreshFor: a thread that signs now and then signs the ordinary way, and no nonce is kept
 // long (docs/ARCHITECTURE.md, "ES256 signatures", says what that bounds).
