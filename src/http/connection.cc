@@ -16,10 +16,12 @@ using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
 // The BIO between OpenSSL and a Connection. OpenSSL reads records out of the connection's
-// input buffer, which Asio's reads fill, and writes them straight to the socket. Asio keeps
-// track of whether a socket has been read dry, so a read for the next request costs one recv
-// when the request is there and none when it is not; waiting on the descriptor instead would
-// cost an epoll_ctl every time, and reading through OpenSSL's socket BIO a recv that fails.
+// input buffer, which Asio's reads fill, and writes them straight to the socket. Asio's read
+// tries one recv at once and, when the next request is not there yet, waits for epoll to report
+// it and reads again: two recvs, one of them failed (Boost 1.81 keeps reading speculatively
+// after a short read). Waiting on the descriptor first would cost an epoll_ctl every time
+// instead of the failed recv, and reading through OpenSSL's socket BIO a failed recv and an
+// epoll_ctl.
 struct Connection::Bio {
   static BIO_METHOD* Method() {
     static BIO_METHOD* method = [] {
