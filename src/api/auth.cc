@@ -69,15 +69,21 @@ http::Reply Auth::RequestLimitReply(const workspace::RequestQuota::Decision& d) 
 
 http::Handler Auth::Guard(Access access, ApiHandler handler) const {
   return [this, access = std::move(access), handler = std::move(handler)](http::Request& request) {
-    // RFC 6750 allows tokens in the query string, but they end up in logs and histories.
+    // RFC 6750 allows tokens in the query string, but they end up in logs and histories. The
+    // refusal is its invalid_request (section 3.1), with the challenge section 3 requires.
     if (request.Query("access_token")) {
-      return http::ErrorReply(
-          BadRequest("access tokens are not accepted in the query string", kErrTokenInQuery));
+      return BearerError(
+          BadRequest("access tokens are not accepted in the query string", kErrTokenInQuery),
+          "invalid_request", "");
     }
-    bool bearer = request.Header("Authorization").has_value();
     auto principal = Authenticate(request);
     if (!principal.ok()) {
       const Error& e = principal.error();
+      // A Bearer token that does not do is invalid_token; a request with no credentials, or
+      // with another scheme, gets the challenge without an error code (RFC 6750 section 3.1).
+      auto authorization = request.Header("Authorization");
+      bool bearer = authorization && authorization->size() >= 7 &&
+                    strncasecmp(authorization->data(), "Bearer ", 7) == 0;
       if (e.status == 401) return BearerError(e, bearer ? "invalid_token" : "", "");
       return http::ErrorReply(e);
     }

@@ -32,9 +32,31 @@ http::Reply OAuthErrorReply(const Error& e) {
   std::string error = e.oauth_error.empty() ? (e.status >= 500 ? "server_error" : "invalid_request")
                                             : e.oauth_error;
   int status = e.status >= 500 ? 500 : e.status;
-  http::Reply reply = http::JsonReply(status, {{"error", error}, {"error_description", e.message}});
+  http::Reply reply = http::JsonReply(
+      status, {{"error", error}, {"error_description", oauth::ErrorDescription(e.message)}});
   if (status == 401) reply.headers.Set("WWW-Authenticate", "Basic realm=\"arenite\"");
   return NoStore(std::move(reply));
+}
+
+// A request refused by a rate limit: 429, Retry-After, counted in the metrics. RFC 6749 has no
+// error code for it at the token endpoint; temporarily_unavailable is the one it defines for
+// the same condition at the authorization endpoint (section 4.1.2.1).
+prometheus::Counter& RateLimited() {
+  static prometheus::Counter& limited = prometheus::BuildCounter()
+                                            .Name("arenite_oauth_rate_limited_total")
+                                            .Help("OAuth endpoint requests refused with 429")
+                                            .Register(metrics::Registry())
+                                            .Add({});
+  return limited;
+}
+
+http::Reply TooManyRequests(int64_t retry_after_seconds) {
+  RateLimited().Increment();
+  http::Reply reply = NoStore(http::JsonReply(
+      429, {{"error", "temporarily_unavailable"},
+            {"error_description", "too many requests; retry after the Retry-After delay"}}));
+  reply.headers.Set("Retry-After", std::to_string(retry_after_seconds));
+  return reply;
 }
 
 bool IsFormBody(const http::Request& request) {
@@ -66,9 +88,12 @@ Result<Params> ReadForm(const http::Request& request) {
   return std::move(form).value();
 }
 
+// A parameter's value; nullopt when it is absent or empty, since "parameters sent without a
+// value MUST be treated as if they were omitted from the request" (RFC 6749 section 3.1).
+// Count still counts an empty one, so that sending a parameter twice is refused either way.
 std::optional<std::string> Get(const Params& params, std::string_view name) {
   for (const auto& [n, v] : params) {
-    if (n == name) return v;
+    if (n == name) return v.empty() ? std::nullopt : std::optional<std::string>(v);
   }
   return std::nullopt;
 }
@@ -417,8 +442,10 @@ class AuthorizationPages {
 
   http::Reply Fail(const Checked& c) {
     if (!c.page_error.empty()) return ErrorPage(400, c.page_error);
-    return Redirect(c.redirect_uri, {{"error", c.error}, {"error_description", c.description}},
-                    c.state);
+    return Redirect(
+        c.redirect_uri,
+        {{"error", c.error}, {"error_description", oauth::ErrorDescription(c.description)}},
+        c.state);
   }
 
   // 303 to the client's redirect URI with the answer, state and iss (RFC 9207).
@@ -505,12 +532,7 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
       std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_client_per_minute, 60);
   auto per_address =
       std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_address_per_minute, 60);
-  static prometheus::Counter& limited = prometheus::BuildCounter()
-                                            .Name("arenite_oauth_rate_limited_total")
-                                            .Help("OAuth endpoint requests refused with 429")
-                                            .Register(metrics::Registry())
-                                            .Add({});
-
+  RateLimited();  // listed in the metrics from the start, at 0
   router.Add("GET", "/.well-known/oauth-authorization-server", [issuer](http::Request&) {
     json::Json doc = {
         {"issuer", issuer},
@@ -543,10 +565,12 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     return reply;
   });
 
-  // Client authentication and rate limits shared by the three client endpoints.
-  // What every client-authenticated endpoint does first, in this order: read the form, take
-  // from the rate limits (by address, then by the client id claimed), authenticate the client.
-  // The answer is the form and the app, or the reply that ends the request.
+  // Client authentication and rate limits shared by the three client endpoints, in this order:
+  // read the form, take from the limit of the address, authenticate the client, take from the
+  // limit of the client. A client's own limit counts only requests that proved to be from it,
+  // so that nobody can use up another client's limit with its public client_id; failed
+  // authentications count against their address. The answer is the form and the app, or the
+  // reply that ends the request.
   struct Client {
     Params form;
     oauth::App app;
@@ -555,21 +579,12 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
                            const http::Request& request) -> std::variant<http::Reply, Client> {
     auto form = ReadForm(request);
     if (!form.ok()) return OAuthErrorReply(form.error());
-    oauth::ClientCredentials credentials = CredentialsOf(request, *form);
-    std::string client_key = credentials.client_id.value_or("");
-    if (credentials.basic) client_key = credentials.basic->client_id;
-    int64_t wait = per_address->Take(request.remote_address);
-    if (wait == 0 && !client_key.empty()) wait = per_client->Take(client_key.substr(0, 100));
-    if (wait > 0) {
-      limited.Increment();
-      http::Reply reply = NoStore(http::JsonReply(
-          429, {{"error", "temporarily_unavailable"},
-                {"error_description", "too many requests; retry after the Retry-After delay"}}));
-      reply.headers.Set("Retry-After", std::to_string(wait));
-      return reply;
+    if (int64_t wait = per_address->Take(request.remote_address); wait > 0) {
+      return TooManyRequests(wait);
     }
-    auto app = tokens.AuthenticateClient(credentials);
+    auto app = tokens.AuthenticateClient(CredentialsOf(request, *form));
     if (!app.ok()) return OAuthErrorReply(app.error());
+    if (int64_t wait = per_client->Take(app->client_id); wait > 0) return TooManyRequests(wait);
     return Client{std::move(form).value(), std::move(app).value()};
   };
 

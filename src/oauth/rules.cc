@@ -198,6 +198,19 @@ bool VerifyPkceS256(std::string_view verifier, std::string_view challenge) {
 
 std::optional<std::string> FormDecode(std::string_view text) { return PercentDecode(text, true); }
 
+std::string ErrorDescription(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte == '"') {
+      c = '\'';
+    } else if (byte < 0x20 || byte > 0x7e || byte == '\\') {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view value) {
   if (value.size() < 6 || strncasecmp(value.data(), "Basic ", 6) != 0) return std::nullopt;
   value.remove_prefix(6);

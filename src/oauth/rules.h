@@ -55,4 +55,9 @@ std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view header_
 // application/x-www-form-urlencoded decoding of one value ('+' is a space).
 std::optional<std::string> FormDecode(std::string_view text);
 
+// An error_description as RFC 6749 section 5.2 allows it: only %x20-21 / %x23-5B / %x5D-7E. A
+// double quote becomes an apostrophe and any other byte outside the set (a backslash, a
+// control character, each byte of non-ASCII text) a question mark.
+std::string ErrorDescription(std::string_view text);
+
 }  // namespace arenite::oauth

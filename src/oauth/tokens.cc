@@ -800,6 +800,18 @@ Result<workspace::Principal> TokenService::ValidateBearer(std::string_view token
   return p;
 }
 
+bool TokenService::UserActiveIn(const json::Json& user_id, const std::string& workspace_id) {
+  if (!user_id.is_string()) return false;
+  auto user = UserOf(user_id.get<std::string>());
+  return user.ok() && user->active && user->workspace_id == workspace_id;
+}
+
+std::string TokenService::CurrentScope(std::string_view granted, const ScopeSet& app_scopes) {
+  ScopeSet scopes = ParseScope(granted).value_or(ScopeSet{});
+  std::erase_if(scopes, [&](const std::string& s) { return !app_scopes.count(s); });
+  return JoinScopes(scopes);
+}
+
 json::Json TokenService::Introspect(const App& caller, std::string_view token) {
   json::Json inactive = {{"active", false}};
   if (token.empty() || token.size() > 8192) return inactive;
@@ -811,11 +823,13 @@ json::Json TokenService::Introspect(const App& caller, std::string_view token) {
     auto live = FindLive(client_id);
     if (!live || live->workspace_id != caller.workspace_id ||
         c["workspace_id"].get<std::string>() != caller.workspace_id ||
-        IsRevoked(c["jti"].get<std::string>())) {
+        IsRevoked(c["jti"].get<std::string>()) || !UserActiveIn(c["sub"], caller.workspace_id)) {
       return inactive;
     }
+    // What the token may still do, as the API sees it (ValidateBearer).
+    std::string scope = CurrentScope(c["scope"].get<std::string>(), live->scopes);
     json::Json out = {
-        {"active", true},         {"token_type", "Bearer"}, {"scope", c["scope"]},
+        {"active", true},         {"token_type", "Bearer"}, {"scope", scope},
         {"client_id", client_id}, {"sub", c["sub"]},        {"iss", c["iss"]},
         {"exp", c["exp"]},        {"jti", c["jti"]},        {"workspace_id", c["workspace_id"]}};
     for (const char* name : {"aud", "iat", "nbf"}) {
@@ -845,6 +859,10 @@ json::Json TokenService::Introspect(const App& caller, std::string_view token) {
         });
   });
   if (!read.ok() || !out) return inactive;
+  // As the refresh grant would see it: the user still active, the scopes the app still has.
+  auto live = FindLive((*out)["client_id"].get<std::string>());
+  if (!live || !UserActiveIn((*out)["sub"], caller.workspace_id)) return inactive;
+  (*out)["scope"] = CurrentScope((*out)["scope"].get<std::string>(), live->scopes);
   return *out;
 }
 

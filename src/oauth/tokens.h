@@ -177,6 +177,10 @@ class TokenService {
   bool IsRevoked(const std::string& jti);
   std::optional<LiveApp> FindLive(const std::string& client_id);
   Result<CachedUser> UserOf(const std::string& user_id);
+  // For introspection: whether the user (a JSON string) exists, is active and belongs to the
+  // workspace; and the granted scopes cut down to those the app still has.
+  bool UserActiveIn(const json::Json& user_id, const std::string& workspace_id);
+  static std::string CurrentScope(std::string_view granted, const ScopeSet& app_scopes);
   Status RevokeGrant(const std::string& grant_id);
   // Marks every refresh and access token of the grant revoked inside `tx`; the access tokens'
   // ids and expiries are added to `jtis`, for MarkRevoked once the transaction has committed.

@@ -96,5 +96,22 @@ TEST(OAuthClientAuth, BasicCredentialsAreFormDecoded) {
   EXPECT_FALSE(ParseBasicAuthorization("Basic " + crypto::Base64Encode("a:%zz")));
 }
 
+// RFC 6749 section 5.2: error_description is %x20-21 / %x23-5B / %x5D-7E. Every byte value is
+// kept when inside the set and replaced when not; the length never changes.
+TEST(OAuthErrors, ErrorDescriptionKeepsEveryAllowedByteAndReplacesTheRest) {
+  for (int b = 0; b < 256; ++b) {
+    char c = static_cast<char>(b);
+    std::string in = std::string("x") + c + "y";
+    std::string out = ErrorDescription(in);
+    bool allowed = (b >= 0x20 && b <= 0x21) || (b >= 0x23 && b <= 0x5b) || (b >= 0x5d && b <= 0x7e);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[1], allowed ? c : (b == '"' ? '\'' : '?')) << "byte " << b;
+    EXPECT_EQ(out.front(), 'x');
+    EXPECT_EQ(out.back(), 'y');
+  }
+  EXPECT_EQ(ErrorDescription("the parameter 'a\"\xc3\xa9' is repeated"),
+            "the parameter 'a'??' is repeated");
+}
+
 }  // namespace
 }  // namespace arenite::oauth
