@@ -13,8 +13,8 @@ std::string_view TruncateUtf8(std::string_view text, size_t max_chars) {
   return text;
 }
 
-void CsvWriter::AppendField(std::string& out, std::string_view value) {
-  if (options_.max_text_length > 0) {
+void CsvWriter::AppendField(std::string& out, std::string_view value, bool may_cut) {
+  if (may_cut && options_.max_text_length > 0) {
     std::string_view cut = TruncateUtf8(value, options_.max_text_length);
     if (cut.size() != value.size()) ++truncated_;
     value = cut;
@@ -63,10 +63,11 @@ void CsvWriter::AppendField(std::string& out, std::string_view value) {
   out.push_back('"');
 }
 
-void CsvWriter::AppendRow(std::string& out, const std::vector<std::string_view>& fields) {
+void CsvWriter::AppendRow(std::string& out, const std::vector<std::string_view>& fields,
+                          size_t whole) {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(',');
-    AppendField(out, fields[i]);
+    AppendField(out, fields[i], i >= whole);
   }
   out += "\r\n";
   ++rows_;

@@ -27,14 +27,19 @@ class CsvWriter {
  public:
   explicit CsvWriter(CsvOptions options) : options_(options) {}
 
-  // Appends one record, CRLF-terminated, to `out`.
-  void AppendRow(std::string& out, const std::vector<std::string_view>& fields);
+  // Appends one record, CRLF-terminated, to `out`. The first `whole` fields are never cut to
+  // the maximum length: a row's Trans Type and Guid say what it is, and a header names the
+  // columns (AppendHeader).
+  void AppendRow(std::string& out, const std::vector<std::string_view>& fields, size_t whole = 0);
+  void AppendHeader(std::string& out, const std::vector<std::string_view>& names) {
+    AppendRow(out, names, names.size());
+  }
 
   int64_t rows() const { return rows_; }
   int64_t truncated_values() const { return truncated_; }
 
  private:
-  void AppendField(std::string& out, std::string_view value);
+  void AppendField(std::string& out, std::string_view value, bool may_cut);
 
   CsvOptions options_;
   int64_t rows_ = 0;

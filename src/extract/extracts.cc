@@ -568,10 +568,13 @@ void Extracts::Execute(std::string workspace, std::string extract_guid, std::str
         tx.Exec("UPDATE extract_runs SET sequence_from = ?, sequence_to = ? WHERE guid = ?",
                 {delta ? sequence_from : int64_t{0}, sequence_to, run_guid}));
     if (delta) {
-      // The state the next delta compares against: this package's rows.
-      ARENITE_RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM extract_row_state WHERE extract_guid = ?", {extract_guid}));
+      // The state the next delta compares against: this package's rows, view by view. A view
+      // this run did not hold keeps the state of the last package that did, so that a view
+      // taken out of the extract and put back goes on from what its consumer last got.
       for (const auto& [view, rows_of_view] : next) {
+        ARENITE_RETURN_IF_ERROR(
+            tx.Exec("DELETE FROM extract_row_state WHERE extract_guid = ? AND view = ?",
+                    {extract_guid, view}));
         for (const auto& [guid, state] : rows_of_view) {
           ARENITE_RETURN_IF_ERROR(tx.Exec(
               "INSERT INTO extract_row_state (extract_guid, view, row_guid, digest, key_text) "

@@ -215,7 +215,7 @@ Result<Package> BuildPackage(store::Store& store, const std::vector<ViewSource>&
     chunk->data.reserve(kChunkBytes + 4096);
     std::vector<std::string_view> header = {"Trans Type"};
     for (const auto& c : view.columns) header.push_back(c);
-    writer.AppendRow(chunk->data, header);
+    writer.AppendHeader(chunk->data, header);
     std::vector<std::string_view> row;
     int64_t counted = 0;  // rows of this view already in rows_read
     auto count = [&] {
@@ -243,7 +243,7 @@ Result<Package> BuildPackage(store::Store& store, const std::vector<ViewSource>&
       row.clear();
       row.push_back(trans);
       row.insert(row.end(), v.begin(), v.end());
-      writer.AppendRow(chunk->data, row);
+      writer.AppendRow(chunk->data, row, 2);  // the Trans Type and the Guid
       if (chunk->data.size() >= kChunkBytes) {
         if (!hand_on(false) || cancelled()) stop = true;
         count();

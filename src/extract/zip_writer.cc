@@ -250,7 +250,7 @@ Status ZipWriter::AddEntry(const std::string& name, uint32_t crc, uint64_t size,
                            std::string_view data) {
   Entry e{name, crc, size, compressed, offset_, 0, 0};
   DosTime(unix_time, &e.dos_time, &e.dos_date);
-  bool zip64 = size > threshold_ || compressed > threshold_;
+  bool zip64 = size >= threshold_ || compressed >= threshold_;
   used_zip64_ = used_zip64_ || zip64;
 
   std::string header;
@@ -313,8 +313,8 @@ Status ZipWriter::Finish() {
   uint64_t cd_offset = offset_;
   std::string cd;
   for (const Entry& e : entries_) {
-    bool big_size = e.size > threshold_ || e.compressed > threshold_;
-    bool big_offset = e.offset > threshold_;
+    bool big_size = e.size >= threshold_ || e.compressed >= threshold_;
+    bool big_offset = e.offset >= threshold_;
     std::string extra;
     if (big_size) {
       Put64(extra, e.size);
@@ -352,7 +352,8 @@ Status ZipWriter::Finish() {
   ARENITE_RETURN_IF_ERROR(WriteRaw(cd));
   uint64_t cd_size = cd.size();
   uint64_t count = entries_.size();
-  bool zip64_end = count >= 0xFFFF || cd_offset > threshold_ || cd_size > threshold_ || used_zip64_;
+  bool zip64_end =
+      count >= 0xFFFF || cd_offset >= threshold_ || cd_size >= threshold_ || used_zip64_;
 
   std::string end;
   if (zip64_end) {
@@ -377,8 +378,8 @@ Status ZipWriter::Finish() {
   Put16(end, 0);
   Put16(end, count >= 0xFFFF ? 0xFFFF : static_cast<uint16_t>(count));
   Put16(end, count >= 0xFFFF ? 0xFFFF : static_cast<uint16_t>(count));
-  Put32(end, cd_size > threshold_ ? k32 : static_cast<uint32_t>(cd_size));
-  Put32(end, cd_offset > threshold_ ? k32 : static_cast<uint32_t>(cd_offset));
+  Put32(end, cd_size >= threshold_ ? k32 : static_cast<uint32_t>(cd_size));
+  Put32(end, cd_offset >= threshold_ ? k32 : static_cast<uint32_t>(cd_offset));
   Put16(end, 0);
   ARENITE_RETURN_IF_ERROR(WriteRaw(end));
   if (std::fflush(file_) != 0 || fsync(fileno(file_)) != 0) {

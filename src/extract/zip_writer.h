@@ -2,7 +2,8 @@
 // compressed in parallel and streamed without holding them in memory. A DeflatePart streams
 // bytes through raw deflate (zlib) into a temporary file, keeping the CRC-32 and sizes; the
 // ZipWriter then lays the parts out as entries with their sizes known, switching to ZIP64 fields
-// for any size or offset over the threshold (4 GiB - 1 by default; lower in tests). A
+// for any size or offset at or over the threshold (4 GiB - 1 by default, the value that in a
+// 32-bit field means "see the ZIP64 field", APPNOTE 4.4.8; lower in tests). A
 // BlockDeflater compresses the chunks of one stream independently (as pigz does), so that
 // several threads share a large file's compression; a DeflatePart then appends them in order.
 // None of the classes is thread-safe; use one of each per thread.

@@ -76,13 +76,21 @@ std::vector<std::unique_ptr<boost::asio::io_context>> MakeContexts(int threads) 
   return contexts;
 }
 
-// Parses "bytes=START-END", "bytes=START-" or "bytes=-SUFFIX" against a file of `size` bytes.
-bool ParseRange(std::string_view header, uint64_t size, uint64_t* first, uint64_t* last) {
-  if (header.substr(0, 6) != "bytes=" || size == 0) return false;
-  std::string_view spec = header.substr(6);
-  if (spec.find(',') != std::string_view::npos) return false;
+// What a Range header asks of a file of `size` bytes (RFC 9110 section 14): the whole file
+// when the header is to be ignored (another range unit, several ranges, which a server may
+// ignore), one part for "bytes=START-END", "bytes=START-" or "bytes=-SUFFIX" (the unit in any
+// case), or nothing satisfiable (416) for a malformed or out-of-range byte range.
+enum class RangeAnswer { kWhole, kPart, kUnsatisfiable };
+
+RangeAnswer ParseRange(std::string_view header, uint64_t size, uint64_t* first, uint64_t* last) {
+  size_t eq = header.find('=');
+  if (eq == std::string_view::npos || !beast::iequals(header.substr(0, eq), "bytes")) {
+    return RangeAnswer::kWhole;
+  }
+  std::string_view spec = header.substr(eq + 1);
+  if (spec.find(',') != std::string_view::npos) return RangeAnswer::kWhole;
   size_t dash = spec.find('-');
-  if (dash == std::string_view::npos) return false;
+  if (dash == std::string_view::npos || size == 0) return RangeAnswer::kUnsatisfiable;
   auto number = [](std::string_view s, uint64_t* out) {
     if (s.empty() || s.size() > 19) return false;
     uint64_t v = 0;
@@ -96,20 +104,20 @@ bool ParseRange(std::string_view header, uint64_t size, uint64_t* first, uint64_
   std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
   uint64_t x = 0, y = 0;
   if (a.empty()) {
-    if (!number(b, &y) || y == 0) return false;
+    if (!number(b, &y) || y == 0) return RangeAnswer::kUnsatisfiable;
     *first = y >= size ? 0 : size - y;
     *last = size - 1;
-    return true;
+    return RangeAnswer::kPart;
   }
-  if (!number(a, &x) || x >= size) return false;
+  if (!number(a, &x) || x >= size) return RangeAnswer::kUnsatisfiable;
   if (b.empty()) {
     y = size - 1;
   } else if (!number(b, &y) || y < x) {
-    return false;
+    return RangeAnswer::kUnsatisfiable;
   }
   *first = x;
   *last = std::min(y, size - 1);
-  return true;
+  return RangeAnswer::kPart;
 }
 
 // A file whose size() is the length of one byte range: Beast's file body sends size() bytes from
@@ -412,12 +420,15 @@ struct Server::Impl {
       co_return std::nullopt;
     }
     uint64_t first = 0, last = size == 0 ? 0 : size - 1;
-    if (auto range = request.Header("Range")) {
-      if (!ParseRange(*range, size, &first, &last)) {
-        reply = ErrorReply(MakeError(416, kErrBadRequest, "the requested range is invalid"));
-        reply.headers.Set("Content-Range", "bytes */" + std::to_string(size));
-        co_return std::nullopt;
-      }
+    // No ETag or Last-Modified is sent, so an If-Range can never match: the whole file then.
+    auto range = request.Header("If-Range") ? std::nullopt : request.Header("Range");
+    RangeAnswer answer = range ? ParseRange(*range, size, &first, &last) : RangeAnswer::kWhole;
+    if (answer == RangeAnswer::kUnsatisfiable) {
+      reply = ErrorReply(MakeError(416, kErrBadRequest, "the requested range is invalid"));
+      reply.headers.Set("Content-Range", "bytes */" + std::to_string(size));
+      co_return std::nullopt;
+    }
+    if (answer == RangeAnswer::kPart) {
       res.result(bhttp::status::partial_content);
       res.set(bhttp::field::content_range, "bytes " + std::to_string(first) + "-" +
                                                std::to_string(last) + "/" + std::to_string(size));

@@ -126,6 +126,22 @@ test('a FULL extract of every view matches the API, read by Python and unzip', a
   assert.equal(part.status, 206);
   assert.equal(part.body.length, 100);
   assert.deepEqual(part.body, body.subarray(10, 110));
+  // RFC 9110 section 14: the unit in any case; another unit, several ranges, or an If-Range
+  // that cannot match (no validators are sent) get the whole file; out of range is 416.
+  const content = `/v1/extracts/${extract.guid}/runs/${run.guid}/files/${run.files[0].guid}/content`;
+  const ranged = (headers) => server.request('GET', content, { session, headers });
+  const upper = await ranged({ range: 'Bytes=0-3' });
+  assert.equal(upper.status, 206);
+  assert.deepEqual(upper.body, body.subarray(0, 4));
+  for (const headers of [{ range: 'items=0-3' }, { range: 'bytes=0-1,4-5' },
+    { range: 'bytes=0-3', 'if-range': '"nope"' }]) {
+    const whole = await ranged(headers);
+    assert.equal(whole.status, 200, JSON.stringify(headers));
+    assert.deepEqual(whole.body, body);
+  }
+  const beyond = await ranged({ range: `bytes=${body.length}-` });
+  assert.equal(beyond.status, 416);
+  assert.equal(beyond.headers['content-range'], `bytes */${body.length}`);
   const listed = await ok('GET', `/v1/extracts/${extract.guid}/runs?status=Completed`);
   assert.equal(listed.count, 1);
 
@@ -239,6 +255,58 @@ test('FULL_DELTA packages hold exactly the changed rows and replay to the curren
     assert.deepEqual(now.filter((i) => !replica.has(i.guid)).map((i) => i.number), []);
     assert.equal(replica.size, now.length);
     for (const item of now) assert.equal(replica.get(item.guid), item.name);
+  });
+
+test('maxTextLength never cuts the header, the Trans Type or the Guid', async () => {
+  const extract = await ok('POST', '/v1/extracts',
+    { name: 'Short values', views: ['Suppliers_Summary'], maxTextLength: 3 }, 201);
+  const run = await runToCompletion(extract.guid);
+  assert.equal(run.status, 'Completed', JSON.stringify(run));
+  const pkg = readPackage((await download(extract.guid, run)).file);
+  const [header, ...rows] = pkg.views.Suppliers_Summary;
+  assert.deepEqual(header.slice(0, 3), ['Trans Type', 'Guid', 'Supplier Name']);
+  const suppliers = (await ok('GET', '/v1/suppliers?limit=400')).results;
+  assert.deepEqual(rows.map((r) => r[1]).sort(), suppliers.map((x) => x.guid).sort());
+  for (const r of rows) {
+    assert.equal(r[0], 'INSERT');
+    assert.ok(r.slice(2).every((v) => [...v].length <= 3), JSON.stringify(r));
+  }
+  assert.ok(pkg.manifest.truncatedValues >= 1);
+});
+
+test('FULL_DELTA goes on per view when a view is taken out of the extract and put back',
+  async () => {
+    const doomed = await ok('POST', '/v1/suppliers', { name: 'Delta Tmp Supplier' }, 201);
+    const extract = await ok('POST', '/v1/extracts',
+      { name: 'View swap', views: ['Suppliers_Summary'], type: 'FULL_DELTA' }, 201);
+    const packages = [];
+    const runAndRead = async () => {
+      const run = await runToCompletion(extract.guid);
+      assert.equal(run.status, 'Completed', JSON.stringify(run));
+      packages.push(readPackage((await download(extract.guid, run)).file));
+      return packages.at(-1);
+    };
+    const p1 = await runAndRead();
+    assert.ok(p1.views.Suppliers_Summary.some((r) => r[1] === doomed.guid));
+    await ok('PUT', `/v1/extracts/${extract.guid}`, { views: ['Changes_Summary'] });
+    const p2 = await runAndRead();
+    assert.equal(p2.views.Suppliers_Summary, undefined);
+    assert.equal((await req('DELETE', `/v1/suppliers/${doomed.guid}`)).status, 204);
+    await ok('PUT', `/v1/extracts/${extract.guid}`, { views: ['Suppliers_Summary'] });
+    const p3 = await runAndRead();
+    const rows3 = p3.views.Suppliers_Summary.slice(1);
+    assert.deepEqual(rows3.map((r) => [r[0], r[1]]), [['DELETE', doomed.guid]]);
+
+    // Replayed in order, the suppliers' packages give what the API lists now.
+    const replica = new Map();
+    for (const pkg of packages) {
+      for (const r of (pkg.views.Suppliers_Summary ?? []).slice(1)) {
+        if (r[0] === 'DELETE') replica.delete(r[1]);
+        else replica.set(r[1], r[2]);
+      }
+    }
+    const now = (await ok('GET', '/v1/suppliers?limit=400')).results;
+    assert.deepEqual([...replica.keys()].sort(), now.map((x) => x.guid).sort());
   });
 
 test('runs/latestCompleted is the newest completed run, 404 before the first', async () => {

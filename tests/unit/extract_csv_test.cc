@@ -50,6 +50,17 @@ TEST(Csv, TruncatesAtCharacterBoundariesAndCounts) {
   EXPECT_EQ(TruncateUtf8("abc", 0), "");
 }
 
+// The header and a row's first `whole` fields (Trans Type, Guid) keep their full length.
+TEST(Csv, NeverCutsTheHeaderOrTheFieldsThatSayWhatARowIs) {
+  CsvWriter writer(CsvOptions{CsvFormat::kRfc4180, 2, false});
+  std::string out;
+  writer.AppendHeader(out, {"Trans Type", "Guid", "Name"});
+  writer.AppendRow(out, {"INSERT", "ABCDEFGHIJ0123456789", "Resistor"}, 2);
+  EXPECT_EQ(out, "Trans Type,Guid,Name\r\nINSERT,ABCDEFGHIJ0123456789,Re\r\n");
+  EXPECT_EQ(writer.truncated_values(), 1);
+  EXPECT_EQ(writer.rows(), 2);
+}
+
 // Python's csv module, an independent reader, gives back exactly the values written.
 TEST(CsvRfc4180, HostileValuesRoundTripThroughPythonCsv) {
   std::vector<std::string> values = {"quote \"inside\"",

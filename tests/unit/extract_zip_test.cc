@@ -74,6 +74,17 @@ TEST_F(ZipWriterTest, ArchiveReadsBackWithPythonAndUnzip) {
   EXPECT_EQ(std::system(("unzip -tq " + zip + " > /dev/null").c_str()), 0);
 }
 
+// 0xFFFFFFFF in a 32-bit size or offset means "in the ZIP64 field" (APPNOTE 4.4.8): a value
+// equal to the threshold already needs ZIP64.
+TEST_F(ZipWriterTest, ASizeEqualToTheThresholdUsesZip64) {
+  std::string csv = SampleCsv(3000);
+  std::string zip = Build(csv.size(), csv);
+  EXPECT_TRUE(used_zip64_);
+  EXPECT_EQ(PythonListing(zip), "Items_Summary.csv " + std::to_string(csv.size()) + " " +
+                                    std::to_string(csv.size()) + "\nmanifest.json 12 12\n");
+  EXPECT_EQ(std::system(("unzip -tq " + zip + " > /dev/null").c_str()), 0);
+}
+
 TEST_F(ZipWriterTest, Zip64FieldsAppearPastTheThresholdAndStillRead) {
   std::string csv = SampleCsv(5000);
   std::string zip = Build(1000, csv);  // every size and offset past 1000 bytes uses ZIP64
