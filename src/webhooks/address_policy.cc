@@ -144,6 +144,17 @@ Status AddressPolicy::CheckUrl(std::string_view url) const {
   }
   if (parsed->has_fragment())
     return BadRequest("targetUrl must not have a fragment", kErrInvalidValue);
+  // A port must be a number from 1 to 65535 written plainly. An empty one ("host:/") would
+  // otherwise be port 0 here and the scheme's default to libcurl, so that the address checked
+  // here and the one libcurl connects to could differ.
+  if (parsed->has_port()) {
+    std::string_view port = parsed->port();
+    bool plain = !port.empty() && port.size() <= 5 && port.front() != '0' &&
+                 port.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!plain || parsed->port_number() == 0 || std::stoul(std::string(port)) > 65535) {
+      return BadRequest("targetUrl has an invalid port", kErrInvalidValue);
+    }
+  }
   return OkStatus();
 }
 

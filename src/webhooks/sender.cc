@@ -210,6 +210,10 @@ AttemptResult Sender::Post(const OutboundRequest& request) const {
       host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
   std::string resolve_entry = bare_host + ":" + std::to_string(port) + ":" + pinned_ip;
   curl_slist* resolve = curl_slist_append(nullptr, resolve_entry.c_str());
+  // And whatever libcurl makes of the URL's host and port, it connects to the address that
+  // was checked, on the port that was checked ("::" matches any host and port).
+  std::string connect_entry = "::" + pinned_ip + ":" + std::to_string(port);
+  curl_slist* connect_to = curl_slist_append(nullptr, connect_entry.c_str());
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : request.headers) {
     headers = curl_slist_append(headers, (name + ": " + value).c_str());
@@ -219,6 +223,7 @@ AttemptResult Sender::Post(const OutboundRequest& request) const {
   capture.keep = request.max_body;
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+  curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, policy_.allow_http() ? "http,https" : "https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -239,6 +244,7 @@ AttemptResult Sender::Post(const OutboundRequest& request) const {
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   curl_slist_free_all(resolve);
+  curl_slist_free_all(connect_to);
 
   result.body_truncated = capture.read > capture.body.size();
   result.response_body = std::move(capture.body);

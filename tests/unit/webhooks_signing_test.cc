@@ -75,6 +75,15 @@ TEST(AddressPolicy, UrlsMustBeHttpsWithAHostUnlessHttpIsAllowed) {
   EXPECT_FALSE(strict.CheckUrl("/relative").ok());
   auto lax = *AddressPolicy::Create({}, true);
   EXPECT_TRUE(lax.CheckUrl("http://127.0.0.1:9000/hook").ok());
+  // An empty port is 0 to Boost.URL and the default to libcurl: the address checked and the
+  // one connected to would differ. Every port that is not 1 to 65535 written plainly is refused.
+  EXPECT_TRUE(strict.CheckUrl("https://erp.example.com:8443/hooks").ok());
+  EXPECT_TRUE(strict.CheckUrl("https://erp.example.com:65535/").ok());
+  for (const char* url : {"https://erp.example.com:/hooks", "https://erp.example.com:0/",
+                          "https://erp.example.com:65536/", "https://erp.example.com:0443/",
+                          "https://erp.example.com:99999/", "https://[::1]:/"}) {
+    EXPECT_FALSE(strict.CheckUrl(url).ok()) << url;
+  }
 }
 
 }  // namespace
