@@ -391,12 +391,16 @@ Status Dispatcher::FanOut() {
           return OkStatus();
         }
         // Inside the transaction, so a webhook created a moment ago is matched too. Each
-        // webhook is loaded again only when its configuration changed.
+        // webhook is loaded again only when its configuration changed. A webhook that arenite
+        // disabled because its target failed for days still gets its events recorded, as
+        // FAILED deliveries that were never sent, so that once its target works again a
+        // recovery sends them and nothing is lost. One whose target answered 410 Gone, or that
+        // an administrator disabled, gets none.
         std::vector<const Webhook*> hooks;
         std::vector<std::pair<std::string, int64_t>> versions;
         ARENITE_RETURN_IF_ERROR(tx.Query(
-            "SELECT guid, config_version FROM webhooks WHERE workspace_guid = ? AND enabled = 1 "
-            "ORDER BY guid",
+            "SELECT guid, config_version FROM webhooks WHERE workspace_guid = ? AND (enabled = 1 "
+            "OR disabled_reason = 'FAILING') ORDER BY guid",
             {workspace}, [&](const store::Row& r) {
               versions.emplace_back(r.String(0), r.Int(1));
               return true;
@@ -434,6 +438,20 @@ Status Dispatcher::FanOut() {
           for (const Webhook* hook : hooks) {
             const Webhook& w = *hook;
             if (e.sequence <= w.from_sequence || !w.Wants(e.type) || !PassesFilters(w, e.object)) {
+              continue;
+            }
+            if (!w.enabled) {
+              // An EXTRACT webhook's next package holds what changed since its last one anyway.
+              if (w.payload == kPayloadExtract) continue;
+              ARENITE_RETURN_IF_ERROR(tx.Exec(
+                  "INSERT INTO webhook_deliveries (guid, workspace_guid, webhook_guid, event_guid, "
+                  "event_type, content_type, status, attempts, schedule_step, last_error, "
+                  "last_error_class, created_at, created_ms) VALUES (?, ?, ?, ?, ?, "
+                  "'application/json', 'FAILED', 0, 0, ?, 'policy', ?, ?)",
+                  {NewOrderedGuid(), workspace, w.guid, e.guid, e.type,
+                   "not sent: the webhook was disabled (" + w.disabled_reason.value_or("") +
+                       "); enable it and recover its failed deliveries",
+                   now, now_ms}));
               continue;
             }
             if (w.payload == kPayloadExtract) {

@@ -292,15 +292,25 @@ test('a webhook failing without a success for five days is disabled', async () =
     })();
     assert.ok(disabled, 'the webhook was disabled');
     assert.equal(disabled.disabledReason, 'FAILING');
+    // An event while it is disabled is not sent, but it is in the log, FAILED, to recover.
+    const missed = await createItem();
+    const [held] = await waitForLog(hook, (l) => l.length === 3 && l);
+    assert.equal(held.status, 'FAILED');
+    assert.equal(held.attempts, 0);
+    assert.equal(held.lastErrorClass, 'policy');
+    assert.match(held.lastError, /disabled \(FAILING\)/);
+    assert.equal(receiver.accepted.length, 0);
     // Recover re-queues the failed deliveries since a time; enabling it again lets them land.
     receiver.defaultAnswer = { status: 204 };
     assert.equal((await api('PUT', `/v1/settings/webhooks/${hook.guid}`, { enabled: true })).status, 200);
     const rec = await api('POST', `/v1/settings/webhooks/${hook.guid}/recover`, { since: '2020-01-01T00:00:00Z' });
     assert.equal(rec.status, 200, rec.text);
-    // The delivery that used up its attempts is re-queued; the one still retrying goes on.
-    assert.equal(rec.json.requeued, 1);
+    // The delivery that used up its attempts and the one never sent are re-queued; the one
+    // still retrying goes on.
+    assert.equal(rec.json.requeued, 2);
     await advance(receiver, 6);
-    await waitForLog(hook, (l) => l.length === 2 && l.every((d) => d.status === 'DELIVERED') && l);
+    await waitForLog(hook, (l) => l.length === 3 && l.every((d) => d.status === 'DELIVERED') && l);
+    assert.ok(receiver.accepted.some((d) => d.body.includes(missed.guid)));
   } finally {
     await receiver.stop();
   }
