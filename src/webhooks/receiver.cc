@@ -192,7 +192,16 @@ http::Reply Receiver::Handle(http::Request& request) {
 http::Reply Receiver::AcceptEvent(const std::string& id, const http::Request& request) {
   auto body = json::ParseObject(request.body);
   if (!body.ok()) return http::ErrorReply(body.error());
-  if (json::StringOr(*body, "type") == "extract.package" && options_.fetch_package) {
+  if (json::StringOr(*body, "type") == "extract.package" && !options_.fetch_package) {
+    // The package would be lost if this were taken as a plain event: 503, so that the sender
+    // keeps it and tries again, and its delivery log says why.
+    log::Get("receive")->warn("package {} is too large to be sent and cannot be fetched", id);
+    return http::ErrorReply(MakeError(
+        503, kErrUnavailable,
+        "this receiver cannot fetch a package too large to be sent: start it with --issuer, "
+        "--client-id and --client-secret-file"));
+  }
+  if (json::StringOr(*body, "type") == "extract.package") {
     // A package too large to send: fetched from its URL and applied like a delivered one. A
     // failure is 503, so that the sender tries again later.
     const json::Json& data = (*body)["data"];

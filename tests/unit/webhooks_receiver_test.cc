@@ -75,6 +75,22 @@ TEST_F(ReceiverTest, WritesEachEventOnceEvenAcrossRestarts) {
   EXPECT_NE(lines[1].find("\"type\":\"item.created\""), std::string::npos);
 }
 
+// A package too large to be sent comes as an extract.package event to fetch. A receiver that
+// cannot fetch it answers 503, so the sender keeps it and tries again, and records nothing: it
+// would otherwise be taken for a plain event and the package lost.
+TEST_F(ReceiverTest, APackageItCannotFetchIsRefusedWith503AndNotRecorded) {
+  std::string event =
+      R"({"type":"extract.package","data":{"downloadUrl":"https://a.test/p","size":10}})";
+  auto delivery = Delivery("msg_big", event);
+  auto refused = receiver_->Handle(delivery);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("--client-id"), std::string::npos) << refused.body;
+  EXPECT_TRUE(EventLines().empty());
+  // The same delivery is not taken for a duplicate on its next try.
+  auto retry = Delivery("msg_big", event);
+  EXPECT_EQ(receiver_->Handle(retry).status, 503);
+}
+
 TEST_F(ReceiverTest, RefusesBadSignaturesStaleTimestampsAndMissingHeaders) {
   auto forged = Delivery("msg_3", R"({"type":"x"})");
   forged.body = R"({"type":"y"})";
