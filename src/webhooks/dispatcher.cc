@@ -634,7 +634,8 @@ Status Dispatcher::Schedule() {
     // given plus those still out (they stay due until recorded), plus one more: the first one
     // not yet due says when to look again, and one more due one that the webhook missed this
     // pass. Packages go in order of their sequence range: only the oldest one not yet delivered
-    // is read (test events of the webhook do not count), and a package that FAILED holds the
+    // is read (test events of the webhook do not count, and are read apart, the next due one of
+    // each EXTRACT webhook), and a package that FAILED holds the
     // ones after it back until it is redelivered or recovered, so that a replica never misses
     // its rows.
     auto read_parts = [&](bool extract) -> Status {
@@ -661,6 +662,16 @@ Status Dispatcher::Schedule() {
           sql += ") AS p" + std::to_string(k);
           params.emplace_back(p ? p->webhook->guid : std::string());
           if (!extract) params.emplace_back(p ? p->free + p->unrecorded + 1 : int64_t{0});
+          if (extract) {
+            // And the webhook's next test event due again (a retry or a redelivery of one).
+            sql +=
+                " UNION ALL SELECT * FROM (SELECT webhook_guid, guid, next_attempt_at, status FROM "
+                "webhook_deliveries WHERE webhook_guid = ? AND event_type <> 'extract.package' AND "
+                "status IN ('PENDING', 'RETRYING') AND next_attempt_at IS NOT NULL ORDER BY "
+                "next_attempt_at, created_ms LIMIT 1) AS t" +
+                std::to_string(k);
+            params.emplace_back(p ? p->webhook->guid : std::string());
+          }
         }
         ARENITE_RETURN_IF_ERROR(tx.Query(sql, params, [&](const store::Row& r) {
           auto found = plan_of.find(std::string(r.Text(0)));

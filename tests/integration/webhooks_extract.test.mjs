@@ -281,6 +281,42 @@ test('a package that FAILED holds the later ones back until it is redelivered, t
   }
 });
 
+test('a test event of an EXTRACT webhook that failed is sent again when redelivered', async () => {
+  const receiver = await startReceiver({ secret: [] });
+  try {
+    const created = await ok('POST', '/v1/settings/webhooks', {
+      name: 'Tested', targetUrl: receiver.url, payload: 'EXTRACT', extract: { views: ['Items_Summary'] },
+      eventTypes: ['item.created'], authentication: { type: 'NONE' },
+    }, 201);
+    receiver.defaultAnswer = { status: 500 };
+    const sent = await ok('POST', `/v1/settings/webhooks/${created.guid}/test`);
+    assert.equal(sent.delivered, false);
+    const log = async () => (await ok('GET', `/v1/settings/webhooks/${created.guid}/deliveries`)).results;
+    const until = async (predicate) => {
+      for (let i = 0; i < 150; i++) {
+        const l = await log();
+        if (predicate(l)) return l;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`never: ${JSON.stringify(await log())}`);
+    };
+    const [failed] = await until((l) => l.length === 1 && l[0].status === 'FAILED');
+    assert.equal(failed.eventType, 'webhook.test');
+    assert.equal(failed.attempts, 1);
+    // Redelivered, it goes again through the scheduler and lands.
+    receiver.defaultAnswer = { status: 204 };
+    const re = await server.request('POST',
+      `/v1/settings/webhooks/${created.guid}/deliveries/${failed.guid}/redeliver`, { session });
+    assert.equal(re.status, 202, re.text);
+    const [landed] = await until((l) => l[0].status === 'DELIVERED');
+    assert.equal(landed.attempts, 2);
+    assert.equal(receiver.accepted.length, 1);
+    assert.equal(receiver.accepted[0].id, failed.guid);
+  } finally {
+    await receiver.stop();
+  }
+});
+
 test('arenite receive fetches a package too large to deliver, with its own client credentials', async () => {
   const small = await startServer({
     // As above: a long debounce ended by the test clock, so that one package holds every item.
