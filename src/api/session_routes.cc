@@ -89,8 +89,9 @@ void RegisterSessionRoutes(http::Router& router, const Auth& auth, workspace::Se
         }
         Status ended = sessions.Logout(token ? std::string(*token) : *cookie);
         if (!ended.ok()) return http::ErrorReply(ended.error());
+        // Arena's PUT /logout answers 200 with no body ("200 Success", "no JSON response").
         http::Reply reply;
-        reply.status = 204;
+        reply.status = 200;
         reply.content_type.clear();
         if (cookie && !token) reply.headers.Add("Set-Cookie", SessionCookie("", true));
         return reply;
