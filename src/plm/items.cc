@@ -759,6 +759,13 @@ Result<Json> Plm::UpdateItem(const Ctx& ctx, const std::string& guid, const Json
   std::vector<std::string_view> allowed = kItemInputFields;
   allowed.insert(allowed.end(), kItemReadOnly.begin(), kItemReadOnly.end());
   ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, allowed));
+  // Arena renumbers an item from numberFormat's field values; arenite takes the new number
+  // whole, as "number", and says so rather than answering 200 with the number unchanged.
+  if (auto it = body.find("numberFormat"); it != body.end() && !it->is_null()) {
+    return BadRequest(
+        "An item's number is changed with \"number\"; \"numberFormat\" only numbers new items.",
+        kErrInvalidValue);
+  }
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys keys, ResolveItem(tx, ctx.workspace, guid));
@@ -1004,6 +1011,12 @@ Result<Json> Plm::AddBomLine(const Ctx& ctx, const std::string& guid, const Json
     if (!child.ok()) {
       return BadRequest("The item \"" + *child_ref + "\" of the BOM line is not found.",
                         kErrNotFound);
+    }
+    // Arena: "only effective revision can be added"; a superseded one is refused.
+    if (child->shown_rev != child->working_rev && child->shown_rev != child->effective_rev) {
+      return BadRequest("The revision \"" + *child_ref +
+                            "\" is superseded; add the item or its effective revision.",
+                        kErrInvalidGuid);
     }
     ARENITE_ASSIGN_OR_RETURN(Json child_item, ItemRef(tx, child->item));
     std::string child_number =

@@ -58,7 +58,19 @@ const std::vector<std::string_view> kSupplierFields = {
     "name",           "supplierId", "accountNumber", "description",         "website",
     "approvalStatus", "addresses",  "phoneNumbers",  "additionalAttributes"};
 
+// Additional attributes of suppliers and supplier items are not kept yet. A client that sends
+// values is told so, rather than getting a 201 that dropped them; an empty list, or null (as a
+// GET shows them), is accepted.
+Status RefuseAttributeValues(const Json& body, std::string_view what) {
+  auto it = body.find("additionalAttributes");
+  if (it == body.end() || it->is_null() || (it->is_array() && it->empty())) return OkStatus();
+  return BadRequest("Additional attributes of " + std::string(what) +
+                        " cannot be set in this version; send the other fields without them.",
+                    kErrInvalidValue);
+}
+
 Status ReadSupplierFields(const Json& body, bool setnull, SupplierFields* f) {
+  ARENITE_RETURN_IF_ERROR(RefuseAttributeValues(body, "suppliers"));
   ARENITE_ASSIGN_OR_RETURN(bool has_name, PatchString(body, "name", 500, false, &f->name));
   if (has_name && (!f->name || f->name->empty())) {
     return BadRequest("The supplier name is not valid.", kErrSupplierName);
@@ -155,6 +167,7 @@ const std::vector<std::string_view> kSupplierItemFields = {
 
 Status ReadSupplierItemFields(store::Tx& tx, const std::string& ws, const Json& body, bool setnull,
                               SupplierItemFields* f) {
+  ARENITE_RETURN_IF_ERROR(RefuseAttributeValues(body, "supplier items"));
   ARENITE_ASSIGN_OR_RETURN(auto supplier, json::OptionalGuidRef(body, "supplier"));
   if (supplier) {
     ARENITE_ASSIGN_OR_RETURN(bool ok, tx.Exists("SELECT 1 FROM suppliers WHERE guid = ? AND "

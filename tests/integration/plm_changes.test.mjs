@@ -128,6 +128,13 @@ test('a change made effective releases, supersedes and opens new working revisio
   const oldA = await ok('GET', `/v1/items/${revs2[2].guid}`);
   assert.equal(oldA.revisionStatus, 'SUPERSEDED');
   assert.equal(oldA.description, null);
+  // Arena: only the effective revision (or the item) can go on a BOM, never a superseded one.
+  const assembly = await ok('POST', '/v1/items', { name: 'Uses the part' }, 201);
+  assertErrorBody(assert, await req('POST', `/v1/items/${assembly.guid}/bom`,
+    { item: { guid: revs2[2].guid }, quantity: 1 }), 400, 3011);
+  const onEffective = await req('POST', `/v1/items/${assembly.guid}/bom`,
+    { item: { guid: revs2[1].guid }, quantity: 1 });
+  assert.equal(onEffective.status, 201, onEffective.text);
   const ci = (await ok('GET', `/v1/changes/${eco2.guid}/items`)).results[0];
   assert.equal(ci.affectedItemRevision.revisionStatus, 'SUPERSEDED');
   assert.equal(ci.newItemRevision.revisionStatus, 'EFFECTIVE');

@@ -111,6 +111,9 @@ test('category number formats and duplicate numbers (409, 3025, no event)', asyn
     409, 3025);
   assertErrorBody(assert, await req('PUT', `/v1/items/${a.guid}`, { number: 'DUP-0001' }),
     409, 3025);
+  // Arena's renumbering by numberFormat fields is not done: refused, not a 200 that did nothing.
+  assertErrorBody(assert, await req('PUT', `/v1/items/${a.guid}`,
+    { numberFormat: { guid: cap.guid, fields: [{ value: '10-0002-01' }] } }), 400, 3003);
   assert.equal(await lastSequence(), seq, 'a failed mutation records no event');
   const structural = cats.json.results.find((c) => c.path === 'Parts');
   assertErrorBody(assert, await req('POST', '/v1/items',

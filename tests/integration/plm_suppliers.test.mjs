@@ -122,6 +122,10 @@ test('bad input on every supplier and sourcing endpoint is a 4xx with an error b
     ['GET', '/v1/suppliers/bad', {}],
     ['GET', '/v1/suppliers/AAAAAAAAAAAAAAAAAAAA', {}],
     ['PUT', `/v1/suppliers/${s.guid}`, { body: { name: 7 } }],
+    // Attribute values are not kept for suppliers and supplier items: refused, never dropped.
+    ['POST', '/v1/suppliers', { body: { name: 'x', additionalAttributes: [{ guid: 'AAAAAAAAAAAAAAAAAAAA', value: '1' }] } }],
+    ['PUT', `/v1/suppliers/${s.guid}`, { body: { additionalAttributes: 'garbage' } }],
+    ['PUT', `/v1/supplieritems/${si.guid}`, { body: { additionalAttributes: [{ guid: 'AAAAAAAAAAAAAAAAAAAA', value: '1' }] } }],
     ['DELETE', '/v1/suppliers/AAAAAAAAAAAAAAAAAAAA', {}],
     ['GET', '/v1/suppliers?limit=401', {}],
     ['GET', '/v1/suppliers?color=red', {}],
