@@ -951,6 +951,31 @@ Result<Json> LoadLine(store::Tx& tx, const std::string& rev, const std::string& 
   return out;
 }
 
+// A BOM is changed on the item's working revision only, as Arena's item updates are: a
+// revision guid other than the working one is refused, and so is a line of the revision the
+// item guid shows (its effective one) when the working revision does not hold it.
+Status CheckBomWritable(const ItemKeys& keys, const std::string& guid) {
+  if (guid != keys.item && keys.shown_rev != keys.working_rev) {
+    return BadRequest("Updates can only be performed on the working revision of an item.",
+                      kErrNotWorkingRevision);
+  }
+  return OkStatus();
+}
+
+Result<Json> LoadWritableLine(store::Tx& tx, const ItemKeys& keys, const std::string& guid,
+                              const std::string& line) {
+  ARENITE_RETURN_IF_ERROR(CheckBomWritable(keys, guid));
+  auto found = LoadLine(tx, keys.working_rev, line);
+  if (found.ok() || keys.shown_rev == keys.working_rev) return found;
+  if (LoadLine(tx, keys.shown_rev, line).ok()) {
+    return BadRequest(
+        "The BOM line is on the item's effective revision; updates can only be performed on "
+        "the working revision of an item.",
+        kErrNotWorkingRevision);
+  }
+  return found;
+}
+
 struct LineFields {
   std::optional<int64_t> line_number;
   double quantity = 1;
@@ -1006,6 +1031,7 @@ Result<Json> Plm::AddBomLine(const Ctx& ctx, const std::string& guid, const Json
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
+    ARENITE_RETURN_IF_ERROR(CheckBomWritable(parent, guid));
     ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, parent));
     auto child = ResolveItem(tx, ctx.workspace, *child_ref);
     if (!child.ok()) {
@@ -1075,7 +1101,7 @@ Result<Json> Plm::UpdateBomLine(const Ctx& ctx, const std::string& guid, const s
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, parent));
-    ARENITE_ASSIGN_OR_RETURN(Json before, LoadLine(tx, parent.working_rev, line));
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadWritableLine(tx, parent, guid, line));
     LineFields f;
     if (before["lineNumber"].is_number()) f.line_number = before["lineNumber"].get<int64_t>();
     f.quantity = before["quantity"].get<double>();
@@ -1098,7 +1124,7 @@ Status Plm::DeleteBomLine(const Ctx& ctx, const std::string& guid, const std::st
   return store_.Write([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(ItemKeys parent, ResolveItem(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(CheckUnlocked(tx, parent));
-    ARENITE_ASSIGN_OR_RETURN(Json before, LoadLine(tx, parent.working_rev, line));
+    ARENITE_ASSIGN_OR_RETURN(Json before, LoadWritableLine(tx, parent, guid, line));
     ARENITE_RETURN_IF_ERROR(tx.Exec("DELETE FROM bom_lines WHERE guid = ?", {line}));
     ARENITE_RETURN_IF_ERROR(TouchItem(tx, parent.item, ctx.now));
     ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kItemUpdated, "BOM_LINE", parent.item,

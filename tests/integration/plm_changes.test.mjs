@@ -102,6 +102,22 @@ test('a change made effective releases, supersedes and opens new working revisio
   assert.equal(last.type, 'change.status_changed');
   assert.equal(last.before.lifecycleStatus.type, 'SUBMITTED_FOR_APPROVAL');
   assert.equal(last.after.lifecycleStatus.type, 'EFFECTIVE');
+  // The item's path shows the effective BOM; its lines are changed on the working revision
+  // only, as Arena's item updates are (400 3224, not 404 or a write elsewhere).
+  const shownBom = await ok('GET', `/v1/items/${top.guid}/bom`);
+  const effectiveLine = shownBom.results[0].guid;
+  assert.notEqual(effectiveLine, workingBom.results[0].guid);
+  assert.equal((await req('GET', `/v1/items/${top.guid}/bom/${effectiveLine}`)).status, 200);
+  assertErrorBody(assert, await req('PUT', `/v1/items/${top.guid}/bom/${effectiveLine}`,
+    { quantity: 9 }), 400, 3224);
+  assertErrorBody(assert, await req('DELETE', `/v1/items/${top.guid}/bom/${effectiveLine}`),
+    400, 3224);
+  const spare = await ok('POST', '/v1/items', { name: 'Spare part' }, 201);
+  assertErrorBody(assert, await req('POST', `/v1/items/${released.revisionGuid}/bom`,
+    { item: { guid: spare.guid }, quantity: 1 }), 400, 3224);
+  const workingLine = workingBom.results[0].guid;
+  assert.equal((await ok('PUT', `/v1/items/${top.guid}/bom/${workingLine}`, { quantity: 4 }))
+    .quantity, 4);
 
   // Second release: B supersedes A; revision number derived.
   await ok('PUT', `/v1/items/${top.guid}`, { description: 'rev B text' });
