@@ -60,7 +60,9 @@ inline constexpr int kErrSourcingFactor =
 inline constexpr int kErrSourcingRank = 3249;    // only approved sourcing can be ranked or split
 inline constexpr int kErrLockedByChange = 3066;  // the working revision is locked by a change
 inline constexpr int kErrInactivePhase = 3284;   // the lifecycle phase is not active
-inline constexpr int kErrItemInChange = 4005;    // the item is already in the change
+inline constexpr int kErrUnreleasedOnTemporary =
+    4002;  // an unreleased item cannot be added to a temporary change
+inline constexpr int kErrItemInChange = 4005;  // the item is already in the change
 inline constexpr int kErrEffectivityKind =
     4019;  // a change cannot move between permanent and temporary
 inline constexpr int kErrChangeLocked =
@@ -74,6 +76,8 @@ inline constexpr int kErrRevisionNotDerivable =
     4065;  // the revision number could not be auto-generated
 inline constexpr int kErrRevisionNumberLength = 4066;  // the revision number is empty or too long
 inline constexpr int kErrDuplicateSupplierId = 4501;   // the supplier identifier is taken
+inline constexpr int kErrImplementationStatusMove =
+    4900;  // implementationStatus only on a move into COMPLETED, EFFECTIVE or EXPIRED
 inline constexpr int kErrImplementationStatus = 4999;  // invalid implementation status
 
 // Arena's access codes.

@@ -551,6 +551,10 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
       return BadRequest("newItemRevision must be the working revision of the item.",
                         kErrNotWorkingRevisionForChange);
     }
+    if (change["effectivityType"] == "TEMPORARY" && !keys->effective_rev) {
+      return BadRequest("Unreleased item cannot be added to a temporary change.",
+                        kErrUnreleasedOnTemporary);
+    }
     ARENITE_ASSIGN_OR_RETURN(bool in_this,
                              tx.Exists("SELECT 1 FROM change_items WHERE change_guid = ? AND "
                                        "item_guid = ?",
@@ -589,6 +593,14 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
                                   "AND stage = 'PRODUCTION' AND active = 1 ORDER BY position",
                                   {ctx.workspace}));
       }
+    }
+    if (!rev_number) {
+      // Arena derives the next revision "as long as no revision has been specified on the
+      // working revision": one that was (revisionNumber on the item) is taken as it is.
+      ARENITE_ASSIGN_OR_RETURN(
+          rev_number, tx.QueryString("SELECT revision_number FROM item_revisions WHERE guid = ? "
+                                     "AND revision_number IS NOT NULL AND revision_number <> ''",
+                                     {keys->working_rev}));
     }
     if (!rev_number) {
       std::optional<std::string> current;
@@ -754,6 +766,12 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
     std::string from = before["lifecycleStatus"]["type"].get<std::string>();
     std::string effectivity = before["effectivityType"].get<std::string>();
     ARENITE_ASSIGN_OR_RETURN(std::string to, NextChangeStatus(from, *requested, effectivity));
+    if (implementation && to != kCompleted && to != kEffective && to != kExpired) {
+      return BadRequest(
+          "Currently, implementationStatus can only be updated when transitioning into the "
+          "following change lifecycle statuses: COMPLETED, EFFECTIVE, and EXPIRED.",
+          kErrImplementationStatusMove);
+    }
     std::optional<int64_t> planned = PlannedDate(before);
     if (from == kApproved && to == kEffective &&
         !PlannedDateReached(planned, ctx.now, /*scheduled=*/false)) {

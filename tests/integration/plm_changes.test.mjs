@@ -60,6 +60,10 @@ test('a change made effective releases, supersedes and opens new working revisio
   const seq = await lastSequence();
   assertErrorBody(assert, await status(eco1.guid, 'APPROVED'), 409);
   assert.equal(await lastSequence(), seq, 'an illegal move records nothing');
+  // implementationStatus goes only with a move into COMPLETED, EFFECTIVE or EXPIRED (Arena 4900).
+  assertErrorBody(assert, await status(eco1.guid, 'OPEN_AND_LOCKED',
+    { implementationStatus: { value: 'DONE' } }), 400, 4900);
+  assert.equal(await lastSequence(), seq, 'a refused move records nothing');
   assert.equal((await status(eco1.guid, 'OPEN_AND_LOCKED')).json.status, 'OPEN_AND_LOCKED');
   assertErrorBody(assert, await req('PUT', `/v1/changes/${eco1.guid}`, { title: 'x' }), 409, 4020);
   assert.equal((await status(eco1.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
@@ -155,7 +159,9 @@ test('a change made effective releases, supersedes and opens new working revisio
   assert.equal(ci.affectedItemRevision.revisionStatus, 'SUPERSEDED');
   assert.equal(ci.newItemRevision.revisionStatus, 'EFFECTIVE');
   // Completing and the terminal states.
-  assert.equal((await status(eco2.guid, 'COMPLETED')).json.status, 'COMPLETED');
+  const completed = await status(eco2.guid, 'COMPLETED', { implementationStatus: { value: 'DONE' } });
+  assert.equal(completed.json.status, 'COMPLETED', completed.text);
+  assert.deepEqual(completed.json.implementationStatus, { value: 'DONE' });
   assertErrorBody(assert, await status(eco2.guid, 'CANCELED'), 409, 3075);
 });
 
@@ -280,4 +286,17 @@ test('bad input on every change endpoint is a 4xx with an error body', async () 
     assertErrorBody(assert, res, res.status);
   }
   assert.equal(await lastSequence(), seq);
+});
+
+test('a revision number set on the working revision is the one a change releases', async () => {
+  const item = await ok('POST', '/v1/items', { name: 'Numbered by hand', revisionNumber: '1' }, 201);
+  const eco = await ok('POST', '/v1/changes', { title: 'Release rev 1' }, 201);
+  const ai = await ok('POST', `/v1/changes/${eco.guid}/items`,
+    { newItemRevision: { guid: item.guid } }, 201);
+  assert.equal(ai.newRevisionNumber, '1');
+  // Without one, the next revision is derived: A for an item never released.
+  const plain = await ok('POST', '/v1/items', { name: 'Numbered by arenite' }, 201);
+  const derived = await ok('POST', `/v1/changes/${eco.guid}/items`,
+    { newItemRevision: { guid: plain.guid } }, 201);
+  assert.equal(derived.newRevisionNumber, 'A');
 });

@@ -59,6 +59,20 @@ class EffectivityTest : public ::testing::Test {
     EXPECT_EQ(Move(guid, "SUBMITTED"), kSubmitted);
     return guid;
   }
+  // A new item released by a PERMANENT change: a deviation takes released items only (Arena
+  // 4002).
+  std::string ReleasedItem(const std::string& name) {
+    auto item = plm_->CreateItem(ctx(), {{"name", name}});
+    EXPECT_TRUE(item.ok());
+    std::string guid = (*item)["guid"];
+    auto change = plm_->CreateChange(ctx(), {{"title", "Release " + name}});
+    EXPECT_TRUE(change.ok());
+    std::string eco = (*change)["guid"];
+    EXPECT_TRUE(plm_->AddChangeItem(ctx(), eco, {{"newItemRevision", {{"guid", guid}}}}).ok());
+    EXPECT_EQ(Move(eco, "SUBMITTED"), kSubmitted);
+    EXPECT_EQ(Move(eco, "APPROVED"), kEffective);
+    return guid;
+  }
   // A TEMPORARY change (a deviation) expiring `in` seconds from now, holding `item` when given;
   // approved, and therefore EFFECTIVE.
   std::string EffectiveDeviation(int64_t in, const std::string& item = "") {
@@ -253,12 +267,11 @@ TEST_F(EffectivityTest, AReleasesImagesAreTheItemAsReadBeforeAndAfter) {
 }
 
 TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
-  auto item = plm_->CreateItem(ctx(), {{"name", "Gasket"}});
-  ASSERT_TRUE(item.ok());
-  std::string item_guid = (*item)["guid"];
+  std::string item_guid = ReleasedItem("Gasket");
+  std::string revision = (*plm_->GetItem(kWorkspace, item_guid))["revisionNumber"];
   std::string guid = EffectiveDeviation(600, item_guid);
   // A deviation releases nothing.
-  EXPECT_EQ(RevisionStatus(item_guid), "WORKING");
+  EXPECT_EQ((*plm_->GetItem(kWorkspace, item_guid))["revisionNumber"], revision);
   EXPECT_EQ(scheduler_->RunOnce().moved, 0);
   Advance(599);
   EXPECT_EQ(scheduler_->RunOnce().moved, 0);
@@ -268,7 +281,7 @@ TEST_F(EffectivityTest, ADeviationExpiresByItselfOnItsExpirationDate) {
   Advance(1);
   EXPECT_EQ(scheduler_->RunOnce().moved, 1);
   EXPECT_EQ(StatusOf(guid), kExpired);
-  EXPECT_EQ(RevisionStatus(item_guid), "WORKING");
+  EXPECT_EQ((*plm_->GetItem(kWorkspace, item_guid))["revisionNumber"], revision);
   auto events = EventsAfter(seq);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, kChangeStatusChanged);
@@ -335,9 +348,7 @@ TEST_F(EffectivityTest, OnlyDeviationsWithADateExpire) {
 }
 
 TEST_F(EffectivityTest, AnExpiredDeviationsItemsCanGoIntoANewChange) {
-  auto item = plm_->CreateItem(ctx(), {{"name", "Seal"}});
-  ASSERT_TRUE(item.ok());
-  std::string item_guid = (*item)["guid"];
+  std::string item_guid = ReleasedItem("Seal");
   std::string deviation = EffectiveDeviation(600, item_guid);
   auto eco = plm_->CreateChange(ctx(), {{"title", "Next"}});
   ASSERT_TRUE(eco.ok());
