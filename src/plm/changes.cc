@@ -1,4 +1,5 @@
 // Changes, their affected items, and the lifecycle that releases items.
+#include <algorithm>
 #include <limits>
 
 #include "core/clock.h"
@@ -360,18 +361,41 @@ Result<Json> ApplyStatus(store::Tx& tx, const Ctx& ctx, const std::string& guid,
 }  // namespace
 
 Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
-  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, kChangeInputFields));
+  // numberSequencePrefix numbers a new change; an update has no use for it and refuses it.
+  std::vector<std::string_view> allowed = kChangeInputFields;
+  allowed.push_back("numberSequencePrefix");
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, allowed));
   ChangeFields f;
   ARENITE_RETURN_IF_ERROR(ReadChangeFields(body, false, &f));
   if (!f.title) return BadRequest("The attribute \"title\" is required.", kErrMissingField);
   ARENITE_ASSIGN_OR_RETURN(auto number, json::OptionalString(body, "number", 100));
+  // Arena numbers a change from its numberSequencePrefix, {"value": "ECO-"}.
+  std::optional<std::string> prefix;
+  if (auto it = body.find("numberSequencePrefix"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      return BadRequest("field 'numberSequencePrefix' must be {\"value\": \"...\"}",
+                        kErrInvalidValue);
+    }
+    ARENITE_ASSIGN_OR_RETURN(prefix, json::OptionalString(*it, "value", 20));
+    bool printable = prefix && !prefix->empty() &&
+                     std::all_of(prefix->begin(), prefix->end(),
+                                 [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+    if (!printable) {
+      return BadRequest(
+          "The value for the attribute \"numberSequencePrefix\" is not valid: 1 to 20 visible "
+          "characters.",
+          kErrInvalidValue);
+    }
+  }
   ARENITE_RETURN_IF_ERROR(json::OptionalBool(body, "enforceApprovalDeadline"));
   std::string effectivity = f.effectivity.value_or("PERMANENT_ON_APPROVAL");
   f.effectivity = effectivity;
   ARENITE_RETURN_IF_ERROR(CheckPlannedDate(f));
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
-    if (!number || number->empty()) {
+    if ((!number || number->empty()) && prefix) {
+      ARENITE_ASSIGN_OR_RETURN(number, NextChangeNumberWithPrefix(tx, ctx.workspace, *prefix));
+    } else if (!number || number->empty()) {
       ARENITE_ASSIGN_OR_RETURN(number, NextDefaultNumber(tx, ctx.workspace, "CHANGE", true));
     }
     std::string guid = NewGuid();

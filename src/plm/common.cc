@@ -148,6 +148,21 @@ Result<std::string> NextDefaultNumber(store::Tx& tx, const std::string& ws, std:
   return NextNumberOf(tx, ws, format, prefix, digits, for_change);
 }
 
+Result<std::string> NextChangeNumberWithPrefix(store::Tx& tx, const std::string& ws,
+                                               const std::string& prefix) {
+  std::string format = "prefix:" + prefix;
+  int64_t digits = 6;
+  ARENITE_RETURN_IF_ERROR(
+      tx.Query("SELECT guid, digits FROM number_formats WHERE workspace_guid = ? AND "
+               "object_type = 'CHANGE' AND prefix = ? ORDER BY is_default DESC",
+               {ws, prefix}, [&](const store::Row& row) {
+                 format = row.String(0);
+                 digits = row.Int(1);
+                 return false;
+               }));
+  return NextNumberOf(tx, ws, format, prefix, digits, true);
+}
+
 Status CheckUnlocked(store::Tx& tx, const ItemKeys& keys) {
   ARENITE_ASSIGN_OR_RETURN(
       bool locked,

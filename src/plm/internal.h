@@ -40,6 +40,11 @@ Result<std::string> NextNumber(store::Tx& tx, const std::string& ws, const std::
 // NextNumber of the default format of ITEM or CHANGE objects, read with it in one look-up.
 Result<std::string> NextDefaultNumber(store::Tx& tx, const std::string& ws, std::string_view type,
                                       bool for_change);
+// The next change number under `prefix` (Arena's numberSequencePrefix, "ECO-"): from the CHANGE
+// number format with that prefix when there is one, else from a sequence of its own, of six
+// digits.
+Result<std::string> NextChangeNumberWithPrefix(store::Tx& tx, const std::string& ws,
+                                               const std::string& prefix);
 
 // SELECT ... FROM item_revisions r JOIN items i ... (ends with a space; add WHERE), and the
 // renderer of its rows; `attributes` (may be null) receives the raw custom attribute values.

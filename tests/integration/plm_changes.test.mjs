@@ -300,3 +300,27 @@ test('a revision number set on the working revision is the one a change releases
     { newItemRevision: { guid: plain.guid } }, 201);
   assert.equal(derived.newRevisionNumber, 'A');
 });
+
+test('numberSequencePrefix numbers a new change as Arena does, and is refused on update', async () => {
+  // The default format's prefix shares its sequence; another prefix gets one of its own.
+  const a = await ok('POST', '/v1/changes',
+    { title: 'Arena sample', numberSequencePrefix: { value: 'ECO-' } }, 201);
+  assert.match(a.number, /^ECO-\d{6}$/);
+  const b = await ok('POST', '/v1/changes', { title: 'Next by default' }, 201);
+  assert.equal(Number(b.number.slice(4)), Number(a.number.slice(4)) + 1);
+  const d1 = await ok('POST', '/v1/changes',
+    { title: 'Deviation', numberSequencePrefix: { value: 'DEV-' } }, 201);
+  const d2 = await ok('POST', '/v1/changes',
+    { title: 'Deviation 2', numberSequencePrefix: { value: 'DEV-' } }, 201);
+  assert.deepEqual([d1.number, d2.number], ['DEV-000001', 'DEV-000002']);
+  // A number given whole wins over the prefix.
+  const whole = await ok('POST', '/v1/changes',
+    { title: 'Numbered', number: 'DEV-777777', numberSequencePrefix: { value: 'DEV-' } }, 201);
+  assert.equal(whole.number, 'DEV-777777');
+  for (const bad of ['ECO-', { value: '' }, { value: 'has space' }, { value: 'x'.repeat(21) }]) {
+    assertErrorBody(assert, await req('POST', '/v1/changes',
+      { title: 'Bad prefix', numberSequencePrefix: bad }), 400);
+  }
+  assertErrorBody(assert, await req('PUT', `/v1/changes/${a.guid}`,
+    { numberSequencePrefix: { value: 'DEV-' } }), 400, 3004);
+});
