@@ -399,6 +399,7 @@ struct ItemFields {
 };
 
 const std::vector<std::string_view> kItemInputFields = {"number",
+                                                        "shared",
                                                         "name",
                                                         "description",
                                                         "category",
@@ -444,6 +445,15 @@ struct RefNames {
 // Reads the item fields of `body` that need no look-up over `f` (PUT semantics; on create `f`
 // starts empty). Store-free, so a creation does it before it queues for the writer.
 Status ParseItemFields(const Json& body, bool setnull, ItemFields* f) {
+  // Arena's samples send "shared": false. Items are never shared with suppliers here, so false
+  // (or null) is what every item is; true is refused rather than ignored.
+  ARENITE_ASSIGN_OR_RETURN(auto shared, json::OptionalBool(body, "shared"));
+  if (shared && *shared) {
+    return BadRequest(
+        "Items cannot be shared with suppliers in this version; send \"shared\": "
+        "false or leave it out.",
+        kErrInvalidValue);
+  }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "number", 100, setnull, &f->number));
   ARENITE_ASSIGN_OR_RETURN(bool has_name, PatchString(body, "name", 500, false, &f->name));
   if (has_name && f->name && f->name->empty()) {

@@ -98,6 +98,14 @@ test('create, read, update and delete an item, with an event for each', async ()
   assert.match(events[0].guid, /^[0-9A-Z]{20}$/);
 });
 
+test('"shared": false, as Arena\'s create sample sends it, is what every item is', async () => {
+  const shared = await createItem({ name: 'Arena sample', shared: false });
+  assert.equal(shared.name, 'Arena sample');
+  assertErrorBody(assert, await req('POST', '/v1/items', { name: 'Shared', shared: true }), 400, 3003);
+  assertErrorBody(assert, await req('PUT', `/v1/items/${shared.guid}`, { shared: 'no' }), 400);
+  assert.equal((await req('PUT', `/v1/items/${shared.guid}`, { shared: false })).status, 200);
+});
+
 test('category number formats and duplicate numbers (409, 3025, no event)', async () => {
   const cats = await req('GET', '/v1/settings/items/categories?limit=400');
   const cap = cats.json.results.find((c) => c.path === 'Parts\\Electrical\\Capacitor');
