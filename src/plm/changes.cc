@@ -620,11 +620,16 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
     }
     if (!rev_number) {
       // Arena derives the next revision "as long as no revision has been specified on the
-      // working revision": one that was (revisionNumber on the item) is taken as it is.
+      // working revision": one that was (revisionNumber on the item) is taken as it is, unless
+      // another revision of the item has it already (a GET of the effective revision sent back
+      // with PUT carries the effective one's number).
       ARENITE_ASSIGN_OR_RETURN(
-          rev_number, tx.QueryString("SELECT revision_number FROM item_revisions WHERE guid = ? "
-                                     "AND revision_number IS NOT NULL AND revision_number <> ''",
-                                     {keys->working_rev}));
+          rev_number,
+          tx.QueryString("SELECT w.revision_number FROM item_revisions w WHERE w.guid = ? AND "
+                         "w.revision_number IS NOT NULL AND w.revision_number <> '' AND NOT "
+                         "EXISTS (SELECT 1 FROM item_revisions o WHERE o.item_guid = w.item_guid "
+                         "AND o.guid <> w.guid AND o.revision_number = w.revision_number)",
+                         {keys->working_rev}));
     }
     if (!rev_number) {
       std::optional<std::string> current;
@@ -790,13 +795,17 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
     std::string from = before["lifecycleStatus"]["type"].get<std::string>();
     std::string effectivity = before["effectivityType"].get<std::string>();
     ARENITE_ASSIGN_OR_RETURN(std::string to, NextChangeStatus(from, *requested, effectivity));
-    if (implementation && to != kCompleted && to != kEffective && to != kExpired) {
+    std::optional<int64_t> planned = PlannedDate(before);
+    // An approval on or after the planned date ends EFFECTIVE in this same request (below).
+    bool ends_effective = to == kApproved && effectivity == "PERMANENT_ON_DATE" &&
+                          PlannedDateReached(planned, ctx.now, /*scheduled=*/true);
+    if (implementation && to != kCompleted && to != kEffective && to != kExpired &&
+        !ends_effective) {
       return BadRequest(
           "Currently, implementationStatus can only be updated when transitioning into the "
           "following change lifecycle statuses: COMPLETED, EFFECTIVE, and EXPIRED.",
           kErrImplementationStatusMove);
     }
-    std::optional<int64_t> planned = PlannedDate(before);
     if (from == kApproved && to == kEffective &&
         !PlannedDateReached(planned, ctx.now, /*scheduled=*/false)) {
       return Conflict("The change becomes effective on its effectivityPlannedDateTime " +

@@ -266,3 +266,17 @@ test('a change that fell due while the server was down is effective at the next 
       await second.stop();
     }
   });
+
+test('an approval that makes an on-date change effective at once may set implementationStatus', async () => {
+  const item = await ok('POST', '/v1/items', { name: 'Washer, late' }, 201);
+  const change = await ok('POST', '/v1/changes', { title: 'Already due',
+    effectivityType: 'PERMANENT_ON_DATE', effectivityPlannedDateTime: iso((await serverNow()) + 60) }, 201);
+  await ok('POST', `/v1/changes/${change.guid}/items`, { newItemRevision: { guid: item.guid } }, 201);
+  await status(change.guid, 'SUBMITTED');
+  await server.advanceClock(61);
+  const approved = await req('POST', '/v1/changes/statuschanges', { change: { guid: change.guid },
+    status: 'APPROVED', implementationStatus: { value: 'IN_PROGRESS' } });
+  assert.equal(approved.status, 201, approved.text);
+  assert.equal(approved.json.status, 'EFFECTIVE');
+  assert.equal((await ok('GET', `/v1/changes/${change.guid}`)).implementationStatus, 'IN_PROGRESS');
+});

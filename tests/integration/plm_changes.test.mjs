@@ -299,6 +299,17 @@ test('a revision number set on the working revision is the one a change releases
   const derived = await ok('POST', `/v1/changes/${eco.guid}/items`,
     { newItemRevision: { guid: plain.guid } }, 201);
   assert.equal(derived.newRevisionNumber, 'A');
+  // Released, an item's GET shows its effective revision; sent back with PUT, that number lands
+  // on the working revision, and is not released a second time: B is derived.
+  await status(eco.guid, 'SUBMITTED');
+  assert.equal((await status(eco.guid, 'APPROVED')).json.status, 'EFFECTIVE');
+  const shown = await ok('GET', `/v1/items/${plain.guid}`);
+  assert.equal(shown.revisionNumber, 'A');
+  await ok('PUT', `/v1/items/${plain.guid}`, { revisionNumber: shown.revisionNumber });
+  const eco2 = await ok('POST', '/v1/changes', { title: 'Rev B' }, 201);
+  const next = await ok('POST', `/v1/changes/${eco2.guid}/items`,
+    { newItemRevision: { guid: plain.guid } }, 201);
+  assert.equal(next.newRevisionNumber, 'B');
 });
 
 test('numberSequencePrefix numbers a new change as Arena does, and is refused on update', async () => {
