@@ -394,14 +394,17 @@ Status Dispatcher::FanOut() {
         // webhook is loaded again only when its configuration changed. A webhook that arenite
         // disabled because its target failed for days still gets its events recorded, as
         // FAILED deliveries that were never sent, so that once its target works again a
-        // recovery sends them and nothing is lost. One whose target answered 410 Gone, or that
+        // recovery sends them and nothing is lost; for as long as deliveries are kept (the
+        // retention period from the start of its failures), so that a webhook nobody switches
+        // on again does not gather rows for good. One whose target answered 410 Gone, or that
         // an administrator disabled, gets none.
         std::vector<const Webhook*> hooks;
         std::vector<std::pair<std::string, int64_t>> versions;
         ARENITE_RETURN_IF_ERROR(tx.Query(
             "SELECT guid, config_version FROM webhooks WHERE workspace_guid = ? AND (enabled = 1 "
-            "OR disabled_reason = 'FAILING') ORDER BY guid",
-            {workspace}, [&](const store::Row& r) {
+            "OR (disabled_reason = 'FAILING' AND failing_since >= ?)) ORDER BY guid",
+            {workspace, clock_.Now() - webhooks_.options().retention_seconds},
+            [&](const store::Row& r) {
               versions.emplace_back(r.String(0), r.Int(1));
               return true;
             }));
@@ -682,8 +685,10 @@ Status Dispatcher::Schedule() {
           if (due) {
             ++p.seen;
             p.candidates.push_back(r.String(1));
-          } else if (next && !p.next_due) {
-            p.next_due = next;  // a FAILED package has no next attempt: it waits
+          } else if (next && (!p.next_due || *next < *p.next_due)) {
+            // The soonest of what is not due yet (a package, an EXTRACT webhook's test event);
+            // a FAILED package has no next attempt: it waits.
+            p.next_due = next;
           }
           return true;
         }));
@@ -1326,10 +1331,12 @@ Status Dispatcher::MakePackage(const Webhook& w) {
            package.path, too_large ? "application/json" : "application/zip", now, now,
            clock_.NowMillis()}));
     }
-    // The state the next package compares against: this one's rows.
-    ARENITE_RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM webhook_row_state WHERE webhook_guid = ?", {w.guid}));
+    // The state the next package compares against: this one's rows, view by view. A view the
+    // package did not hold keeps its state, so that one taken out of the webhook's views and
+    // put back goes on from what its receiver last got (as extracts do).
     for (const auto& [view, of_view] : next) {
+      ARENITE_RETURN_IF_ERROR(tx.Exec(
+          "DELETE FROM webhook_row_state WHERE webhook_guid = ? AND view = ?", {w.guid, view}));
       for (const auto& [guid, state] : of_view) {
         ARENITE_RETURN_IF_ERROR(tx.Exec(
             "INSERT INTO webhook_row_state (webhook_guid, view, row_guid, digest, key_text) "

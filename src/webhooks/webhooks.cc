@@ -214,7 +214,9 @@ Status Webhooks::Apply(const std::string& workspace, const json::Json& body, boo
   }
   ARENITE_ASSIGN_OR_RETURN(auto enabled, json::OptionalBool(body, "enabled"));
   if (enabled) {
-    if (*enabled && !w.enabled) w.disabled_reason.reset();
+    // Switched on, or off by an administrator: either way no longer arenite's own disabling
+    // (whose FAILING reason keeps recording the events it misses).
+    if (*enabled != w.enabled || !*enabled) w.disabled_reason.reset();
     w.enabled = *enabled;
   }
   ARENITE_ASSIGN_OR_RETURN(auto concurrent,

@@ -311,6 +311,31 @@ test('a webhook failing without a success for five days is disabled', async () =
     await advance(receiver, 6);
     await waitForLog(hook, (l) => l.length === 3 && l.every((d) => d.status === 'DELIVERED') && l);
     assert.ok(receiver.accepted.some((d) => d.body.includes(missed.guid)));
+
+    // Failing for days again, then switched off by an administrator: that is not arenite's own
+    // disabling, and events no longer get deliveries.
+    receiver.defaultAnswer = { status: 500 };
+    const before = (await deliveries(hook)).length;
+    await createItem();
+    await waitForLog(hook, (l) => l.length === before + 1 && l[0].attempts >= 1 && l);
+    await advance(receiver, 6 * 86400);
+    await createItem();
+    const again = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const got = (await api('GET', `/v1/settings/webhooks/${hook.guid}`)).json;
+        if (!got.enabled) return got;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return null;
+    })();
+    assert.equal(again?.disabledReason, 'FAILING');
+    const off = await api('PUT', `/v1/settings/webhooks/${hook.guid}`, { enabled: false });
+    assert.equal(off.status, 200, off.text);
+    assert.equal(off.json.disabledReason, null);
+    const logged = (await deliveries(hook)).length;
+    await createItem();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await deliveries(hook)).length, logged);
   } finally {
     await receiver.stop();
   }
