@@ -567,10 +567,12 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
 
   // Client authentication and rate limits shared by the three client endpoints, in this order:
   // read the form, take from the limit of the address, authenticate the client, take from the
-  // limit of the client. A client's own limit counts only requests that proved to be from it,
-  // so that nobody can use up another client's limit with its public client_id; failed
-  // authentications count against their address. The answer is the form and the app, or the
-  // reply that ends the request.
+  // limit of the client. A confidential client's own limit counts only requests that proved to
+  // be from it, so that nobody can use up another client's limit with its client_id; failed
+  // authentications count against their address. A public client proves nothing (its
+  // client_id is all it sends), so its limit is counted per client and address: a stranger
+  // spends only their own address's share. The answer is the form and the app, or the reply
+  // that ends the request.
   struct Client {
     Params form;
     oauth::App app;
@@ -584,7 +586,9 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     }
     auto app = tokens.AuthenticateClient(CredentialsOf(request, *form));
     if (!app.ok()) return OAuthErrorReply(app.error());
-    if (int64_t wait = per_client->Take(app->client_id); wait > 0) return TooManyRequests(wait);
+    std::string client_key =
+        app->is_public ? app->client_id + " " + request.remote_address : app->client_id;
+    if (int64_t wait = per_client->Take(client_key); wait > 0) return TooManyRequests(wait);
     return Client{std::move(form).value(), std::move(app).value()};
   };
 

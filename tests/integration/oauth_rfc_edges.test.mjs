@@ -4,6 +4,7 @@
 // and the characters of error_description.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import { startServer, assertErrorBody } from '../lib/arenite.mjs';
 import { createApp, basic, postForm, pkcePair, Browser, authorize } from '../lib/oauth.mjs';
 
@@ -37,6 +38,27 @@ test('failed authentications with a client\'s id do not use up that client\'s ra
         { authorization: basic(victim.clientId, victim.clientSecret) })).status);
     }
     assert.deepEqual(statuses, [200, 200, 200, 429]);
+
+    // A public client proves nothing but its client_id: its limit is per client and address,
+    // so requests from one address do not use up another's.
+    const pub = await createApp(limited, s, { public: true,
+      grantTypes: ['authorization_code', 'refresh_token'],
+      redirectUris: ['https://spa.example.test/cb'] });
+    const refresh = (agent) => limited.request('POST', '/oauth/token', {
+      raw: new URLSearchParams({ grant_type: 'refresh_token', client_id: pub.clientId,
+        refresh_token: 'not a refresh token' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }, agent });
+    const here = [];
+    for (let i = 0; i < 4; i++) here.push((await refresh()).status);
+    assert.deepEqual(here, [400, 400, 400, 429]);
+    const elsewhere = new https.Agent({ ca: limited.ca, localAddress: '127.0.0.2' });
+    try {
+      const other = await refresh(elsewhere);
+      assert.equal(other.status, 400, other.text);
+      assert.equal(other.json.error, 'invalid_grant');
+    } finally {
+      elsewhere.destroy();
+    }
   } finally {
     await limited.stop();
   }

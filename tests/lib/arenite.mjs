@@ -106,8 +106,10 @@ export async function startServer({ dataDir, args = [], init = true, testClock =
 }
 
 // One HTTP request. `session` sets arena_session_id, `token` a Bearer token; a `body` object is
-// sent as JSON unless `raw` is given. Resolves with {status, headers, text, json}.
-export function request(server, method, p, { body, raw, headers = {}, session, token } = {}) {
+// sent as JSON unless `raw` is given; `agent` replaces the server's (another source address,
+// say). Resolves with {status, headers, text, json}.
+export function request(server, method, p,
+  { body, raw, headers = {}, session, token, agent } = {}) {
   const u = new URL(p, server.url);
   const h = { ...headers };
   let payload = raw;
@@ -119,7 +121,7 @@ export function request(server, method, p, { body, raw, headers = {}, session, t
   if (token) h['authorization'] = `Bearer ${token}`;
   const lib = u.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = lib.request(u, { method, headers: h, agent: server.agent }, (res) => {
+    const req = lib.request(u, { method, headers: h, agent: agent ?? server.agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
