@@ -178,6 +178,58 @@ test('packages delivered to arenite receive keep a replica equal to the workspac
   assert.equal(verdict.Items_BOM.want, 1);
 });
 
+test('an EXTRACT webhook goes on per view when a view is taken out and put back', async () => {
+  const receiver = await startReceiver({ secret: [] });
+  try {
+    const doomed = await ok('POST', '/v1/suppliers', { name: 'Webhook Tmp Supplier' }, 201);
+    const hook = await ok('POST', '/v1/settings/webhooks', {
+      name: 'Swapped', targetUrl: receiver.url, payload: 'EXTRACT',
+      extract: { views: ['Suppliers_Summary'] },
+      eventTypes: ['item.created', 'supplier.created', 'supplier.deleted'],
+      authentication: { type: 'NONE' },
+    }, 201);
+    // (Its signing secret is not given to this receiver, whose checker reads JSON bodies only.)
+    // Earlier tests moved the server's clock: the receiver checks timestamps against it.
+    const date = (await server.request('GET', '/healthz')).headers.date;
+    receiver.clockOffsetSeconds = Math.round((Date.parse(date) - Date.now()) / 1000);
+    const views = [];  // each package's CSVs, by view name, as Python's csv module reads them
+    const nextPackage = async (count) => {
+      for (let i = 0; i < 100 && receiver.accepted.length < count; i++) {
+        await server.advanceClock(3);  // past the debounce window
+        receiver.clockOffsetSeconds += 3;
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      assert.equal(receiver.accepted.length, count, `the package arrived: ${JSON.stringify(
+        (await ok('GET', `/v1/settings/webhooks/${hook.guid}/deliveries`)).results)} ${JSON.stringify(
+        receiver.deliveries.map((d) => [d.answer, d.verdicts]))}`);
+      const file = path.join(dir, `swap-${count}.zip`);
+      writeFileSync(file, receiver.accepted[count - 1].raw);
+      views.push(JSON.parse(execFileSync('python3', ['-c', `
+import zipfile, csv, io, json, sys
+z = zipfile.ZipFile(sys.argv[1])
+print(json.dumps({n[:-4]: list(csv.reader(io.StringIO(z.read(n).decode(), newline='')))
+                  for n in z.namelist() if n.endswith('.csv')}))`, file], { encoding: 'utf8' })));
+      return views.at(-1);
+    };
+    await ok('POST', '/v1/suppliers', { name: 'Webhook trigger 1' }, 201);
+    const p1 = await nextPackage(1);
+    assert.ok(p1.Suppliers_Summary.some((r) => r[1] === doomed.guid));
+    await ok('PUT', `/v1/settings/webhooks/${hook.guid}`, { extract: { views: ['Items_Summary'] } });
+    await ok('POST', '/v1/items', { name: 'Webhook swap item' }, 201);
+    const p2 = await nextPackage(2);
+    assert.equal(p2.Suppliers_Summary, undefined);
+    await ok('DELETE', `/v1/suppliers/${doomed.guid}`, undefined, 204);
+    await ok('PUT', `/v1/settings/webhooks/${hook.guid}`, { extract: { views: ['Suppliers_Summary'] } });
+    await ok('POST', '/v1/suppliers', { name: 'Webhook trigger 2' }, 201);
+    const p3 = await nextPackage(3);
+    const rows = p3.Suppliers_Summary.slice(1).map((r) => r[0]).sort();
+    assert.deepEqual(rows, ['DELETE', 'INSERT'], JSON.stringify(p3.Suppliers_Summary));
+    assert.equal(p3.Suppliers_Summary.find((r) => r[0] === 'DELETE')[1], doomed.guid);
+  } finally {
+    await receiver.stop();
+  }
+});
+
 test('a package above the size limit is delivered as a download URL the linked app can fetch', async () => {
   const small = await startServer({
     // A debounce window far longer than making the items takes, ended by moving the test
