@@ -56,6 +56,16 @@ async function waitForLog(hook, predicate, timeoutMs = 10000) {
   throw new Error(`delivery log never matched: ${JSON.stringify(last, null, 1)}`);
 }
 
+// The webhook once it is disabled, or null if it is still enabled after 10 s.
+async function untilDisabled(hook) {
+  for (let i = 0; i < 100; i++) {
+    const got = (await api('GET', `/v1/settings/webhooks/${hook.guid}`)).json;
+    if (!got.enabled) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
+
 // Seconds from a delivery's last attempt to its next one.
 async function dueIn(hook, d) {
   const detail = await api('GET', `/v1/settings/webhooks/${hook.guid}/deliveries/${d.guid}`);
@@ -282,14 +292,7 @@ test('a webhook failing without a success for five days is disabled', async () =
     // Another failure after more than five days without a success disables it.
     await advance(receiver, 2 * 86400);
     await createItem();
-    const disabled = await (async () => {
-      for (let i = 0; i < 100; i++) {
-        const got = (await api('GET', `/v1/settings/webhooks/${hook.guid}`)).json;
-        if (!got.enabled) return got;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return null;
-    })();
+    const disabled = await untilDisabled(hook);
     assert.ok(disabled, 'the webhook was disabled');
     assert.equal(disabled.disabledReason, 'FAILING');
     // An event while it is disabled is not sent, but it is in the log, FAILED, to recover.
@@ -320,14 +323,7 @@ test('a webhook failing without a success for five days is disabled', async () =
     await waitForLog(hook, (l) => l.length === before + 1 && l[0].attempts >= 1 && l);
     await advance(receiver, 6 * 86400);
     await createItem();
-    const again = await (async () => {
-      for (let i = 0; i < 100; i++) {
-        const got = (await api('GET', `/v1/settings/webhooks/${hook.guid}`)).json;
-        if (!got.enabled) return got;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return null;
-    })();
+    const again = await untilDisabled(hook);
     assert.equal(again?.disabledReason, 'FAILING');
     const off = await api('PUT', `/v1/settings/webhooks/${hook.guid}`, { enabled: false });
     assert.equal(off.status, 200, off.text);

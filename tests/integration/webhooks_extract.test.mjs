@@ -70,6 +70,19 @@ async function lastSequence() {
 }
 
 // Waits until the webhook has delivered packages up to the workspace's latest event.
+// A webhook's delivery log, newest first, and a wait until `predicate` holds for it.
+async function deliveryLog(hook) {
+  return (await ok('GET', `/v1/settings/webhooks/${hook.guid}/deliveries`)).results;
+}
+async function untilLog(hook, predicate) {
+  for (let i = 0; i < 150; i++) {
+    const l = await deliveryLog(hook);
+    if (predicate(l)) return l;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`never: ${JSON.stringify(await deliveryLog(hook))}`);
+}
+
 async function waitForPackagesUpTo(hook, sequence) {
   for (let i = 0; i < 200; i++) {
     await server.advanceClock(3);
@@ -293,15 +306,8 @@ test('a package that FAILED holds the later ones back until it is redelivered, t
     }, 201);
     receiver.defaultAnswer = { status: 500 };
     await ok('POST', '/v1/items', { name: 'Held back 1' }, 201);
-    const log = async () => (await ok('GET', `/v1/settings/webhooks/${created.guid}/deliveries`)).results;
-    const until = async (predicate) => {
-      for (let i = 0; i < 150; i++) {
-        const l = await log();
-        if (predicate(l)) return l;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`never: ${JSON.stringify(await log())}`);
-    };
+    const log = () => deliveryLog(created);
+    const until = (predicate) => untilLog(created, predicate);
     await server.advanceClock(3);
     await until((l) => l.length === 1 && l[0].attempts === 1);
     for (const step of [6, 331, 1981, 7921, 19801, 39601, 55441, 79201, 95041]) {
@@ -343,15 +349,8 @@ test('a test event of an EXTRACT webhook that failed is sent again when redelive
     receiver.defaultAnswer = { status: 500 };
     const sent = await ok('POST', `/v1/settings/webhooks/${created.guid}/test`);
     assert.equal(sent.delivered, false);
-    const log = async () => (await ok('GET', `/v1/settings/webhooks/${created.guid}/deliveries`)).results;
-    const until = async (predicate) => {
-      for (let i = 0; i < 150; i++) {
-        const l = await log();
-        if (predicate(l)) return l;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`never: ${JSON.stringify(await log())}`);
-    };
+    const log = () => deliveryLog(created);
+    const until = (predicate) => untilLog(created, predicate);
     const [failed] = await until((l) => l.length === 1 && l[0].status === 'FAILED');
     assert.equal(failed.eventType, 'webhook.test');
     assert.equal(failed.attempts, 1);
