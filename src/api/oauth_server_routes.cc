@@ -532,6 +532,10 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
       std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_client_per_minute, 60);
   auto per_address =
       std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_address_per_minute, 60);
+  // Public clients apart: their keys carry the address, so that many addresses can fill only
+  // their own table, never push the confidential clients' windows out.
+  auto per_public =
+      std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_client_per_minute, 60);
   RateLimited();  // listed in the metrics from the start, at 0
   router.Add("GET", "/.well-known/oauth-authorization-server", [issuer](http::Request&) {
     json::Json doc = {
@@ -577,7 +581,7 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     Params form;
     oauth::App app;
   };
-  auto authenticated = [&tokens, per_client, per_address](
+  auto authenticated = [&tokens, per_client, per_public, per_address](
                            const http::Request& request) -> std::variant<http::Reply, Client> {
     auto form = ReadForm(request);
     if (!form.ok()) return OAuthErrorReply(form.error());
@@ -586,9 +590,9 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     }
     auto app = tokens.AuthenticateClient(CredentialsOf(request, *form));
     if (!app.ok()) return OAuthErrorReply(app.error());
-    std::string client_key =
-        app->is_public ? app->client_id + " " + request.remote_address : app->client_id;
-    if (int64_t wait = per_client->Take(client_key); wait > 0) return TooManyRequests(wait);
+    int64_t wait = app->is_public ? per_public->Take(app->client_id + " " + request.remote_address)
+                                  : per_client->Take(app->client_id);
+    if (wait > 0) return TooManyRequests(wait);
     return Client{std::move(form).value(), std::move(app).value()};
   };
 

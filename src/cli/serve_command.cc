@@ -427,7 +427,8 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                 "Sign each access token with a nonce made for it (hedged with the key and the "
                 "token), not from batches made ahead: for a VM that may be cloned while it runs");
   cmd->add_option("--token-rate-per-client", o->token_rate_per_client,
-                  "OAuth endpoint requests per authenticated client per minute")
+                  "OAuth endpoint requests per authenticated client per minute (a public "
+                  "client's per client and address)")
       ->capture_default_str();
   cmd->add_option("--token-rate-per-address", o->token_rate_per_address,
                   "OAuth endpoint requests per client address per minute, failed client "

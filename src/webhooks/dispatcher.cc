@@ -394,16 +394,18 @@ Status Dispatcher::FanOut() {
         // webhook is loaded again only when its configuration changed. A webhook that arenite
         // disabled because its target failed for days still gets its events recorded, as
         // FAILED deliveries that were never sent, so that once its target works again a
-        // recovery sends them and nothing is lost; for as long as deliveries are kept (the
-        // retention period from the start of its failures), so that a webhook nobody switches
-        // on again does not gather rows for good. One whose target answered 410 Gone, or that
-        // an administrator disabled, gets none.
+        // recovery sends them and nothing is lost; for as long as deliveries are kept after its
+        // disabling (the retention period, counted from the start of its failures plus the
+        // failing time that disables), so that a webhook nobody switches on again does not
+        // gather rows for good. One whose target answered 410 Gone, or that an administrator
+        // disabled, gets none.
         std::vector<const Webhook*> hooks;
         std::vector<std::pair<std::string, int64_t>> versions;
         ARENITE_RETURN_IF_ERROR(tx.Query(
             "SELECT guid, config_version FROM webhooks WHERE workspace_guid = ? AND (enabled = 1 "
             "OR (disabled_reason = 'FAILING' AND failing_since >= ?)) ORDER BY guid",
-            {workspace, clock_.Now() - webhooks_.options().retention_seconds},
+            {workspace, clock_.Now() - webhooks_.options().retention_seconds -
+                            webhooks_.options().disable_after_seconds},
             [&](const store::Row& r) {
               versions.emplace_back(r.String(0), r.Int(1));
               return true;

@@ -214,9 +214,15 @@ Status Webhooks::Apply(const std::string& workspace, const json::Json& body, boo
   }
   ARENITE_ASSIGN_OR_RETURN(auto enabled, json::OptionalBool(body, "enabled"));
   if (enabled) {
-    // Switched on, or off by an administrator: either way no longer arenite's own disabling
-    // (whose FAILING reason keeps recording the events it misses).
-    if (*enabled != w.enabled || !*enabled) w.disabled_reason.reset();
+    // Switched on: no longer disabled for any reason. Switched off by an administrator while
+    // arenite had it off for FAILING (whose events are still recorded to recover): an
+    // administrator's disabling from then on. A body that sends the FAILING reason back, as a
+    // GET gives it (a change of targetUrl before switching it on, say), keeps it.
+    bool echoes_reason = body.contains("disabledReason") && body["disabledReason"].is_string() &&
+                         w.disabled_reason == body["disabledReason"].get<std::string>();
+    if (*enabled || (w.disabled_reason == "FAILING" && !echoes_reason)) {
+      w.disabled_reason.reset();
+    }
     w.enabled = *enabled;
   }
   ARENITE_ASSIGN_OR_RETURN(auto concurrent,

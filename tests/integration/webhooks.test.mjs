@@ -325,6 +325,11 @@ test('a webhook failing without a success for five days is disabled', async () =
     await createItem();
     const again = await untilDisabled(hook);
     assert.equal(again?.disabledReason, 'FAILING');
+    // A GET sent back with a change (the reason echoed) keeps arenite's disabling.
+    const echoed = await api('PUT', `/v1/settings/webhooks/${hook.guid}`,
+      { name: 'Hook, renamed', enabled: again.enabled, disabledReason: again.disabledReason });
+    assert.equal(echoed.status, 200, echoed.text);
+    assert.equal(echoed.json.disabledReason, 'FAILING');
     const off = await api('PUT', `/v1/settings/webhooks/${hook.guid}`, { enabled: false });
     assert.equal(off.status, 200, off.text);
     assert.equal(off.json.disabledReason, null);
