@@ -8,6 +8,11 @@
 namespace arenite::api {
 namespace {
 
+// Whether an Authorization header value uses the Bearer scheme (the name in any case).
+bool IsBearerScheme(std::string_view value) {
+  return value.size() >= 7 && strncasecmp(value.data(), "Bearer ", 7) == 0;
+}
+
 bool IsSafeMethod(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
@@ -26,7 +31,7 @@ http::Reply BearerError(const Error& error, std::string_view rfc_error, std::str
 Result<Principal> Auth::Authenticate(const http::Request& request) const {
   if (auto authorization = request.Header("Authorization")) {
     std::string_view value = *authorization;
-    if (value.size() < 7 || strncasecmp(value.data(), "Bearer ", 7) != 0) {
+    if (!IsBearerScheme(value)) {
       return Unauthorized("only Bearer authorization is accepted", kErrInvalidToken);
     }
     std::string_view token = value.substr(7);
@@ -82,8 +87,7 @@ http::Handler Auth::Guard(Access access, ApiHandler handler) const {
       // A Bearer token that does not do is invalid_token; a request with no credentials, or
       // with another scheme, gets the challenge without an error code (RFC 6750 section 3.1).
       auto authorization = request.Header("Authorization");
-      bool bearer = authorization && authorization->size() >= 7 &&
-                    strncasecmp(authorization->data(), "Bearer ", 7) == 0;
+      bool bearer = authorization && IsBearerScheme(*authorization);
       if (e.status == 401) return BearerError(e, bearer ? "invalid_token" : "", "");
       return http::ErrorReply(e);
     }

@@ -97,6 +97,14 @@ std::optional<ScopeSet> ParseScope(std::string_view text) {
   return out;
 }
 
+ScopeSet ScopesWithin(const ScopeSet& scopes, const ScopeSet& allowed) {
+  ScopeSet out;
+  for (const auto& s : scopes) {
+    if (allowed.count(s)) out.insert(s);
+  }
+  return out;
+}
+
 std::string JoinScopes(const ScopeSet& scopes) {
   // In the canonical order of AllScopes, so the same set always reads the same.
   std::string out;

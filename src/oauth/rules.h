@@ -23,6 +23,9 @@ bool IsKnownScope(std::string_view scope);
 // Parses a space-separated scope parameter; nullopt when a token is unknown or malformed.
 std::optional<ScopeSet> ParseScope(std::string_view text);
 std::string JoinScopes(const ScopeSet& scopes);
+// The scopes of `scopes` that `allowed` also has: what a grant or a token may still do once the
+// app's own scopes bound it.
+ScopeSet ScopesWithin(const ScopeSet& scopes, const ScopeSet& allowed);
 // The role a client-credentials app's machine user gets: ADMIN with a settings:* scope (the
 // settings endpoints are for administrators), EDITOR with any other :write scope, else VIEWER.
 workspace::Role RoleForScopes(const ScopeSet& scopes);

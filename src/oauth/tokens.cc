@@ -416,10 +416,7 @@ Status TokenService::RecordGrantToken(store::Tx& tx, const App& app, const std::
 
 Result<std::string> TokenService::MintAccessToken(const App& app, std::string_view audience,
                                                   const ScopeSet& scopes, int64_t lifetime) {
-  ScopeSet granted;
-  for (const auto& s : scopes) {
-    if (app.scopes.count(s)) granted.insert(s);
-  }
+  ScopeSet granted = ScopesWithin(scopes, app.scopes);
   if (app.machine_user_id.empty()) return Internal("the app has no machine user");
   Issued("internal").Increment();
   return Issue(app, app.machine_user_id, audience, granted, lifetime, nullptr);
@@ -549,10 +546,7 @@ Result<TokenResponse> TokenService::AuthorizationCodeGrant(
   if (!user.ok() || !user->active) return invalid("the user who granted access is not active");
 
   // Everything the redemption writes is made first, so that one transaction records it all.
-  ScopeSet scopes;
-  for (const auto& s : ParseScope(row->scopes).value_or(ScopeSet{})) {
-    if (app.scopes.count(s)) scopes.insert(s);
-  }
+  ScopeSet scopes = ScopesWithin(ParseScope(row->scopes).value_or(ScopeSet{}), app.scopes);
   TokenResponse out;
   out.scope = JoinScopes(scopes);
   ARENITE_ASSIGN_OR_RETURN(
@@ -644,10 +638,7 @@ Result<TokenResponse> TokenService::RefreshTokenGrant(const App& app,
   }
   int64_t now = clock_.Now();
   if (now >= row->expires_at) return invalid("the refresh token has expired");
-  ScopeSet family_scopes;
-  for (const auto& s : ParseScope(row->scopes).value_or(ScopeSet{})) {
-    if (app.scopes.count(s)) family_scopes.insert(s);
-  }
+  ScopeSet family_scopes = ScopesWithin(ParseScope(row->scopes).value_or(ScopeSet{}), app.scopes);
   ARENITE_ASSIGN_OR_RETURN(ScopeSet scopes, Granted(family_scopes, scope));
   auto user = UserOf(row->user_id);
   if (!user.ok() || !user->active) return invalid("the user who granted access is not active");
@@ -787,7 +778,7 @@ Result<workspace::Principal> TokenService::ValidateBearer(std::string_view token
     return InvalidToken("the access token's client no longer exists");
   }
   // The app's current scopes bound what an older token may still do.
-  std::erase_if(p.scopes, [&](const std::string& s) { return !live->scopes.count(s); });
+  p.scopes = ScopesWithin(p.scopes, live->scopes);
   auto user = UserOf(p.user_id);
   if (!user.ok()) {
     if (user.error().status == 404) return InvalidToken("the access token's user no longer exists");
@@ -807,9 +798,7 @@ bool TokenService::UserActiveIn(const json::Json& user_id, const std::string& wo
 }
 
 std::string TokenService::CurrentScope(std::string_view granted, const ScopeSet& app_scopes) {
-  ScopeSet scopes = ParseScope(granted).value_or(ScopeSet{});
-  std::erase_if(scopes, [&](const std::string& s) { return !app_scopes.count(s); });
-  return JoinScopes(scopes);
+  return JoinScopes(ScopesWithin(ParseScope(granted).value_or(ScopeSet{}), app_scopes));
 }
 
 json::Json TokenService::Introspect(const App& caller, std::string_view token) {

@@ -362,9 +362,12 @@ Result<Json> ApplyStatus(store::Tx& tx, const Ctx& ctx, const std::string& guid,
 
 Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
   // numberSequencePrefix numbers a new change; an update has no use for it and refuses it.
-  std::vector<std::string_view> allowed = kChangeInputFields;
-  allowed.push_back("numberSequencePrefix");
-  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, allowed));
+  static const std::vector<std::string_view> kCreateFields = [] {
+    std::vector<std::string_view> fields = kChangeInputFields;
+    fields.push_back("numberSequencePrefix");
+    return fields;
+  }();
+  ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, kCreateFields));
   ChangeFields f;
   ARENITE_RETURN_IF_ERROR(ReadChangeFields(body, false, &f));
   if (!f.title) return BadRequest("The attribute \"title\" is required.", kErrMissingField);

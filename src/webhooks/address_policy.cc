@@ -151,7 +151,7 @@ Status AddressPolicy::CheckUrl(std::string_view url) const {
     std::string_view port = parsed->port();
     bool plain = !port.empty() && port.size() <= 5 && port.front() != '0' &&
                  port.find_first_not_of("0123456789") == std::string_view::npos;
-    if (!plain || parsed->port_number() == 0 || std::stoul(std::string(port)) > 65535) {
+    if (!plain || std::stoul(std::string(port)) > 65535) {
       return BadRequest("targetUrl has an invalid port", kErrInvalidValue);
     }
   }

@@ -110,7 +110,8 @@ TEST(OAuthErrors, ErrorDescriptionKeepsEveryAllowedByteAndReplacesTheRest) {
     EXPECT_EQ(out.back(), 'y');
   }
   EXPECT_EQ(ErrorDescription("the parameter 'a\"\xc3\xa9' is repeated"),
-            "the parameter 'a'??' is repeated");
+            "the parameter 'a'?"
+            "?' is repeated");
 }
 
 }  // namespace
