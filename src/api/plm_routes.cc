@@ -127,7 +127,16 @@ bool SetNull(const http::Request& request) {
   return v && *v == "true";
 }
 
-// Reads offset/limit and the search parameters named in `allowed` ("number", "name", ...).
+// In ParseFilters' `allowed`: the list searches by additional attribute guid.
+constexpr std::string_view kByAttribute = "[additional attribute guid]";
+
+std::string Upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Reads offset/limit and the search parameters named in `allowed` ("number", "name", ...; a
+// ".guid" suffix is dropped before the name is looked up).
 Result<Filters> ParseFilters(const http::Request& request,
                              std::initializer_list<std::string_view> allowed) {
   ARENITE_ASSIGN_OR_RETURN(Page page, ParsePage(request));
@@ -148,6 +157,11 @@ Result<Filters> ParseFilters(const http::Request& request,
     std::string key = name;
     if (key.size() > 5 && key.ends_with(".guid")) key = key.substr(0, key.size() - 5);
     if (key == "lifecycleStatus.type") key = "lifecycleStatus";
+    if (value.size() > 500) return BadRequest("The search value is too long.", kErrInvalidValue);
+    if (IsGuid(name) && permitted(kByAttribute)) {
+      f.attributes.emplace_back(name, value);
+      continue;
+    }
     if (!permitted(key)) {
       return BadRequest("The attribute \"" + name.substr(0, 60) + "\" is not searchable.",
                         kErrNotSearchable);
@@ -159,7 +173,6 @@ Result<Filters> ParseFilters(const http::Request& request,
       }
       return value;
     };
-    if (value.size() > 500) return BadRequest("The search value is too long.", kErrInvalidValue);
     if (key == "number") {
       f.number = value;
     } else if (key == "name") {
@@ -169,22 +182,64 @@ Result<Filters> ParseFilters(const http::Request& request,
     } else if (key == "supplierId") {
       f.supplier_id = value;
     } else if (key == "lifecycleStatus") {
-      f.status = value;
+      f.status = Upper(value);  // Arena's own example searches lifecycleStatus.type=effective
     } else if (key == "category") {
       ARENITE_ASSIGN_OR_RETURN(f.category, guid());
     } else if (key == "lifecyclePhase") {
       ARENITE_ASSIGN_OR_RETURN(f.phase, guid());
     } else if (key == "supplier") {
       ARENITE_ASSIGN_OR_RETURN(f.supplier, guid());
-    } else if (key == "modifiedSince") {
+    } else if (key == "description") {
+      f.description = value;
+    } else if (key == "revisionNumber") {
+      f.revision_number = value;
+    } else if (key == "owner.fullName") {
+      f.owner_name = value;
+    } else if (key == "creator.fullName") {
+      f.creator_name = value;
+    } else if (key == "creator") {
+      ARENITE_ASSIGN_OR_RETURN(f.creator, guid());
+    } else if (key == "assemblyType") {
+      std::string type = Upper(value);
+      if (type != "TOP_LEVEL_ASSEMBLY" && type != "ASSEMBLY" && type != "NOT_AN_ASSEMBLY") {
+        return BadRequest(
+            "The value for the attribute \"assemblyType\" is not valid; use TOP_LEVEL_ASSEMBLY, "
+            "ASSEMBLY or NOT_AN_ASSEMBLY.",
+            kErrInvalidValue);
+      }
+      f.assembly_type = type;
+    } else if (key == "inAssembly") {
+      if (value != "true" && value != "false") {
+        return BadRequest("The value for the attribute \"inAssembly\" must be true or false.",
+                          kErrInvalidValue);
+      }
+      f.in_assembly = value == "true";
+    } else if (key == "implementationStatus") {
+      std::string status = Upper(value);
+      if (status != "NOT_STARTED" && status != "IN_PROGRESS" && status != "NEEDS_ATTN" &&
+          status != "DONE" && status != "BLANK") {
+        return BadRequest(
+            "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, NEEDS_ATTN, "
+            "DONE, BLANK.",
+            kErrImplementationStatus);
+      }
+      f.implementation_status = status;
+    } else {
+      // The rest are instants.
+      std::optional<int64_t>* target = key == "modifiedSince"            ? &f.modified_since
+                                       : key == "effectiveDateTimeFrom"  ? &f.effective_from
+                                       : key == "effectiveDateTimeTo"    ? &f.effective_to
+                                       : key == "expirationDateTimeFrom" ? &f.expiration_from
+                                       : key == "expirationDateTimeTo"   ? &f.expiration_to
+                                                                         : nullptr;
+      if (!target) continue;
       auto t = ParseDateTime(value);
       if (!t) {
         return BadRequest(
-            "The value for the attribute \"modifiedSince\" is not valid; use "
-            "2026-12-03T09:41:15Z.",
+            "The value for the attribute \"" + key + "\" is not valid; use 2026-12-03T09:41:15Z.",
             kErrInvalidValue);
       }
-      f.modified_since = *t;
+      *target = *t;
     }
   }
   return f;
@@ -221,8 +276,12 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
 
   // Items.
   r.Add("GET", "/v1/items", items_read, 200, Shape::kList, [&plm](R& req, const Ctx& c) -> Res {
-    ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {"number", "name", "category",
-                                                           "lifecyclePhase", "modifiedSince"}));
+    ARENITE_ASSIGN_OR_RETURN(
+        Filters f,
+        ParseFilters(
+            req, {"number", "name", "description", "revisionNumber", "category", "lifecyclePhase",
+                  "owner.fullName", "creator.fullName", "creator", "assemblyType", "inAssembly",
+                  "effectiveDateTimeFrom", "effectiveDateTimeTo", "modifiedSince", kByAttribute}));
     return plm.ListItems(c.workspace, f);
   });
   r.AddText("POST", "/v1/items", items_write, 201,
@@ -328,7 +387,10 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
   // Changes.
   r.Add("GET", "/v1/changes", changes_read, 200, Shape::kList, [&plm](R& req, const Ctx& c) -> Res {
     ARENITE_ASSIGN_OR_RETURN(
-        Filters f, ParseFilters(req, {"number", "title", "lifecycleStatus", "modifiedSince"}));
+        Filters f,
+        ParseFilters(req, {"number", "title", "lifecycleStatus", "implementationStatus", "creator",
+                           "effectiveDateTimeFrom", "effectiveDateTimeTo", "expirationDateTimeFrom",
+                           "expirationDateTimeTo", "modifiedSince", kByAttribute}));
     return plm.ListChanges(c.workspace, f);
   });
   r.Add("POST", "/v1/changes", changes_write, 201, Shape::kObject,
@@ -392,8 +454,8 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
   // Suppliers and supplier items.
   r.Add("GET", "/v1/suppliers", suppliers_read, 200, Shape::kList,
         [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(Filters f,
-                                   ParseFilters(req, {"name", "supplierId", "modifiedSince"}));
+          ARENITE_ASSIGN_OR_RETURN(
+              Filters f, ParseFilters(req, {"name", "supplierId", "modifiedSince", kByAttribute}));
           return plm.ListSuppliers(c.workspace, f);
         });
   r.Add("POST", "/v1/suppliers", suppliers_write, 201, Shape::kObject,
@@ -419,8 +481,8 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
         });
   r.Add("GET", "/v1/supplieritems", suppliers_read, 200, Shape::kList,
         [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(
-              Filters f, ParseFilters(req, {"number", "name", "supplier", "modifiedSince"}));
+          ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {"number", "name", "supplier",
+                                                                 "modifiedSince", kByAttribute}));
           return plm.ListSupplierItems(c.workspace, f);
         });
   r.Add("POST", "/v1/supplieritems", suppliers_write, 201, Shape::kObject,

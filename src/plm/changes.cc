@@ -20,7 +20,8 @@ constexpr char kChangeSelect[] =
     "SELECT ch.guid, ch.number, ch.title, ch.description, ch.effectivity_type, ch.status, "
     "ch.implementation_status, ch.approval_deadline, ch.effectivity_planned, ch.expiration, "
     "ch.creator_guid, u.email, u.full_name, ch.created_at, ch.updated_at, ch.lifecycle_at, "
-    "ch.submitted_at, ch.effective_at FROM changes ch LEFT JOIN users u ON u.guid = "
+    "ch.submitted_at, ch.effective_at, ch.attributes_json FROM changes ch LEFT JOIN users u "
+    "ON u.guid = "
     "ch.creator_guid ";
 
 Json ChangeRow(const store::Row& row) {
@@ -47,12 +48,14 @@ Json ChangeRow(const store::Row& row) {
 Result<Json> LoadChange(store::Tx& tx, const std::string& ws, const std::string& guid) {
   static const std::string sql =
       std::string(kChangeSelect) + "WHERE ch.guid = ? AND ch.workspace_guid = ?";
-  Json out;
+  Json out, attributes;
   ARENITE_RETURN_IF_ERROR(tx.Query(sql, {guid, ws}, [&](const store::Row& row) {
     out = ChangeRow(row);
+    if (!row.IsNull(18)) attributes = Json::parse(row.Text(18), nullptr, false);
     return false;
   }));
   if (out.is_null()) return NotFoundGuid(guid);
+  ARENITE_ASSIGN_OR_RETURN(out["additionalAttributes"], RenderAttributes(tx, ws, attributes));
   return out;
 }
 
@@ -146,7 +149,8 @@ const std::vector<std::string_view> kChangeInputFields = {"number",
                                                           "approvalDeadlineDateTime",
                                                           "effectivityPlannedDateTime",
                                                           "expirationDateTime",
-                                                          "enforceApprovalDeadline"};
+                                                          "enforceApprovalDeadline",
+                                                          "additionalAttributes"};
 
 // A revision reference: {guid, item{guid}, number, name, revisionNumber, revisionStatus}.
 Result<Json> RevisionRef(store::Tx& tx, const std::optional<std::string>& rev) {
@@ -401,16 +405,18 @@ Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
     } else if (!number || number->empty()) {
       ARENITE_ASSIGN_OR_RETURN(number, NextDefaultNumber(tx, ctx.workspace, "CHANGE", true));
     }
+    Json attributes = Json::object();
+    ARENITE_RETURN_IF_ERROR(ReadAttributes(tx, ctx.workspace, "CHANGE", body, &attributes));
     std::string guid = NewGuid();
     auto inserted = tx.Exec(
         "INSERT INTO changes (guid, workspace_guid, number, title, description, "
         "effectivity_type, status, implementation_status, approval_deadline, "
-        "effectivity_planned, expiration, creator_guid, created_at, updated_at, lifecycle_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "effectivity_planned, expiration, creator_guid, created_at, updated_at, lifecycle_at, "
+        "attributes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {guid, ctx.workspace, *number, *f.title, store::Nullable(f.description), effectivity,
          std::string(kOpenUnlocked), f.implementation.value_or("NOT_STARTED"),
          store::Nullable(f.deadline), store::Nullable(f.planned), store::Nullable(f.expiration),
-         ctx.user, ctx.now, ctx.now, ctx.now});
+         ctx.user, ctx.now, ctx.now, ctx.now, AttributesColumn(attributes)});
     if (!inserted.ok()) {
       if (inserted.error().code == kErrDuplicate) {
         return Conflict("A change with the number \"" + *number + "\" already exists.",
@@ -462,10 +468,14 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
     f.expiration = time_of("expirationDateTime");
     ChangeFields old = f;
     ARENITE_RETURN_IF_ERROR(ReadChangeFields(body, setnull, &f));
+    Json attributes = AttributeValues(before["additionalAttributes"]);
+    const Json old_attributes = attributes;
+    ARENITE_RETURN_IF_ERROR(ReadAttributes(tx, ctx.workspace, "CHANGE", body, &attributes));
     std::string status = before["lifecycleStatus"]["type"].get<std::string>();
     bool only_implementation = f.title == old.title && f.description == old.description &&
                                f.effectivity == old.effectivity && f.deadline == old.deadline &&
-                               f.planned == old.planned && f.expiration == old.expiration;
+                               f.planned == old.planned && f.expiration == old.expiration &&
+                               attributes == old_attributes;
     if (status != kOpenUnlocked && !only_implementation) {
       return Conflict("The change cannot be updated at this lifecycle stage.", kErrChangeLocked);
     }
@@ -481,13 +491,13 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
     } else {
       return BadRequest("The attribute \"number\" is not editable.", kErrNotEditable);
     }
-    ARENITE_RETURN_IF_ERROR(
-        tx.Exec("UPDATE changes SET title = ?, description = ?, effectivity_type = ?, "
-                "implementation_status = ?, approval_deadline = ?, effectivity_planned = ?, "
-                "expiration = ?, updated_at = ? WHERE guid = ?",
-                {*f.title, store::Nullable(f.description), *f.effectivity,
-                 store::Nullable(f.implementation), store::Nullable(f.deadline),
-                 store::Nullable(f.planned), store::Nullable(f.expiration), ctx.now, guid}));
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "UPDATE changes SET title = ?, description = ?, effectivity_type = ?, "
+        "implementation_status = ?, approval_deadline = ?, effectivity_planned = ?, "
+        "expiration = ?, attributes_json = ?, updated_at = ? WHERE guid = ?",
+        {*f.title, store::Nullable(f.description), *f.effectivity,
+         store::Nullable(f.implementation), store::Nullable(f.deadline), store::Nullable(f.planned),
+         store::Nullable(f.expiration), AttributesColumn(attributes), ctx.now, guid}));
     ARENITE_ASSIGN_OR_RETURN(out, LoadChange(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeUpdated, "CHANGE", guid,
                                         ctx.actor, before, out, ctx.now));
@@ -499,29 +509,26 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
 Result<Json> Plm::ListChanges(const std::string& ws, const Filters& f) {
   std::string sql = std::string(kChangeSelect) + "WHERE ch.workspace_guid = ?";
   store::Params params = {ws};
-  auto text = [&](const std::optional<std::string>& v, const char* col) {
-    if (!v) return;
-    TextMatch m = ParseTextMatch(*v);
-    sql += std::string(" AND ") + col + (m.like ? " LIKE ? ESCAPE '\\'" : " = ?");
-    params.push_back(m.pattern);
-  };
-  text(f.number, "ch.number");
-  text(f.title, "ch.title");
-  if (f.status) {
-    std::string s = *f.status;
-    for (auto& c : s) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-    sql += " AND ch.status = ?";
-    params.push_back(s);
-  }
-  if (f.modified_since) {
-    sql += " AND ch.updated_at >= ?";
-    params.push_back(*f.modified_since);
-  }
-  sql += " ORDER BY ch.created_at, ch.guid LIMIT ? OFFSET ?";
-  params.push_back(f.limit);
-  params.push_back(f.offset);
+  AppendTextFilter(f.number, "ch.number", &sql, &params);
+  AppendTextFilter(f.title, "ch.title", &sql, &params);
+  AppendCondition(f.status, " AND ch.status = ?", &sql, &params);
+  AppendCondition(f.implementation_status, " AND ch.implementation_status = ?", &sql, &params);
+  AppendCondition(f.creator, " AND ch.creator_guid = ?", &sql, &params);
+  AppendCondition(f.modified_since, " AND ch.updated_at >= ?", &sql, &params);
+  AppendCondition(f.effective_from, " AND ch.effective_at >= ?", &sql, &params);
+  AppendCondition(f.effective_to, " AND ch.effective_at <= ?", &sql, &params);
+  // Only a deviation (TEMPORARY) shows an expirationDateTime.
+  AppendCondition(f.expiration_from,
+                  " AND ch.effectivity_type = 'TEMPORARY' AND ch.expiration >= ?", &sql, &params);
+  AppendCondition(f.expiration_to, " AND ch.effectivity_type = 'TEMPORARY' AND ch.expiration <= ?",
+                  &sql, &params);
   Json out = Json::array();
-  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(AppendAttributeFilters(tx, ws, "CHANGE", "ch.attributes_json",
+                                                   f.attributes, &sql, &params));
+    sql += " ORDER BY ch.created_at, ch.guid LIMIT ? OFFSET ?";
+    params.push_back(f.limit);
+    params.push_back(f.offset);
     return tx.Query(sql, params, [&](const store::Row& row) {
       out.push_back(ChangeRow(row));
       return true;

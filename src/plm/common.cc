@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdlib>
 
 #include "core/clock.h"
 #include "core/guid.h"
@@ -248,7 +249,10 @@ Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view ob
       return BadRequest("The value for the additional attribute \"" + guid + "\" is not valid.",
                         kErrAttributeValue);
     }
-    (*values)[guid] = *v;
+    // Dates are kept in one form, UTC to the second, so that a search by day or instant
+    // compares like with like.
+    (*values)[guid] =
+        *type == "DATE" ? Json(FormatDateTime(*ParseDateTime(v->get<std::string>()))) : *v;
   }
   return OkStatus();
 }
@@ -279,6 +283,98 @@ Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& 
     return true;
   }));
   return out;
+}
+
+Json AttributeValues(const Json& rendered) {
+  Json values = Json::object();
+  if (!rendered.is_array()) return values;
+  for (const auto& a : rendered) values[a["guid"].get<std::string>()] = a["value"];
+  return values;
+}
+
+Status ReadAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                      const Json& body, Json* values) {
+  auto it = body.find("additionalAttributes");
+  if (it == body.end() || it->is_null()) return OkStatus();
+  return MergeAttributes(tx, ws, object_type, *it, values);
+}
+
+store::Value AttributesColumn(const Json& values) {
+  if (!values.is_object() || values.empty()) return nullptr;
+  return values.dump();
+}
+
+void AppendTextFilter(const std::optional<std::string>& value, std::string_view column,
+                      std::string* sql, store::Params* params) {
+  if (!value) return;
+  TextMatch m = ParseTextMatch(*value);
+  *sql += " AND ";
+  *sql += column;
+  *sql += m.like ? " LIKE ? ESCAPE '\\'" : " = ?";
+  params->push_back(std::move(m.pattern));
+}
+
+Status AppendAttributeFilters(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                              std::string_view column,
+                              const std::vector<std::pair<std::string, std::string>>& filters,
+                              std::string* sql, store::Params* params) {
+  for (const auto& [guid, value] : filters) {
+    std::optional<std::string> type;
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT field_type FROM attribute_defs WHERE guid = ? AND workspace_guid = ? AND "
+                 "object_type = ?",
+                 {guid, ws, std::string(object_type)}, [&](const store::Row& row) {
+                   type = row.String(0);
+                   return false;
+                 }));
+    if (!type) {
+      return BadRequest("The attribute \"" + guid + "\" is not searchable.", kErrNotSearchable);
+    }
+    // The guid is 20 letters and digits (IsGuid), so the JSON path needs no quoting.
+    std::string expr = "json_extract(" + std::string(column) + ", '$." + guid + "')";
+    auto invalid = [&guid] {
+      return BadRequest(
+          "The search value for the additional attribute \"" + guid + "\" is not valid.",
+          kErrInvalidValue);
+    };
+    if (*type == "SINGLE_LINE_TEXT" || *type == "MULTI_LINE_TEXT") {
+      AppendTextFilter(value, expr, sql, params);
+    } else if (*type == "FIXED_DROP_DOWN") {
+      *sql += " AND " + expr + " IN (";
+      size_t start = 0;
+      for (bool first = true;; first = false) {
+        size_t end = value.find(';', start);
+        *sql += first ? "?" : ", ?";
+        params->push_back(value.substr(start, end == std::string::npos ? end : end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+      *sql += ")";
+    } else if (*type == "NUMBER") {
+      char* end = nullptr;
+      double number = value.empty() ? 0 : std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !std::isfinite(number)) return invalid();
+      *sql += " AND " + expr + " = ?";
+      params->push_back(number);
+    } else if (*type == "BOOLEAN") {
+      if (value != "true" && value != "false") return invalid();
+      *sql += " AND " + expr + " = ?";
+      params->push_back(int64_t{value == "true" ? 1 : 0});
+    } else if (*type == "DATE") {
+      if (value.size() == 10 && ParseDateTime(value + "T00:00:00Z")) {
+        *sql += " AND substr(" + expr + ", 1, 10) = ?";
+        params->push_back(value);
+      } else if (auto at = ParseDateTime(value)) {
+        *sql += " AND " + expr + " = ?";
+        params->push_back(FormatDateTime(*at));
+      } else {
+        return invalid();
+      }
+    } else {
+      return BadRequest("The attribute \"" + guid + "\" is not searchable.", kErrNotSearchable);
+    }
+  }
+  return OkStatus();
 }
 
 }  // namespace arenite::plm::internal

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/json.h"
 #include "core/result.h"
@@ -75,6 +77,32 @@ Result<Json> ItemRef(store::Tx& tx, const std::string& item_guid);
 Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
                        const Json& input, Json* values);
 Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& values);
+// The {defGuid: value} object behind a rendered additionalAttributes array.
+Json AttributeValues(const Json& rendered);
+// Merges the body's additionalAttributes, when it has them, into `values`.
+Status ReadAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                      const Json& body, Json* values);
+// The attributes_json column's value for `values`: NULL when there are none.
+store::Value AttributesColumn(const Json& values);
+// Appends " AND ..." to `sql` for each search by additional attribute, on the attributes_json
+// column `column`. Text takes Arena's `*`; FIXED_DROP_DOWN values separated by `;` are
+// alternatives; a DATE matches a day (2019-04-01) or an instant; NUMBER and BOOLEAN compare
+// values. A guid that names no attribute of `object_type` is not searchable (3019).
+Status AppendAttributeFilters(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                              std::string_view column,
+                              const std::vector<std::pair<std::string, std::string>>& filters,
+                              std::string* sql, store::Params* params);
+// Appends " AND column = ?" or " AND column LIKE ?" for an Arena text search value.
+void AppendTextFilter(const std::optional<std::string>& value, std::string_view column,
+                      std::string* sql, store::Params* params);
+// Appends `condition` (" AND column >= ?") to `sql`, with the value, when there is one.
+template <typename T>
+void AppendCondition(const std::optional<T>& value, std::string_view condition, std::string* sql,
+                     store::Params* params) {
+  if (!value) return;
+  *sql += condition;
+  params->push_back(*value);
+}
 
 // 409 (3066) when the item's working revision is in a change that is locked, submitted or
 // approved: such a change is about to release exactly what it holds.

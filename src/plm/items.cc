@@ -842,41 +842,52 @@ Status Plm::DeleteItem(const Ctx& ctx, const std::string& guid) {
 
 Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   // The page's keys first, so that rows skipped by OFFSET cost an index step and not a
-  // rendered row.
-  bool by_revision = f.name || f.category || f.phase;
+  // rendered row. The revision is joined only when a filter reads it.
+  bool by_revision = f.name || f.category || f.phase || f.description || f.revision_number ||
+                     f.owner_name || f.effective_from || f.effective_to || f.assembly_type ||
+                     !f.attributes.empty();
   std::string keys = by_revision ? "SELECT i.guid FROM items i JOIN item_revisions r ON r.guid = "
                                    "COALESCE(i.effective_rev, i.working_rev) WHERE "
                                    "i.workspace_guid = ?"
                                  : "SELECT i.guid FROM items i WHERE i.workspace_guid = ?";
   store::Params params = {ws};
-  auto text = [&](const std::optional<std::string>& v, const char* col) {
-    if (!v) return;
-    TextMatch m = ParseTextMatch(*v);
-    keys += std::string(" AND ") + col + (m.like ? " LIKE ? ESCAPE '\\'" : " = ?");
-    params.push_back(m.pattern);
-  };
-  text(f.number, "i.number");
-  text(f.name, "r.name");
-  if (f.category) {
-    keys += " AND r.category_guid = ?";
-    params.push_back(*f.category);
+  AppendTextFilter(f.number, "i.number", &keys, &params);
+  AppendTextFilter(f.name, "r.name", &keys, &params);
+  AppendTextFilter(f.description, "r.description", &keys, &params);
+  AppendTextFilter(f.revision_number, "r.revision_number", &keys, &params);
+  AppendTextFilter(f.owner_name, "r.owner_name", &keys, &params);
+  AppendCondition(f.category, " AND r.category_guid = ?", &keys, &params);
+  AppendCondition(f.phase, " AND r.phase_guid = ?", &keys, &params);
+  AppendCondition(f.creator, " AND i.creator_guid = ?", &keys, &params);
+  AppendCondition(f.modified_since, " AND i.updated_at >= ?", &keys, &params);
+  AppendCondition(f.effective_from, " AND r.effective_at >= ?", &keys, &params);
+  AppendCondition(f.effective_to, " AND r.effective_at <= ?", &keys, &params);
+  if (f.creator_name) {
+    keys += " AND i.creator_guid IN (SELECT u.guid FROM users u WHERE 1";
+    AppendTextFilter(f.creator_name, "u.full_name", &keys, &params);
+    keys += ")";
   }
-  if (f.phase) {
-    keys += " AND r.phase_guid = ?";
-    params.push_back(*f.phase);
+  // As ItemRow names them: an assembly has BOM lines; it is a top-level one when no BOM
+  // holds it.
+  const char* kHasBom = "EXISTS (SELECT 1 FROM bom_lines b WHERE b.parent_rev = r.guid)";
+  const char* kOnBom = "EXISTS (SELECT 1 FROM bom_lines b2 WHERE b2.child_item = i.guid)";
+  if (f.in_assembly) keys += std::string(" AND ") + (*f.in_assembly ? "" : "NOT ") + kOnBom;
+  if (f.assembly_type == "NOT_AN_ASSEMBLY") {
+    keys += std::string(" AND NOT ") + kHasBom;
+  } else if (f.assembly_type) {
+    keys += std::string(" AND ") + kHasBom + " AND " +
+            (*f.assembly_type == "ASSEMBLY" ? "" : "NOT ") + kOnBom;
   }
-  if (f.modified_since) {
-    keys += " AND i.updated_at >= ?";
-    params.push_back(*f.modified_since);
-  }
-  keys += " ORDER BY i.created_at, i.guid LIMIT ? OFFSET ?";
-  params.push_back(f.limit);
-  params.push_back(f.offset);
-  std::string sql = std::string(kItemSelect) + "WHERE i.guid IN (" + keys +
-                    ") AND r.guid = COALESCE(i.effective_rev, i.working_rev) ORDER BY "
-                    "i.created_at, i.guid";
   Json out = Json::array();
-  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(
+        AppendAttributeFilters(tx, ws, "ITEM", "r.attributes_json", f.attributes, &keys, &params));
+    keys += " ORDER BY i.created_at, i.guid LIMIT ? OFFSET ?";
+    params.push_back(f.limit);
+    params.push_back(f.offset);
+    std::string sql = std::string(kItemSelect) + "WHERE i.guid IN (" + keys +
+                      ") AND r.guid = COALESCE(i.effective_rev, i.working_rev) ORDER BY "
+                      "i.created_at, i.guid";
     return tx.Query(sql, params, [&](const store::Row& row) {
       out.push_back(ItemRow(row, nullptr));
       return true;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -48,7 +49,15 @@ struct DueChange {
 // Search parameters of a list; absent ones do not filter. Text filters take Arena's `*`.
 struct Filters {
   std::optional<std::string> number, name, title, category, phase, status, supplier, supplier_id;
+  std::optional<std::string> description, revision_number, owner_name, creator_name, creator;
+  std::optional<std::string> assembly_type;  // TOP_LEVEL_ASSEMBLY, ASSEMBLY or NOT_AN_ASSEMBLY
+  std::optional<std::string> implementation_status;
+  std::optional<bool> in_assembly;
   std::optional<int64_t> modified_since;
+  // effectiveDateTimeFrom/To, expirationDateTimeFrom/To: inclusive bounds.
+  std::optional<int64_t> effective_from, effective_to, expiration_from, expiration_to;
+  // Searches by additional attribute: {attribute definition guid, Arena search value}.
+  std::vector<std::pair<std::string, std::string>> attributes;
   int64_t offset = 0;
   int64_t limit = 20;
 };

@@ -239,6 +239,11 @@ DROP INDEX IF EXISTS item_revisions_phase;
       {107, "expiring deviations", R"sql(
 CREATE INDEX changes_expiring ON changes (status, expiration);
 )sql"},
+      {108, "additional attribute values of changes, suppliers and supplier items", R"sql(
+ALTER TABLE changes ADD COLUMN attributes_json TEXT;
+ALTER TABLE suppliers ADD COLUMN attributes_json TEXT;
+ALTER TABLE supplier_items ADD COLUMN attributes_json TEXT;
+)sql"},
   };
 }
 

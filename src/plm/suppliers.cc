@@ -15,7 +15,8 @@ namespace {
 constexpr char kSupplierSelect[] =
     "SELECT s.guid, s.name, s.supplier_id, s.account_number, s.description, s.website, "
     "s.approval_status, s.addresses_json, s.phones_json, s.creator_guid, u.email, u.full_name, "
-    "s.created_at, s.updated_at FROM suppliers s LEFT JOIN users u ON u.guid = s.creator_guid ";
+    "s.created_at, s.updated_at, s.attributes_json FROM suppliers s LEFT JOIN users u ON "
+    "u.guid = s.creator_guid ";
 
 Json ParsedOrNull(const store::Row& row, int col) {
   if (row.IsNull(col)) return nullptr;
@@ -40,12 +41,14 @@ Json SupplierRow(const store::Row& row) {
 Result<Json> LoadSupplier(store::Tx& tx, const std::string& ws, const std::string& guid) {
   static const std::string sql =
       std::string(kSupplierSelect) + "WHERE s.guid = ? AND s.workspace_guid = ?";
-  Json out;
+  Json out, attributes;
   ARENITE_RETURN_IF_ERROR(tx.Query(sql, {guid, ws}, [&](const store::Row& row) {
     out = SupplierRow(row);
+    attributes = ParsedOrNull(row, 14);
     return false;
   }));
   if (out.is_null()) return NotFoundGuid(guid);
+  ARENITE_ASSIGN_OR_RETURN(out["additionalAttributes"], RenderAttributes(tx, ws, attributes));
   return out;
 }
 
@@ -58,19 +61,7 @@ const std::vector<std::string_view> kSupplierFields = {
     "name",           "supplierId", "accountNumber", "description",         "website",
     "approvalStatus", "addresses",  "phoneNumbers",  "additionalAttributes"};
 
-// Additional attributes of suppliers and supplier items are not kept yet. A client that sends
-// values is told so, rather than getting a 201 that dropped them; an empty list, or null (as a
-// GET shows them), is accepted.
-Status RefuseAttributeValues(const Json& body, std::string_view what) {
-  auto it = body.find("additionalAttributes");
-  if (it == body.end() || it->is_null() || (it->is_array() && it->empty())) return OkStatus();
-  return BadRequest("Additional attributes of " + std::string(what) +
-                        " cannot be set in this version; send the other fields without them.",
-                    kErrInvalidValue);
-}
-
 Status ReadSupplierFields(const Json& body, bool setnull, SupplierFields* f) {
-  ARENITE_RETURN_IF_ERROR(RefuseAttributeValues(body, "suppliers"));
   ARENITE_ASSIGN_OR_RETURN(bool has_name, PatchString(body, "name", 500, false, &f->name));
   if (has_name && (!f->name || f->name->empty())) {
     return BadRequest("The supplier name is not valid.", kErrSupplierName);
@@ -127,8 +118,8 @@ Status WriteSupplierError(Result<int64_t>& r, const std::optional<std::string>& 
 constexpr char kSupplierItemSelect[] =
     "SELECT si.guid, si.supplier_guid, s.name, si.number, si.name, si.description, si.type, "
     "si.uom, si.off_the_shelf, si.creator_guid, u.email, u.full_name, si.created_at, "
-    "si.updated_at FROM supplier_items si JOIN suppliers s ON s.guid = si.supplier_guid LEFT "
-    "JOIN users u ON u.guid = si.creator_guid ";
+    "si.updated_at, si.attributes_json FROM supplier_items si JOIN suppliers s ON s.guid = "
+    "si.supplier_guid LEFT JOIN users u ON u.guid = si.creator_guid ";
 
 Json SupplierItemRow(const store::Row& row) {
   return {{"guid", row.String(0)},
@@ -147,18 +138,21 @@ Json SupplierItemRow(const store::Row& row) {
 Result<Json> LoadSupplierItem(store::Tx& tx, const std::string& ws, const std::string& guid) {
   static const std::string sql =
       std::string(kSupplierItemSelect) + "WHERE si.guid = ? AND si.workspace_guid = ?";
-  Json out;
+  Json out, attributes;
   ARENITE_RETURN_IF_ERROR(tx.Query(sql, {guid, ws}, [&](const store::Row& row) {
     out = SupplierItemRow(row);
+    attributes = ParsedOrNull(row, 14);
     return false;
   }));
   if (out.is_null()) return NotFoundGuid(guid);
+  ARENITE_ASSIGN_OR_RETURN(out["additionalAttributes"], RenderAttributes(tx, ws, attributes));
   return out;
 }
 
 struct SupplierItemFields {
   std::optional<std::string> supplier, number, name, description, type, uom;
   bool off_the_shelf = true;
+  Json attributes = Json::object();
 };
 
 const std::vector<std::string_view> kSupplierItemFields = {
@@ -167,7 +161,7 @@ const std::vector<std::string_view> kSupplierItemFields = {
 
 Status ReadSupplierItemFields(store::Tx& tx, const std::string& ws, const Json& body, bool setnull,
                               SupplierItemFields* f) {
-  ARENITE_RETURN_IF_ERROR(RefuseAttributeValues(body, "supplier items"));
+  ARENITE_RETURN_IF_ERROR(ReadAttributes(tx, ws, "SUPPLIER_ITEM", body, &f->attributes));
   ARENITE_ASSIGN_OR_RETURN(auto supplier, json::OptionalGuidRef(body, "supplier"));
   if (supplier) {
     ARENITE_ASSIGN_OR_RETURN(bool ok, tx.Exists("SELECT 1 FROM suppliers WHERE guid = ? AND "
@@ -203,16 +197,19 @@ Result<Json> Plm::CreateSupplier(const Ctx& ctx, const Json& body) {
   if (!f.name) return BadRequest("The attribute \"name\" is required.", kErrMissingField);
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    Json attributes = Json::object();
+    ARENITE_RETURN_IF_ERROR(ReadAttributes(tx, ctx.workspace, "SUPPLIER", body, &attributes));
     std::string guid = NewGuid();
     auto r = tx.Exec(
         "INSERT INTO suppliers (guid, workspace_guid, name, supplier_id, account_number, "
         "description, website, approval_status, addresses_json, phones_json, creator_guid, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, updated_at, attributes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?)",
         {guid, ctx.workspace, *f.name, store::Nullable(f.supplier_id), store::Nullable(f.account),
          store::Nullable(f.description), store::Nullable(f.website), f.approval.value_or("unrated"),
          f.addresses.is_null() ? store::Value(nullptr) : store::Value(f.addresses.dump()),
          f.phones.is_null() ? store::Value(nullptr) : store::Value(f.phones.dump()), ctx.user,
-         ctx.now, ctx.now});
+         ctx.now, ctx.now, AttributesColumn(attributes)});
     ARENITE_RETURN_IF_ERROR(WriteSupplierError(r, f.supplier_id));
     ARENITE_ASSIGN_OR_RETURN(out, LoadSupplier(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kSupplierCreated, "SUPPLIER", guid,
@@ -255,15 +252,17 @@ Result<Json> Plm::UpdateSupplier(const Ctx& ctx, const std::string& guid, const 
     f.addresses = before["addresses"];
     f.phones = before["phoneNumbers"];
     ARENITE_RETURN_IF_ERROR(ReadSupplierFields(body, setnull, &f));
+    Json attributes = AttributeValues(before["additionalAttributes"]);
+    ARENITE_RETURN_IF_ERROR(ReadAttributes(tx, ctx.workspace, "SUPPLIER", body, &attributes));
     auto r = tx.Exec(
         "UPDATE suppliers SET name = ?, supplier_id = ?, account_number = ?, description = ?, "
-        "website = ?, approval_status = ?, addresses_json = ?, phones_json = ?, updated_at = ? "
-        "WHERE guid = ?",
+        "website = ?, approval_status = ?, addresses_json = ?, phones_json = ?, "
+        "attributes_json = ?, updated_at = ? WHERE guid = ?",
         {*f.name, store::Nullable(f.supplier_id), store::Nullable(f.account),
          store::Nullable(f.description), store::Nullable(f.website), *f.approval,
          f.addresses.is_null() ? store::Value(nullptr) : store::Value(f.addresses.dump()),
-         f.phones.is_null() ? store::Value(nullptr) : store::Value(f.phones.dump()), ctx.now,
-         guid});
+         f.phones.is_null() ? store::Value(nullptr) : store::Value(f.phones.dump()),
+         AttributesColumn(attributes), ctx.now, guid});
     ARENITE_RETURN_IF_ERROR(WriteSupplierError(r, f.supplier_id));
     ARENITE_ASSIGN_OR_RETURN(out, LoadSupplier(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kSupplierUpdated, "SUPPLIER", guid,
@@ -288,32 +287,19 @@ Status Plm::DeleteSupplier(const Ctx& ctx, const std::string& guid) {
   });
 }
 
-namespace {
-
-void AddText(std::string& sql, store::Params& params, const std::optional<std::string>& v,
-             const char* col) {
-  if (!v) return;
-  TextMatch m = ParseTextMatch(*v);
-  sql += std::string(" AND ") + col + (m.like ? " LIKE ? ESCAPE '\\'" : " = ?");
-  params.push_back(m.pattern);
-}
-
-}  // namespace
-
 Result<Json> Plm::ListSuppliers(const std::string& ws, const Filters& f) {
   std::string sql = std::string(kSupplierSelect) + "WHERE s.workspace_guid = ?";
   store::Params params = {ws};
-  AddText(sql, params, f.name, "s.name");
-  AddText(sql, params, f.supplier_id, "s.supplier_id");
-  if (f.modified_since) {
-    sql += " AND s.updated_at >= ?";
-    params.push_back(*f.modified_since);
-  }
-  sql += " ORDER BY s.name, s.guid LIMIT ? OFFSET ?";
-  params.push_back(f.limit);
-  params.push_back(f.offset);
+  AppendTextFilter(f.name, "s.name", &sql, &params);
+  AppendTextFilter(f.supplier_id, "s.supplier_id", &sql, &params);
+  AppendCondition(f.modified_since, " AND s.updated_at >= ?", &sql, &params);
   Json out = Json::array();
-  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(AppendAttributeFilters(tx, ws, "SUPPLIER", "s.attributes_json",
+                                                   f.attributes, &sql, &params));
+    sql += " ORDER BY s.name, s.guid LIMIT ? OFFSET ?";
+    params.push_back(f.limit);
+    params.push_back(f.offset);
     return tx.Query(sql, params, [&](const store::Row& row) {
       out.push_back(SupplierRow(row));
       return true;
@@ -331,13 +317,14 @@ Result<Json> Plm::CreateSupplierItem(const Ctx& ctx, const Json& body) {
     if (!f.supplier) return BadRequest("The attribute \"supplier\" is required.", kErrMissingField);
     if (!f.number) return BadRequest("The attribute \"number\" is required.", kErrMissingField);
     std::string guid = NewGuid();
-    ARENITE_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO supplier_items (guid, workspace_guid, supplier_guid, number, name, "
-        "description, type, uom, off_the_shelf, creator_guid, created_at, updated_at) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {guid, ctx.workspace, *f.supplier, *f.number, store::Nullable(f.name),
-         store::Nullable(f.description), f.type.value_or("PART"), f.uom.value_or("each"),
-         int64_t{f.off_the_shelf ? 1 : 0}, ctx.user, ctx.now, ctx.now}));
+    ARENITE_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO supplier_items (guid, workspace_guid, supplier_guid, number, name, "
+                "description, type, uom, off_the_shelf, creator_guid, created_at, updated_at, "
+                "attributes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                {guid, ctx.workspace, *f.supplier, *f.number, store::Nullable(f.name),
+                 store::Nullable(f.description), f.type.value_or("PART"), f.uom.value_or("each"),
+                 int64_t{f.off_the_shelf ? 1 : 0}, ctx.user, ctx.now, ctx.now,
+                 AttributesColumn(f.attributes)}));
     ARENITE_ASSIGN_OR_RETURN(out, LoadSupplierItem(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kSupplierItemCreated, "SUPPLIER_ITEM",
                                         guid, ctx.actor, nullptr, out, ctx.now));
@@ -377,13 +364,14 @@ Result<Json> Plm::UpdateSupplierItem(const Ctx& ctx, const std::string& guid, co
     f.type = opt(before["type"]);
     f.uom = opt(before["uom"]);
     f.off_the_shelf = before["offTheShelf"].get<bool>();
+    f.attributes = AttributeValues(before["additionalAttributes"]);
     ARENITE_RETURN_IF_ERROR(ReadSupplierItemFields(tx, ctx.workspace, body, setnull, &f));
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "UPDATE supplier_items SET supplier_guid = ?, number = ?, name = ?, description = ?, "
-        "type = ?, uom = ?, off_the_shelf = ?, updated_at = ? WHERE guid = ?",
+        "type = ?, uom = ?, off_the_shelf = ?, attributes_json = ?, updated_at = ? WHERE guid = ?",
         {*f.supplier, *f.number, store::Nullable(f.name), store::Nullable(f.description),
-         f.type.value_or("PART"), store::Nullable(f.uom), int64_t{f.off_the_shelf ? 1 : 0}, ctx.now,
-         guid}));
+         f.type.value_or("PART"), store::Nullable(f.uom), int64_t{f.off_the_shelf ? 1 : 0},
+         AttributesColumn(f.attributes), ctx.now, guid}));
     ARENITE_ASSIGN_OR_RETURN(out, LoadSupplierItem(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kSupplierItemUpdated, "SUPPLIER_ITEM",
                                         guid, ctx.actor, before, out, ctx.now));
@@ -412,21 +400,17 @@ Status Plm::DeleteSupplierItem(const Ctx& ctx, const std::string& guid) {
 Result<Json> Plm::ListSupplierItems(const std::string& ws, const Filters& f) {
   std::string sql = std::string(kSupplierItemSelect) + "WHERE si.workspace_guid = ?";
   store::Params params = {ws};
-  AddText(sql, params, f.number, "si.number");
-  AddText(sql, params, f.name, "si.name");
-  if (f.supplier) {
-    sql += " AND si.supplier_guid = ?";
-    params.push_back(*f.supplier);
-  }
-  if (f.modified_since) {
-    sql += " AND si.updated_at >= ?";
-    params.push_back(*f.modified_since);
-  }
-  sql += " ORDER BY si.number, si.guid LIMIT ? OFFSET ?";
-  params.push_back(f.limit);
-  params.push_back(f.offset);
+  AppendTextFilter(f.number, "si.number", &sql, &params);
+  AppendTextFilter(f.name, "si.name", &sql, &params);
+  AppendCondition(f.supplier, " AND si.supplier_guid = ?", &sql, &params);
+  AppendCondition(f.modified_since, " AND si.updated_at >= ?", &sql, &params);
   Json out = Json::array();
-  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_RETURN_IF_ERROR(AppendAttributeFilters(tx, ws, "SUPPLIER_ITEM", "si.attributes_json",
+                                                   f.attributes, &sql, &params));
+    sql += " ORDER BY si.number, si.guid LIMIT ? OFFSET ?";
+    params.push_back(f.limit);
+    params.push_back(f.offset);
     return tx.Query(sql, params, [&](const store::Row& row) {
       out.push_back(SupplierItemRow(row));
       return true;

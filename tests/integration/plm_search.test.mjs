@@ -1,0 +1,215 @@
+// Arena's search parameters on the item, change, supplier and supplier item lists, and the
+// additional attribute values of changes, suppliers and supplier items, against the real server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, assertErrorBody } from '../lib/arenite.mjs';
+
+let server, session;
+const req = (method, path, body, opts = {}) =>
+  server.request(method, path, { body, session, ...opts });
+async function ok(method, path, body, status = 200) {
+  const res = await req(method, path, body);
+  assert.equal(res.status, status, `${method} ${path}: ${res.text}`);
+  return res.json;
+}
+// The guids a list answers, in its order.
+const guids = async (path) => (await ok('GET', path)).results.map((r) => r.guid);
+// The same, sorted: changes made in the same second have no order between them.
+const guidSet = async (path) => (await guids(path)).sort();
+const attribute = (objectType, name, fieldType, possibleValues) => ok('POST',
+  '/v1/settings/items/attributes', { objectType, name, fieldType, possibleValues }, 201);
+const status = (guid, s) => ok('POST', '/v1/changes/statuschanges', { change: { guid }, status: s }, 201);
+
+before(async () => {
+  server = await startServer();
+  session = await server.login();
+});
+after(async () => { await server?.stop(); });
+
+test('items are found by description, revision number, owner, creator and assembly type',
+  async () => {
+    const top = await ok('POST', '/v1/items', { name: 'Search top', description: 'Gearbox housing',
+      owner: { fullName: 'Ada Lovelace' } }, 201);
+    const mid = await ok('POST', '/v1/items', { name: 'Search middle', description: 'Gear shaft' }, 201);
+    const leaf = await ok('POST', '/v1/items', { name: 'Search leaf', description: 'Bearing' }, 201);
+    await ok('POST', `/v1/items/${top.guid}/bom`, { item: { guid: mid.guid }, quantity: 1 }, 201);
+    await ok('POST', `/v1/items/${mid.guid}/bom`, { item: { guid: leaf.guid }, quantity: 2 }, 201);
+    const all = 'name=Search*&limit=400';
+
+    assert.deepEqual(await guids(`/v1/items?${all}&description=Gear*`), [top.guid, mid.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&description=Bearing`), [leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&owner.fullName=Ada*`), [top.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&assemblyType=TOP_LEVEL_ASSEMBLY`), [top.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&assemblyType=assembly`), [mid.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&assemblyType=NOT_AN_ASSEMBLY`), [leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&inAssembly=true`), [mid.guid, leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&inAssembly=false`), [top.guid]);
+
+    // The session's user made all three; a made-up creator made none.
+    const me = top.creator;
+    assert.deepEqual(await guids(`/v1/items?${all}&creator.guid=${me.guid}`),
+      [top.guid, mid.guid, leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&creator.guid=AAAAAAAAAAAAAAAAAAAA`), []);
+    assert.deepEqual(await guids(`/v1/items?${all}&creator.fullName=${encodeURIComponent(me.fullName)}`),
+      [top.guid, mid.guid, leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&creator.fullName=Nobody*`), []);
+
+    // Released as revision A through a change: the revision number and effective date search.
+    const eco = await ok('POST', '/v1/changes', { title: 'Release the leaf' }, 201);
+    await ok('POST', `/v1/changes/${eco.guid}/items`,
+      { newItemRevision: { guid: leaf.workingRevision.guid }, newRevisionNumber: 'A' }, 201);
+    await status(eco.guid, 'SUBMITTED');
+    await status(eco.guid, 'APPROVED');
+    const released = await ok('GET', `/v1/items/${leaf.guid}`);
+    assert.equal(released.revisionNumber, 'A');
+    const at = released.effectiveDateTime;
+    assert.deepEqual(await guids(`/v1/items?${all}&revisionNumber=A`), [leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&effectiveDateTimeFrom=${at}`), [leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&effectiveDateTimeTo=${at}`), [leaf.guid]);
+    assert.deepEqual(await guids(`/v1/items?${all}&effectiveDateTimeFrom=2099-01-01T00:00:00Z`), []);
+    assert.deepEqual(await guids(`/v1/items?${all}&effectiveDateTimeTo=2000-01-01T00:00:00Z`), []);
+
+    assertErrorBody(assert, await req('GET', '/v1/items?assemblyType=SUBASSEMBLY'), 400, 3003);
+    assertErrorBody(assert, await req('GET', '/v1/items?inAssembly=maybe'), 400, 3003);
+    assertErrorBody(assert, await req('GET', '/v1/items?effectiveDateTimeFrom=today'), 400, 3003);
+  });
+
+test('items are found by additional attribute values of each field type', async () => {
+  const text = await attribute('ITEM', 'Search package', 'SINGLE_LINE_TEXT');
+  const num = await attribute('ITEM', 'Search EOQ', 'NUMBER');
+  const flag = await attribute('ITEM', 'Search RoHS', 'BOOLEAN');
+  const day = await attribute('ITEM', 'Search qualified', 'DATE');
+  const pick = await attribute('ITEM', 'Search grade', 'FIXED_DROP_DOWN', ['Commercial', 'Industrial', 'Automotive']);
+  const values = (t, n, b, d, p) => [{ guid: text.guid, value: t }, { guid: num.guid, value: n },
+    { guid: flag.guid, value: b }, { guid: day.guid, value: d }, { guid: pick.guid, value: p }];
+  const a = await ok('POST', '/v1/items', { name: 'Attr A',
+    additionalAttributes: values('0603 100pF', 1000, true, '2019-04-01T08:00:00Z', 'Commercial') }, 201);
+  const b = await ok('POST', '/v1/items', { name: 'Attr B',
+    additionalAttributes: values('0805 10uF', 2500.5, false, '2019-04-02T00:00:00Z', 'Automotive') }, 201);
+  await ok('POST', '/v1/items', { name: 'Attr C' }, 201);
+  const all = 'name=Attr*&limit=400';
+  const q = (guid, value) => guids(`/v1/items?${all}&${guid}=${encodeURIComponent(value)}`);
+
+  assert.deepEqual(await q(text.guid, '*100pF'), [a.guid]);
+  assert.deepEqual(await q(text.guid, '08*'), [b.guid]);
+  assert.deepEqual(await q(text.guid, '0603 100pF'), [a.guid]);
+  assert.deepEqual(await q(text.guid, '0603'), []);
+  assert.deepEqual(await q(num.guid, '1000'), [a.guid]);
+  assert.deepEqual(await q(num.guid, '2500.5'), [b.guid]);
+  assert.deepEqual(await q(flag.guid, 'true'), [a.guid]);
+  assert.deepEqual(await q(flag.guid, 'false'), [b.guid]);
+  // Arena's date search takes a day, or an instant in Zulu form.
+  assert.deepEqual(await q(day.guid, '2019-04-01'), [a.guid]);
+  assert.deepEqual(await q(day.guid, '2019-04-02T00:00:00Z'), [b.guid]);
+  assert.deepEqual(await q(day.guid, '2019-04-03'), []);
+  // A semicolon separates alternatives of a drop-down.
+  assert.deepEqual(await q(pick.guid, 'Commercial;Automotive'), [a.guid, b.guid]);
+  assert.deepEqual(await q(pick.guid, 'Industrial'), []);
+  // Two attributes at once must both match.
+  assert.deepEqual(await guids(`/v1/items?${all}&${num.guid}=1000&${flag.guid}=false`), []);
+
+  assertErrorBody(assert, await req('GET', `/v1/items?${num.guid}=many`), 400, 3003);
+  assertErrorBody(assert, await req('GET', `/v1/items?${flag.guid}=yes`), 400, 3003);
+  assertErrorBody(assert, await req('GET', `/v1/items?${day.guid}=April`), 400, 3003);
+  // A guid that names no item attribute is not searchable, as any unknown parameter.
+  assertErrorBody(assert, await req('GET', '/v1/items?AAAAAAAAAAAAAAAAAAAA=1'), 400, 3019);
+  const supplierAttr = await attribute('SUPPLIER', 'Search tier', 'SINGLE_LINE_TEXT');
+  assertErrorBody(assert, await req('GET', `/v1/items?${supplierAttr.guid}=1`), 400, 3019);
+});
+
+test('changes keep additional attribute values and are found by them and by Arena\'s fields',
+  async () => {
+    const reason = await attribute('CHANGE', 'Search reason', 'SINGLE_LINE_TEXT');
+    const cost = await attribute('CHANGE', 'Search cost impact', 'NUMBER');
+    const itemAttr = await attribute('ITEM', 'Search item only', 'NUMBER');
+    const eco = await ok('POST', '/v1/changes', { title: 'Search ECO',
+      additionalAttributes: [{ guid: reason.guid, value: 'Cost down' }, { guid: cost.guid, value: -12.5 }] }, 201);
+    const byName = Object.fromEntries(eco.additionalAttributes.map((x) => [x.name, [x.fieldType, x.value]]));
+    assert.deepEqual(byName, { 'Search reason': ['SINGLE_LINE_TEXT', 'Cost down'],
+      'Search cost impact': ['NUMBER', -12.5] });
+    assert.deepEqual(await ok('GET', `/v1/changes/${eco.guid}`), eco);
+
+    // An update merges: a value not sent stays, a null removes one.
+    const updated = await ok('PUT', `/v1/changes/${eco.guid}`,
+      { additionalAttributes: [{ guid: cost.guid, value: null }] });
+    assert.deepEqual(updated.additionalAttributes.map((x) => x.value), ['Cost down']);
+    const seq = (await ok('GET', '/v1/events?after=0&limit=400')).results;
+    const last = seq.filter((e) => e.objectGuid === eco.guid).at(-1);
+    assert.equal(last.type, 'change.updated');
+    assert.equal(last.before.additionalAttributes.length, 2);
+    assert.equal(last.after.additionalAttributes.length, 1);
+
+    assertErrorBody(assert, await req('POST', '/v1/changes', { title: 'x',
+      additionalAttributes: [{ guid: itemAttr.guid, value: 1 }] }), 400, 2000);
+    assertErrorBody(assert, await req('POST', '/v1/changes', { title: 'x',
+      additionalAttributes: [{ guid: cost.guid, value: 'lots' }] }), 400, 2001);
+
+    const other = await ok('POST', '/v1/changes', { title: 'Search deviation',
+      effectivityType: 'TEMPORARY', expirationDateTime: '2099-06-01T00:00:00Z' }, 201);
+    const all = 'title=Search*&limit=400';
+    assert.deepEqual(await guids(`/v1/changes?${all}&${reason.guid}=Cost*`), [eco.guid]);
+    assert.deepEqual(await guids(`/v1/changes?${all}&${reason.guid}=*down`), [eco.guid]);
+    assert.deepEqual(await guids(`/v1/changes?${all}&expirationDateTimeFrom=2099-01-01T00:00:00Z`),
+      [other.guid]);
+    assert.deepEqual(await guids(`/v1/changes?${all}&expirationDateTimeTo=2099-01-01T00:00:00Z`), []);
+    assert.deepEqual(await guidSet(`/v1/changes?${all}&implementationStatus=not_started`),
+      [eco.guid, other.guid].sort());
+    assert.deepEqual(await guids(`/v1/changes?${all}&implementationStatus=DONE`), []);
+    assert.deepEqual(await guidSet(`/v1/changes?${all}&creator.guid=${eco.creator.guid}`),
+      [eco.guid, other.guid].sort());
+
+    // Once submitted, a change's attribute values are locked like its other fields.
+    const item = await ok('POST', '/v1/items', { name: 'Search change item' }, 201);
+    await ok('POST', `/v1/changes/${eco.guid}/items`,
+      { newItemRevision: { guid: item.workingRevision.guid }, newRevisionNumber: 'A' }, 201);
+    await status(eco.guid, 'SUBMITTED');
+    assertErrorBody(assert, await req('PUT', `/v1/changes/${eco.guid}`,
+      { additionalAttributes: [{ guid: reason.guid, value: 'Quality' }] }), 409);
+    await status(eco.guid, 'APPROVED');
+    const effective = await ok('GET', `/v1/changes/${eco.guid}`);
+    assert.equal(effective.lifecycleStatus.type, 'EFFECTIVE');
+    assert.deepEqual(await guids(`/v1/changes?${all}&effectiveDateTimeFrom=${effective.effectiveDateTime}`),
+      [eco.guid]);
+    assert.deepEqual(await guids(`/v1/changes?${all}&effectiveDateTimeTo=2000-01-01T00:00:00Z`), []);
+
+    assertErrorBody(assert, await req('GET', '/v1/changes?implementationStatus=SOON'), 400);
+    assertErrorBody(assert, await req('GET', `/v1/changes?${itemAttr.guid}=1`), 400, 3019);
+  });
+
+test('suppliers and supplier items keep additional attribute values and are found by them',
+  async () => {
+    const tier = await attribute('SUPPLIER', 'Search supplier tier', 'FIXED_DROP_DOWN', ['1', '2', '3']);
+    const audited = await attribute('SUPPLIER', 'Search audited', 'DATE');
+    const moq = await attribute('SUPPLIER_ITEM', 'Search MOQ', 'NUMBER');
+
+    const s1 = await ok('POST', '/v1/suppliers', { name: 'Search Supplier One',
+      additionalAttributes: [{ guid: tier.guid, value: '1' }, { guid: audited.guid, value: '2026-03-01T00:00:00Z' }] }, 201);
+    const s2 = await ok('POST', '/v1/suppliers', { name: 'Search Supplier Two',
+      additionalAttributes: [{ guid: tier.guid, value: '2' }] }, 201);
+    assert.equal(s1.additionalAttributes.length, 2);
+    assert.deepEqual(await ok('GET', `/v1/suppliers/${s1.guid}`), s1);
+    const s2b = await ok('PUT', `/v1/suppliers/${s2.guid}`,
+      { additionalAttributes: [{ guid: tier.guid, value: '3' }] });
+    assert.deepEqual(s2b.additionalAttributes.map((x) => x.value), ['3']);
+    assertErrorBody(assert, await req('PUT', `/v1/suppliers/${s2.guid}`,
+      { additionalAttributes: [{ guid: tier.guid, value: '4' }] }), 400, 2001);
+    assertErrorBody(assert, await req('POST', '/v1/suppliers', { name: 'x',
+      additionalAttributes: [{ guid: moq.guid, value: 1 }] }), 400, 2000);
+
+    const all = 'name=Search*&limit=400';
+    assert.deepEqual(await guids(`/v1/suppliers?${all}&${tier.guid}=1;3`), [s1.guid, s2.guid]);
+    assert.deepEqual(await guids(`/v1/suppliers?${all}&${tier.guid}=2`), []);
+    assert.deepEqual(await guids(`/v1/suppliers?${all}&${audited.guid}=2026-03-01`), [s1.guid]);
+
+    const si = await ok('POST', '/v1/supplieritems', { supplier: { guid: s1.guid },
+      number: 'SRCH-1', additionalAttributes: [{ guid: moq.guid, value: 5000 }] }, 201);
+    await ok('POST', '/v1/supplieritems', { supplier: { guid: s1.guid }, number: 'SRCH-2' }, 201);
+    assert.deepEqual(si.additionalAttributes.map((x) => [x.name, x.value]), [['Search MOQ', 5000]]);
+    assert.deepEqual(await ok('GET', `/v1/supplieritems/${si.guid}`), si);
+    assert.deepEqual(await guids(`/v1/supplieritems?number=SRCH*&${moq.guid}=5000`), [si.guid]);
+    const si2 = await ok('PUT', `/v1/supplieritems/${si.guid}`,
+      { additionalAttributes: [{ guid: moq.guid, value: 2500 }] });
+    assert.deepEqual(si2.additionalAttributes.map((x) => x.value), [2500]);
+    assert.deepEqual(await guids(`/v1/supplieritems?number=SRCH*&${moq.guid}=5000`), []);
+    assertErrorBody(assert, await req('GET', `/v1/supplieritems?${tier.guid}=1`), 400, 3019);
+  });
