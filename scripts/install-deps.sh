@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang clang-format clang-tidy libclang-rt-14-dev
   libboost1.81-dev libssl-dev libsodium-dev libcurl4-openssl-dev nlohmann-json3-dev
-  libsqlite3-dev sqlite3 libzip-dev zlib1g-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev
+  libsqlite3-dev sqlite3 libzip-dev zlib1g-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev liburing-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl jq openssl unzip zip python3 wrk nginx-light chromium time
 )

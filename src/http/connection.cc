@@ -1,5 +1,7 @@
 #include "http/connection.h"
 
+#include "http/send_batch.h"
+
 #include <openssl/err.h>
 
 #include <sys/socket.h>
@@ -16,7 +18,8 @@ using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
 // The BIO between OpenSSL and a Connection. OpenSSL reads records out of the connection's
-// input buffer, which Asio's reads fill, and writes them straight to the socket. Asio's read
+// input buffer, which Asio's reads fill, and writes them to the output buffer, which Drive sends
+// through the thread's SendBatch after every OpenSSL call. Asio's read
 // tries one recv at once and, when the next request is not there yet, waits for epoll to report
 // it and reads again: two recvs, one of them failed (Boost 1.81 keeps reading speculatively
 // after a short read). Waiting on the descriptor first would cost an epoll_ctl every time
@@ -58,18 +61,13 @@ struct Connection::Bio {
   static int Write(BIO* bio, const char* data, size_t size, size_t* written) {
     auto* connection = static_cast<Connection*>(BIO_get_data(bio));
     BIO_clear_retry_flags(bio);
-    ssize_t n = ::send(connection->socket_.native_handle(), data, size, MSG_NOSIGNAL);
-    if (n >= 0) {
-      *written = static_cast<size_t>(n);
-      return 1;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
-    *written = 0;
-    return 0;  // otherwise errno says why, as SSL_ERROR_SYSCALL
+    connection->out_.append(data, size);
+    *written = size;
+    return 1;
   }
 
   static long Control(BIO*, int command, long, void*) {
-    return command == BIO_CTRL_FLUSH ? 1 : 0;  // writes are not buffered
+    return command == BIO_CTRL_FLUSH ? 1 : 0;  // Drive sends what was written after each call
   }
 };
 
@@ -126,9 +124,6 @@ Connection::Connection(tcp::socket socket, SSL_CTX* tls)
   SSL_set_bio(ssl_, bio, bio);  // the SSL owns the BIO from here
   in_ = std::make_unique_for_overwrite<char[]>(kInputSize);
   SSL_set_accept_state(ssl_);
-  // Large replies go out record by record, so a retry after a full socket buffer resumes
-  // where the last record left off.
-  SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
 
 Connection::~Connection() {
@@ -181,20 +176,24 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
     // empty costs more than looking.
     if (ERR_peek_error() != 0) ERR_clear_error();
     int result = step();
-    if (result > 0) co_return std::pair{error_code{}, result};
     int saved_errno = errno;
+    if (!out_.empty()) {
+      error_code ec = co_await SendAll(out_);
+      out_.clear();
+      if (ec) {
+        // A record may be left half sent: no close_notify can follow it.
+        broken_ = true;
+        co_return std::pair{ec, 0};
+      }
+    }
+    if (result > 0) co_return std::pair{error_code{}, result};
     switch (SSL_get_error(ssl_, result)) {
       case SSL_ERROR_WANT_READ:
         if (error_code ec = co_await Fill()) co_return std::pair{ec, 0};
         continue;
-      case SSL_ERROR_WANT_WRITE:
-        if (error_code ec = co_await WaitWritable()) {
-          // A record is left half sent: OpenSSL could not queue close_notify behind it, and
-          // retrying it later would fail, so no shutdown is tried.
-          broken_ = true;
-          co_return std::pair{ec, 0};
-        }
-        continue;
+      case SSL_ERROR_WANT_WRITE:  // not from this BIO, which takes every write
+        broken_ = true;
+        co_return std::pair{error_code(asio::error::fault), 0};
       case SSL_ERROR_ZERO_RETURN:  // the peer's close_notify
         co_return std::pair{error_code(asio::error::eof), 0};
       case SSL_ERROR_SYSCALL:
@@ -236,23 +235,30 @@ asio::awaitable<std::pair<error_code, size_t>> Connection::ReadSome(asio::mutabl
 }
 
 asio::awaitable<error_code> Connection::Write(std::string_view bytes) {
+  if (!ssl_) co_return co_await SendAll(bytes);
   while (!bytes.empty()) {
-    int size = static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX));
-    size_t written = 0;
-    if (ssl_) {
-      auto [ec, n] = co_await Drive([&] { return SSL_write(ssl_, bytes.data(), size); });
-      if (ec) co_return ec;
-      written = static_cast<size_t>(n);
+    // Encrypted a piece at a time, so that the records waiting to be sent stay small.
+    int size = static_cast<int>(std::min(bytes.size(), kOutputPiece));
+    auto [ec, n] = co_await Drive([&] { return SSL_write(ssl_, bytes.data(), size); });
+    if (ec) co_return ec;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  co_return error_code{};
+}
+
+asio::awaitable<error_code> Connection::SendAll(std::string_view bytes) {
+  SendBatch& batch = SendBatch::ForThisThread();
+  while (!bytes.empty()) {
+    if (watch_->expired) co_return asio::error::timed_out;
+    ssize_t n = co_await batch.AsyncSend(socket_.get_executor(), socket_.native_handle(),
+                                         bytes.data(), bytes.size(), asio::use_awaitable);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+    } else if (n == 0 || n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) {
+      if (error_code ec = co_await WaitWritable()) co_return ec;
     } else {
-      error_code ec;
-      written = socket_.write_some(asio::buffer(bytes.data(), static_cast<size_t>(size)), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        if (error_code wec = co_await WaitWritable()) co_return wec;
-        continue;
-      }
-      if (ec) co_return ec;
+      co_return error_code(static_cast<int>(-n), asio::error::get_system_category());
     }
-    bytes.remove_prefix(written);
   }
   co_return error_code{};
 }

@@ -3,9 +3,10 @@
 //
 // asio::ssl::stream runs OpenSSL over a pair of memory BIOs and moves every record through a
 // stack of composed operations; Beast's tcp_stream re-arms a timer for every read and write.
-// Here OpenSSL reads records from a buffer that one Asio read fills and writes them straight
-// to the socket, and the coroutine waits only when OpenSSL says it must (docs/ARCHITECTURE.md
-// has the figures). Beast still parses and serializes every message; this class moves bytes.
+// Here OpenSSL reads records from a buffer that one Asio read fills and writes them to a buffer
+// that goes out, after each OpenSSL call, with the sends of the thread's other connections
+// (SendBatch), and the coroutine waits only when OpenSSL says it must (docs/ARCHITECTURE.md has
+// the figures). Beast still parses and serializes every message; this class moves bytes.
 //
 // The deadline is one steady_timer per connection, re-armed only when a deadline moves earlier
 // than the time it is set for: moving it later (as every keep-alive request does) costs no timer
@@ -19,6 +20,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -63,10 +65,15 @@ class Connection {
   struct Bio;
   // The most one read takes from the socket: a TLS record of 16 KiB with its header and tag.
   static constexpr size_t kInputSize = 17 * 1024;
+  // The most one SSL_write encrypts before its records are sent.
+  static constexpr size_t kOutputPiece = 64 * 1024;
   // Calls `step` (an OpenSSL call returning its result) until it returns more than zero,
   // waiting for the socket whenever OpenSSL wants to read or write.
   template <typename Step>
   boost::asio::awaitable<std::pair<boost::system::error_code, int>> Drive(Step step);
+  // Sends all of `bytes` through the thread's SendBatch, waiting whenever the socket's buffer
+  // is full.
+  boost::asio::awaitable<boost::system::error_code> SendAll(std::string_view bytes);
   // Waits until the socket is writable, or the deadline passes.
   boost::asio::awaitable<boost::system::error_code> WaitWritable();
   // One read from the socket, unless the deadline passes first.
@@ -79,6 +86,7 @@ class Connection {
   SSL_CTX* tls_;
   SSL* ssl_ = nullptr;
   std::unique_ptr<char[]> in_;  // TLS records read and not yet taken by OpenSSL
+  std::string out_;             // TLS records OpenSSL wrote, sent after each OpenSSL call
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
   bool broken_ = false;  // a fatal TLS error: no close_notify may follow

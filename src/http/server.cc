@@ -354,17 +354,7 @@ struct Server::Impl {
     }
     if (route->options.on_io_thread || route->options.short_read ||
         (route->options.on_io_thread_if && route->options.on_io_thread_if(request))) {
-      Reply reply = Invoke(*route, request);
-      // A reply that took work to make (a store read, a signature) waits for the turn of the
-      // other connections whose requests this thread has already read, so that the replies
-      // leave together and a client waiting on many connections wakes once for several of
-      // them (docs/ARCHITECTURE.md, "Replies made on the I/O threads"). The on_io_thread
-      // routes answer what is at hand (/healthz, the pages) and go at once: the turn would
-      // cost them more than it saves.
-      if (!route->options.on_io_thread) {
-        co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
-      }
-      co_return reply;
+      co_return Invoke(*route, request);
     }
     co_return co_await asio::co_spawn(
         workers, [&]() -> awaitable<Reply> { co_return Invoke(*route, request); }, use_awaitable);
