@@ -12,11 +12,12 @@ int HexDigitValue(char c) {
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
-  // The runs between escapes are copied whole; most text has no escape at all.
-  std::string_view special = plus_is_space ? std::string_view("%+") : std::string_view("%");
+  // The runs between escapes are copied whole; most text has no escape at all. (A loop rather
+  // than find_first_of, which calls memchr over the set for every character.)
+  auto special = [plus_is_space](char c) { return c == '%' || (plus_is_space && c == '+'); };
   for (size_t i = 0; i < text.size();) {
-    size_t next = text.find_first_of(special, i);
-    if (next == std::string_view::npos) next = text.size();
+    size_t next = i;
+    while (next < text.size() && !special(text[next])) ++next;
     out.append(text.data() + i, next - i);
     if (next == text.size()) break;
     if (text[next] == '+') {

@@ -143,6 +143,7 @@ void Connection::ExpiresNever() {
 }
 
 void Connection::Cancel() {
+  cancelled_ = true;
   error_code ignored;
   socket_.cancel(ignored);
 }
@@ -157,6 +158,7 @@ asio::awaitable<error_code> Connection::WaitWritable() {
 
 asio::awaitable<std::pair<error_code, size_t>> Connection::Receive(asio::mutable_buffer into) {
   if (watch_->expired) co_return std::pair{error_code(asio::error::timed_out), size_t{0}};
+  if (cancelled_) co_return std::pair{error_code(asio::error::operation_aborted), size_t{0}};
   auto [ec, n] = co_await socket_.async_read_some(into, asio::as_tuple(asio::use_awaitable));
   if (watch_->expired) co_return std::pair{error_code(asio::error::timed_out), size_t{0}};
   co_return std::pair{ec, n};
@@ -175,19 +177,32 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
     // SSL_get_error needs an empty error queue before the call; clearing one that is already
     // empty costs more than looking.
     if (ERR_peek_error() != 0) ERR_clear_error();
+    errno = 0;  // the BIO sets none: a SYSCALL result's errno is the socket's or nothing
     int result = step();
+    // Everything the call left in the thread's state is read before the sends below wait: the
+    // thread runs its other connections meanwhile, and their OpenSSL calls would see this
+    // connection's error queue, and it theirs.
+    int error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, result);
     int saved_errno = errno;
+    unsigned long code = 0;
+    if (ERR_peek_error() != 0) {
+      code = ERR_get_error();  // the first error, which says why
+      ERR_clear_error();
+    }
     if (!out_.empty()) {
       error_code ec = co_await SendAll(out_);
       out_.clear();
+      // A large reply's buffer is not kept for the rest of a keep-alive connection.
+      if (out_.capacity() > kKeepOutput) std::string().swap(out_);
       if (ec) {
         // A record may be left half sent: no close_notify can follow it.
         broken_ = true;
         co_return std::pair{ec, 0};
       }
     }
-    if (result > 0) co_return std::pair{error_code{}, result};
-    switch (SSL_get_error(ssl_, result)) {
+    switch (error) {
+      case SSL_ERROR_NONE:
+        co_return std::pair{error_code{}, result};
       case SSL_ERROR_WANT_READ:
         if (error_code ec = co_await Fill()) co_return std::pair{ec, 0};
         continue;
@@ -202,10 +217,8 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
                                 ? error_code(asio::error::eof)
                                 : error_code(saved_errno, asio::error::get_system_category()),
                             0};
-      default: {
+      default:
         broken_ = true;
-        unsigned long code = ERR_get_error();
-        ERR_clear_error();
         // A peer that hangs up without close_notify has ended the stream like any other EOF.
         if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
           co_return std::pair{error_code(asio::error::eof), 0};
@@ -214,7 +227,6 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
         // an error here, never a success that would have the caller loop.
         if (code == 0) co_return std::pair{error_code(asio::error::fault), 0};
         co_return std::pair{error_code(static_cast<int>(code), asio::error::get_ssl_category()), 0};
-      }
     }
   }
 }
@@ -247,7 +259,7 @@ asio::awaitable<error_code> Connection::Write(std::string_view bytes) {
 }
 
 asio::awaitable<error_code> Connection::SendAll(std::string_view bytes) {
-  SendBatch& batch = SendBatch::ForThisThread();
+  SendBatch& batch = SendBatch::For(socket_.get_executor());
   while (!bytes.empty()) {
     if (watch_->expired) co_return asio::error::timed_out;
     ssize_t n = co_await batch.AsyncSend(socket_.get_executor(), socket_.native_handle(),

@@ -1,5 +1,5 @@
 // One accepted connection's byte stream, for the server's connection coroutine: the socket, with
-// OpenSSL driven straight on its descriptor when TLS is on, and one deadline.
+// OpenSSL over it when TLS is on, and one deadline.
 //
 // asio::ssl::stream runs OpenSSL over a pair of memory BIOs and moves every record through a
 // stack of composed operations; Beast's tcp_stream re-arms a timer for every read and write.
@@ -55,7 +55,8 @@ class Connection {
   // The deadline for every operation from now on; ExpiresNever lifts it.
   void ExpiresAfter(std::chrono::seconds timeout);
   void ExpiresNever();
-  // Ends the operation waiting now, if any, with operation_aborted.
+  // Ends the wait going on now, if any, with operation_aborted, and every later wait for the
+  // peer's bytes (a reply still goes out): for a server that stops.
   void Cancel();
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
@@ -67,8 +68,11 @@ class Connection {
   static constexpr size_t kInputSize = 17 * 1024;
   // The most one SSL_write encrypts before its records are sent.
   static constexpr size_t kOutputPiece = 64 * 1024;
+  // The most output buffer a connection keeps between replies.
+  static constexpr size_t kKeepOutput = 32 * 1024;
   // Calls `step` (an OpenSSL call returning its result) until it returns more than zero,
-  // waiting for the socket whenever OpenSSL wants to read or write.
+  // sending what it wrote after each call and waiting for the socket whenever OpenSSL wants to
+  // read.
   template <typename Step>
   boost::asio::awaitable<std::pair<boost::system::error_code, int>> Drive(Step step);
   // Sends all of `bytes` through the thread's SendBatch, waiting whenever the socket's buffer
@@ -89,7 +93,8 @@ class Connection {
   std::string out_;             // TLS records OpenSSL wrote, sent after each OpenSSL call
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
-  bool broken_ = false;  // a fatal TLS error: no close_notify may follow
+  bool broken_ = false;     // a fatal TLS error: no close_notify may follow
+  bool cancelled_ = false;  // Cancel was called: no read starts any more
   std::shared_ptr<Watch> watch_;
 };
 
