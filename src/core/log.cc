@@ -108,4 +108,20 @@ std::string JsonEscape(std::string_view text) {
   return out;
 }
 
+bool Budget::TakeAt(Clock::time_point now, uint64_t* held_back) {
+  std::lock_guard lock(mu_);
+  if (written_ == 0 || now - window_start_ >= window_ || now < window_start_) {
+    window_start_ = now;
+    written_ = 0;
+  }
+  if (written_ >= lines_) {
+    ++held_back_;
+    return false;
+  }
+  ++written_;
+  *held_back = held_back_;
+  held_back_ = 0;
+  return true;
+}
+
 }  // namespace arenite::log

@@ -302,8 +302,16 @@ Result<ScopeSet> TokenService::Granted(const ScopeSet& allowed,
 Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
   auto fail = [&](std::string_view client_id, std::string_view why) {
     AuthFailures().Increment();
-    log::Get("oauth")->warn("client authentication failed for client {} from {}: {}",
-                            LoggableClientId(client_id), c.address, why);
+    // Anyone can fail as often as they like, from as many addresses as they have: the lines
+    // are limited, the counter is not.
+    static log::Budget budget(20, std::chrono::seconds(10));
+    uint64_t held_back = 0;
+    if (budget.Take(&held_back)) {
+      log::Get("oauth")->warn(
+          "client authentication failed for client {} from {}: {}{}", LoggableClientId(client_id),
+          c.address, why,
+          held_back ? fmt::format(" ({} more failures not logged)", held_back) : std::string());
+    }
     return OAuthError("invalid_client", "client authentication failed", 401);
   };
   std::string client_id, secret;
@@ -343,9 +351,17 @@ Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
   if (!has_secret) return fail(client_id, "a confidential client sent no secret");
   if (!apps_.SecretMatches(*app, secret)) return fail(client_id, "wrong client secret");
   if (app->secret_too_old) {
-    log::Get("oauth")->warn(
-        "oauth app {} authenticated with a secret past the workspace's maximum age; rotate it",
-        app->client_id);
+    // Every request of such an app would write it; once a minute says it.
+    static log::Budget budget(1, std::chrono::minutes(1));
+    uint64_t held_back = 0;
+    if (budget.Take(&held_back)) {
+      log::Get("oauth")->warn(
+          "oauth app {} authenticated with a secret past the workspace's maximum age; rotate "
+          "it{}",
+          app->client_id,
+          held_back ? fmt::format(" ({} more such authentications not logged)", held_back)
+                    : std::string());
+    }
   }
   return std::move(app).value();
 }

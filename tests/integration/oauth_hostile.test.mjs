@@ -147,3 +147,27 @@ test('a wrong password shows the sign-in form again and opens no session', async
   assert.equal(parseForm(res.text).action, '/oauth/authorize/signin');
   assert.ok(!browser.cookies.has('arenite_session'));
 });
+
+test('failed client authentications are counted in full but logged a limited number of times',
+  async () => {
+    const own = await startServer({ args: ['--token-rate-per-address', '1000000'] });
+    try {
+      // 24 characters, the shape of a client id, so that the log names it.
+      const clientId = ('flood-' + Math.random().toString(36).slice(2) + 'x'.repeat(24)).slice(0, 24);
+      const before = (own.stderr.match(/client authentication failed/g) || []).length;
+      for (let i = 0; i < 60; i++) {
+        const res = await postForm(own, '/oauth/token', { grant_type: 'client_credentials' },
+          { authorization: basic(clientId, 'wrong') });
+        assert.equal(res.status, 401);
+      }
+      const lines = own.stderr.split('\n').filter((l) => l.includes('client authentication failed'));
+      const mine = lines.filter((l) => l.includes(clientId));
+      // 20 lines in any 10 seconds; the 60 failures took far less.
+      assert.ok(mine.length >= 1 && lines.length - before <= 20, `${mine.length} of 60 logged`);
+      const metrics = await own.request('GET', '/metrics');
+      const failures = metrics.text.match(/^arenite_oauth_client_auth_failures_total\S* (\d+)/m);
+      assert.ok(failures && Number(failures[1]) >= 60, metrics.text.slice(0, 200));
+    } finally {
+      await own.stop();
+    }
+  });

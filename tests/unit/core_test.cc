@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/guid.h"
 #include "core/json.h"
+#include "core/log.h"
 
 namespace arenite {
 namespace {
@@ -175,6 +176,25 @@ TEST(Json, FieldReadersNameTheFieldOnWrongTypes) {
   EXPECT_FALSE(json::RequiredString(obj, "missing").ok());
   EXPECT_EQ(json::RequiredString(obj, "missing").error().code, kErrMissingField);
   EXPECT_FALSE(json::RejectUnknownFields(obj, {"name", "count"}).ok());
+}
+
+TEST(LogBudget, WritesItsLinesPerWindowAndReportsWhatItHeldBack) {
+  using namespace std::chrono_literals;
+  log::Budget budget(3, 10s);
+  auto t0 = log::Budget::Clock::time_point() + 1h;
+  uint64_t held = 99;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(budget.TakeAt(t0 + std::chrono::seconds(i), &held)) << i;
+    EXPECT_EQ(held, 0u);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(budget.TakeAt(t0 + 5s, &held)) << i;
+  // A new window: the next line written says how many were not.
+  ASSERT_TRUE(budget.TakeAt(t0 + 10s, &held));
+  EXPECT_EQ(held, 5u);
+  ASSERT_TRUE(budget.TakeAt(t0 + 11s, &held));
+  EXPECT_EQ(held, 0u);
+  // A clock that goes back starts a window rather than holding lines back for good.
+  ASSERT_TRUE(budget.TakeAt(t0, &held));
 }
 
 }  // namespace
