@@ -177,7 +177,7 @@ asio::awaitable<std::pair<error_code, int>> Connection::Drive(Step step) {
     // SSL_get_error needs an empty error queue before the call; clearing one that is already
     // empty costs more than looking.
     if (ERR_peek_error() != 0) ERR_clear_error();
-    errno = 0;  // the BIO sets none: a SYSCALL result's errno is the socket's or nothing
+    errno = 0;  // the BIO makes no system call: a SYSCALL result must not read a stale errno
     int result = step();
     // Everything the call left in the thread's state is read before the sends below wait: the
     // thread runs its other connections meanwhile, and their OpenSSL calls would see this
