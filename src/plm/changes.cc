@@ -21,8 +21,7 @@ constexpr char kChangeSelect[] =
     "ch.implementation_status, ch.approval_deadline, ch.effectivity_planned, ch.expiration, "
     "ch.creator_guid, u.email, u.full_name, ch.created_at, ch.updated_at, ch.lifecycle_at, "
     "ch.submitted_at, ch.effective_at, ch.attributes_json FROM changes ch LEFT JOIN users u "
-    "ON u.guid = "
-    "ch.creator_guid ";
+    "ON u.guid = ch.creator_guid ";
 
 Json ChangeRow(const store::Row& row) {
   std::string effectivity = row.String(4);
@@ -62,6 +61,13 @@ Result<Json> LoadChange(store::Tx& tx, const std::string& ws, const std::string&
 bool ValidImplementationStatus(const std::string& s) {
   return s == "NOT_STARTED" || s == "IN_PROGRESS" || s == "NEEDS_ATTN" || s == "DONE" ||
          s == "BLANK";
+}
+
+Error InvalidImplementationStatus() {
+  return BadRequest(
+      "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, NEEDS_ATTN, DONE, "
+      "BLANK.",
+      kErrImplementationStatus);
 }
 
 // A date-time field: absent false; null clears when setnull; else must parse.
@@ -108,10 +114,7 @@ Status ReadChangeFields(const Json& body, bool setnull, ChangeFields* f) {
   ARENITE_ASSIGN_OR_RETURN(
       bool has_impl, PatchString(body, "implementationStatus", 40, setnull, &f->implementation));
   if (has_impl && f->implementation && !ValidImplementationStatus(*f->implementation)) {
-    return BadRequest(
-        "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, "
-        "NEEDS_ATTN, DONE, BLANK.",
-        kErrImplementationStatus);
+    return InvalidImplementationStatus();
   }
   ARENITE_RETURN_IF_ERROR(PatchTime(body, "approvalDeadlineDateTime", setnull, &f->deadline));
   ARENITE_RETURN_IF_ERROR(PatchTime(body, "effectivityPlannedDateTime", setnull, &f->planned));
@@ -507,6 +510,9 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
 }
 
 Result<Json> Plm::ListChanges(const std::string& ws, const Filters& f) {
+  if (f.implementation_status && !ValidImplementationStatus(*f.implementation_status)) {
+    return InvalidImplementationStatus();
+  }
   std::string sql = std::string(kChangeSelect) + "WHERE ch.workspace_guid = ?";
   store::Params params = {ws};
   AppendTextFilter(f.number, "ch.number", &sql, &params);
@@ -793,10 +799,7 @@ Result<Json> Plm::ChangeStatus(const Ctx& ctx, const Json& body) {
     if (!it->is_object()) return BadRequest("field 'implementationStatus' must be {\"value\"}");
     ARENITE_ASSIGN_OR_RETURN(implementation, json::OptionalString(*it, "value", 40));
     if (implementation && !ValidImplementationStatus(*implementation)) {
-      return BadRequest(
-          "Invalid implementation status. It could be: NOT_STARTED, IN_PROGRESS, "
-          "NEEDS_ATTN, DONE, BLANK.",
-          kErrImplementationStatus);
+      return InvalidImplementationStatus();
     }
   }
   Json out;
