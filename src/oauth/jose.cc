@@ -310,12 +310,15 @@ Result<std::string> SignJwsText(const EcKey& key, std::string_view kid, std::str
   header += ",\"typ\":";
   AppendJsonString(header, typ);
   header.push_back('}');
-  std::string input = crypto::Base64UrlEncode(header);
+  // One buffer for the whole token: header, claims and the 86 characters of the signature.
+  std::string input;
+  input.reserve((header.size() + claims_json.size()) * 4 / 3 + 96);
+  crypto::AppendBase64Url(input, header);
   input.push_back('.');
-  input += crypto::Base64UrlEncode(claims_json);
+  crypto::AppendBase64Url(input, claims_json);
   ARENITE_ASSIGN_OR_RETURN(std::string signature, key.Sign(input));
   input.push_back('.');
-  input += crypto::Base64UrlEncode(signature);
+  crypto::AppendBase64Url(input, signature);
   return input;
 }
 

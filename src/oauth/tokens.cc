@@ -106,8 +106,10 @@ Error OAuthError(std::string_view error, std::string description, int status) {
 }
 
 std::string TokenResponse::Body() const {
-  std::string out = "{\"access_token\":";
-  out.reserve(access_token.size() + 200);
+  std::string out;
+  out.reserve(access_token.size() + scope.size() + (refresh_token ? refresh_token->size() : 0) +
+              100);
+  out += "{\"access_token\":";
   AppendJsonString(out, access_token);
   out += ",\"token_type\":\"Bearer\",\"expires_in\":";
   out += std::to_string(expires_in);
@@ -123,7 +125,12 @@ std::string TokenResponse::Body() const {
 
 TokenService::TokenService(store::Store& store, const Clock& clock, Apps& apps, SigningKeys& keys,
                            TokenOptions options)
-    : store_(store), clock_(clock), apps_(apps), keys_(keys), options_(std::move(options)) {}
+    : store_(store),
+      clock_(clock),
+      apps_(apps),
+      keys_(keys),
+      options_(std::move(options)),
+      api_audience_(options_.issuer + "/v1") {}
 
 TokenService::~TokenService() {
   {
@@ -314,10 +321,13 @@ Result<App> TokenService::AuthenticateClient(const ClientCredentials& c) {
     }
     return OAuthError("invalid_client", "client authentication failed", 401);
   };
-  std::string client_id, secret;
+  // Views into `c` or `parsed`, which outlive them.
+  std::string_view client_id, secret;
+  std::optional<BasicCredentials> parsed;
   bool has_secret = false;
   if (c.authorization) {
-    auto basic = c.basic ? c.basic : ParseBasicAuthorization(*c.authorization);
+    const BasicCredentials* basic = c.basic ? &*c.basic : nullptr;
+    if (!basic && (parsed = ParseBasicAuthorization(*c.authorization))) basic = &*parsed;
     if (!basic) return fail("", "malformed Basic authorization");
     if (c.client_secret) {
       return OAuthError("invalid_request", "use exactly one client authentication method");
@@ -398,7 +408,8 @@ Result<TokenService::SignedToken> TokenService::Sign(const App& app, const std::
   member("nbf");
   claims += std::to_string(now);
   member("scope");
-  AppendJsonString(claims, JoinScopes(scopes));
+  out.scope = JoinScopes(scopes);
+  AppendJsonString(claims, out.scope);
   member("sub");
   AppendJsonString(claims, subject);
   member("workspace_id");
@@ -408,14 +419,13 @@ Result<TokenService::SignedToken> TokenService::Sign(const App& app, const std::
   return out;
 }
 
-Result<std::string> TokenService::Issue(const App& app, const std::string& subject,
-                                        std::string_view audience, const ScopeSet& scopes,
-                                        int64_t lifetime, int64_t* expires_in) {
+Result<TokenService::SignedToken> TokenService::Issue(const App& app, const std::string& subject,
+                                                      std::string_view audience,
+                                                      const ScopeSet& scopes, int64_t lifetime) {
   ARENITE_ASSIGN_OR_RETURN(SignedToken signed_token,
                            Sign(app, subject, audience, scopes, lifetime));
   apps_.NoteTokenIssued(app.guid, signed_token.issued_at);
-  if (expires_in) *expires_in = signed_token.lifetime;
-  return std::move(signed_token.token);
+  return signed_token;
 }
 
 Status TokenService::RecordGrantToken(store::Tx& tx, const App& app, const std::string& grant_id,
@@ -435,7 +445,9 @@ Result<std::string> TokenService::MintAccessToken(const App& app, std::string_vi
   ScopeSet granted = ScopesWithin(scopes, app.scopes);
   if (app.machine_user_id.empty()) return Internal("the app has no machine user");
   Issued("internal").Increment();
-  return Issue(app, app.machine_user_id, audience, granted, lifetime, nullptr);
+  ARENITE_ASSIGN_OR_RETURN(SignedToken minted,
+                           Issue(app, app.machine_user_id, audience, granted, lifetime));
+  return std::move(minted.token);
 }
 
 Result<TokenResponse> TokenService::ClientCredentialsGrant(
@@ -448,11 +460,14 @@ Result<TokenResponse> TokenService::ClientCredentialsGrant(
     return OAuthError("invalid_target", "resource must be an absolute URI without a fragment");
   }
   ARENITE_ASSIGN_OR_RETURN(ScopeSet scopes, Granted(app.scopes, scope));
+  ARENITE_ASSIGN_OR_RETURN(
+      SignedToken issued,
+      Issue(app, app.machine_user_id, resource ? std::string_view(*resource) : ApiAudience(),
+            scopes, options_.access_token_ttl));
   TokenResponse out;
-  ARENITE_ASSIGN_OR_RETURN(out.access_token,
-                           Issue(app, app.machine_user_id, resource.value_or(ApiAudience()), scopes,
-                                 options_.access_token_ttl, &out.expires_in));
-  out.scope = JoinScopes(scopes);
+  out.access_token = std::move(issued.token);
+  out.expires_in = issued.lifetime;
+  out.scope = std::move(issued.scope);
   Issued(kGrantClientCredentials).Increment();
   return out;
 }

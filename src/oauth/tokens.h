@@ -95,7 +95,7 @@ class TokenService {
 
   const std::string& issuer() const { return options_.issuer; }
   // The `aud` of tokens for this server's own API: the issuer followed by /v1.
-  std::string ApiAudience() const { return options_.issuer + "/v1"; }
+  const std::string& ApiAudience() const { return api_audience_; }
   int64_t access_token_ttl() const { return options_.access_token_ttl; }
 
   // Authenticates the client of a request (client_secret_basic, client_secret_post, or none
@@ -161,13 +161,14 @@ class TokenService {
     std::string jti;
     int64_t issued_at = 0;
     int64_t lifetime = 0;
+    std::string scope;  // the token's scope claim
   };
 
   Result<SignedToken> Sign(const App& app, const std::string& subject, std::string_view audience,
                            const ScopeSet& scopes, int64_t lifetime);
   // A token that is not recorded (client_credentials, minted): signed and noted on the app.
-  Result<std::string> Issue(const App& app, const std::string& subject, std::string_view audience,
-                            const ScopeSet& scopes, int64_t lifetime, int64_t* expires_in);
+  Result<SignedToken> Issue(const App& app, const std::string& subject, std::string_view audience,
+                            const ScopeSet& scopes, int64_t lifetime);
   // Records an access token of a user's grant, inside the transaction that consumes the code or
   // refresh token it comes from.
   static Status RecordGrantToken(store::Tx& tx, const App& app, const std::string& grant_id,
@@ -194,6 +195,7 @@ class TokenService {
   Apps& apps_;
   SigningKeys& keys_;
   const TokenOptions options_;
+  const std::string api_audience_;
 
   void Housekeeping();
 

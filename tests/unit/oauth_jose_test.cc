@@ -287,8 +287,9 @@ TEST(OAuthJose, SignaturesFromManyThreadsVerifyAndNeverRepeatANonce) {
 
 // A forked child must not sign with the nonces its parent holds: the parent's next signatures
 // would then share the child's R, and any such pair gives away the private key. The parent
-// keeps a batch with nonces left across the fork; both then sign a batch's worth.
-TEST(OAuthJose, AForkedChildSignsWithNoncesOfItsOwn) {
+// keeps a batch with nonces left across the fork; both then sign a batch's worth. `fork_now`
+// is fork(), or a fork that runs no pthread_atfork handler.
+void ExpectChildNoncesOfItsOwn(pid_t (*fork_now)()) {
   RawKey key;
   // Past any batch an earlier test left on this thread: the first signature drops it, the
   // second makes a new one, which crosses the fork with all but one of its nonces.
@@ -313,7 +314,7 @@ TEST(OAuthJose, AForkedChildSignsWithNoncesOfItsOwn) {
   };
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
-  pid_t child = fork();
+  pid_t child = fork_now();
   ASSERT_GE(child, 0);
   if (child == 0) {
     std::string rs = sign_all("child ");
@@ -339,6 +340,13 @@ TEST(OAuthJose, AForkedChildSignsWithNoncesOfItsOwn) {
   std::set<std::string> seen;
   for (size_t i = 0; i < kEach; ++i) seen.insert(parent_rs.substr(i * 32, 32));
   for (size_t i = 0; i < kEach; ++i) EXPECT_EQ(seen.count(child_rs.substr(i * 32, 32)), 0u) << i;
+}
+
+TEST(OAuthJose, AForkedChildSignsWithNoncesOfItsOwn) { ExpectChildNoncesOfItsOwn(&fork); }
+
+// _Fork (glibc 2.34) skips the atfork handlers, as a raw clone does.
+TEST(OAuthJose, AChildForkedPastTheAtforkHandlersSignsWithNoncesOfItsOwn) {
+  ExpectChildNoncesOfItsOwn(&_Fork);
 }
 
 // Only P-256 keys are ES256 keys: a key of another 256-bit curve is refused, not used to make

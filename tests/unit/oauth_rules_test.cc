@@ -72,6 +72,13 @@ TEST(OAuthScopes, ParsingJoiningAndRoles) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->size(), 2u);
   EXPECT_EQ(JoinScopes(*s), "items:read settings:write");
+  // In the order of AllScopes, not the set's alphabetical one; a name that is no scope is left
+  // out, alone or not.
+  EXPECT_EQ(JoinScopes({"suppliers:read", "changes:write", "items:read", "root"}),
+            "items:read changes:write suppliers:read");
+  EXPECT_EQ(JoinScopes({"webhooks:write"}), "webhooks:write");
+  EXPECT_EQ(JoinScopes({"root"}), "");
+  EXPECT_EQ(JoinScopes({}), "");
   EXPECT_FALSE(ParseScope("items:read root"));
   EXPECT_FALSE(ParseScope("ITEMS:READ"));
   EXPECT_TRUE(ParseScope("")->empty());
