@@ -731,7 +731,8 @@ Result<json::Json> Webhooks::GetDelivery(const std::string& workspace, const std
                {"address", r.IsNull(9) ? json::Json(nullptr) : json::Json(r.String(9))}});
           return true;
         }));
-    (*out)["attempts"] = std::move(attempts);
+    // `attempts` stays the count, as in the list, so that a delivery reads the same both ways.
+    (*out)["attemptHistory"] = std::move(attempts);
     return OkStatus();
   }));
   return std::move(*out);

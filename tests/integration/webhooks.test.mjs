@@ -69,7 +69,7 @@ async function untilDisabled(hook) {
 // Seconds from a delivery's last attempt to its next one.
 async function dueIn(hook, d) {
   const detail = await api('GET', `/v1/settings/webhooks/${hook.guid}/deliveries/${d.guid}`);
-  const last = detail.json.attempts.at(-1);
+  const last = detail.json.attemptHistory.at(-1);
   return (Date.parse(d.nextAttemptDateTime) - Date.parse(last.startedDateTime)) / 1000;
 }
 
@@ -138,8 +138,9 @@ test('OAuth 2.0 deliveries carry a token of the linked app for the target URL, s
     // The webhook-id is the delivery's guid, so receivers can drop duplicates.
     assert.deepEqual(new Set(receiver.acceptedIds()), new Set(log.map((d) => d.guid)));
     const detail = await api('GET', `/v1/settings/webhooks/${hook.guid}/deliveries/${log[0].guid}`);
-    assert.equal(detail.json.attempts.length, 1);
-    assert.equal(detail.json.attempts[0].requestHeaders.Authorization, 'Bearer [redacted]');
+    assert.equal(detail.json.attemptHistory.length, 1);
+    assert.equal(detail.json.attempts, 1, 'the count, as in the list');
+    assert.equal(detail.json.attemptHistory[0].requestHeaders.Authorization, 'Bearer [redacted]');
     assert.doesNotMatch(detail.text, /eyJ/);  // no token in the log
 
     // Rotating the app's client secret does not interrupt deliveries: their tokens are minted
@@ -182,7 +183,7 @@ test('a failed attempt is retried on the schedule (5 s, 5 min, 30 min, with jitt
     const [done] = await waitForLog(hook, (l) => l[0]?.status === 'DELIVERED' && l);
     assert.equal(done.attempts, 4);
     const detail = await api('GET', `/v1/settings/webhooks/${hook.guid}/deliveries/${done.guid}`);
-    assert.deepEqual(detail.json.attempts.map((a) => a.responseStatus), [500, 500, 500, 204]);
+    assert.deepEqual(detail.json.attemptHistory.map((a) => a.responseStatus), [500, 500, 500, 204]);
     // Every attempt of one delivery had the same webhook-id.
     assert.equal(new Set(receiver.deliveries.map((d) => d.id)).size, 1);
   } finally {
@@ -505,7 +506,7 @@ test('OAUTH2_CLIENT_CREDENTIALS gets a token from the receiver\'s own authorizat
       retried = await local.request('GET', `/v1/settings/webhooks/${hook.guid}/deliveries/${third[1].id}`, { session: localSession });
     }
     assert.equal(retried.json.status, 'DELIVERED', retried.text);
-    assert.equal(retried.json.attempts.length, 1, 'one attempt, with one retry inside it');
+    assert.equal(retried.json.attemptHistory.length, 1, 'one attempt, with one retry inside it');
     const log = await local.request('GET', `/v1/settings/webhooks/${hook.guid}/deliveries`, { session: localSession });
     assert.ok(log.json.results.every((d) => d.status === 'DELIVERED'), log.text);
     // The client secret is kept sealed in the store.

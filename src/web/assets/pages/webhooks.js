@@ -371,7 +371,7 @@ export async function detail(root, { params }) {
         h('h3', { id: headingId, tabindex: '-1' }, `Delivery ${d.guid}: ${d.eventType}, ${d.status}`),
         h('p', {}, 'Event ', h('code', {}, d.eventGuid || '—'), '. ',
           button('Close', () => details.replaceChildren(), 'secondary small')),
-        (d.attempts || []).length ? h('ol', { class: 'attempts' }, d.attempts.map((a) => h('li', {},
+        (d.attemptHistory || []).length ? h('ol', { class: 'attempts' }, d.attemptHistory.map((a) => h('li', {},
           h('h4', {}, `Attempt ${a.number}: `, a.responseStatus ? `HTTP ${a.responseStatus}` : (a.errorClass || 'no answer'),
             ` in ${a.durationMs} ms`),
           h('dl', { class: 'facts' },
