@@ -260,6 +260,13 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
         [&plm](R&, const Ctx& c) { return plm.ListNumberFormats(c.workspace); });
   r.Add("GET", "/v1/settings/items/attributes", items_read, 200, Shape::kList,
         [&plm](R&, const Ctx& c) { return plm.ListAttributes(c.workspace); });
+  r.Add("GET", "/v1/settings/changes/categories", changes_read, 200, Shape::kList,
+        [&plm](R&, const Ctx& c) { return plm.ListChangeCategories(c.workspace); });
+  r.Add("GET", "/v1/settings/changes/categories/{guid}", changes_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetChangeCategory(c.workspace, guid);
+        });
   r.Add("POST", "/v1/settings/items/attributes", settings_write, 201, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto b, body(req));

@@ -20,8 +20,9 @@ constexpr char kChangeSelect[] =
     "SELECT ch.guid, ch.number, ch.title, ch.description, ch.effectivity_type, ch.status, "
     "ch.implementation_status, ch.approval_deadline, ch.effectivity_planned, ch.expiration, "
     "ch.creator_guid, u.email, u.full_name, ch.created_at, ch.updated_at, ch.lifecycle_at, "
-    "ch.submitted_at, ch.effective_at, ch.attributes_json FROM changes ch LEFT JOIN users u "
-    "ON u.guid = ch.creator_guid ";
+    "ch.submitted_at, ch.effective_at, ch.attributes_json, ch.category_guid, cc.name, cc.path "
+    "FROM changes ch LEFT JOIN users u ON u.guid = ch.creator_guid "
+    "LEFT JOIN change_categories cc ON cc.guid = ch.category_guid ";
 
 Json ChangeRow(const store::Row& row) {
   std::string effectivity = row.String(4);
@@ -41,7 +42,65 @@ Json ChangeRow(const store::Row& row) {
             {"effectiveDateTime", Time(row, 17)}};
   if (effectivity == "PERMANENT_ON_DATE") c["effectivityPlannedDateTime"] = Time(row, 8);
   if (effectivity == "TEMPORARY") c["expirationDateTime"] = Time(row, 9);
+  c["category"] =
+      row.IsNull(19)
+          ? Json(nullptr)
+          : Json{{"guid", row.String(19)}, {"name", Str(row, 20)}, {"path", Str(row, 21)}};
   return c;
+}
+
+constexpr char kCategorySelect[] =
+    "SELECT guid, name, path, level, assignable, system_defined, effectivity_type, "
+    "number_prefix, created_at FROM change_categories ";
+
+// A change category as Arena's Workspace Settings show it.
+Json CategoryRow(const store::Row& row) {
+  Json prefix = row.IsNull(7) ? Json(nullptr) : Json{{"value", row.String(7)}};
+  return {{"guid", row.String(0)},
+          {"name", row.String(1)},
+          {"path", row.String(2)},
+          {"level", row.Int(3)},
+          {"assignable", row.Int(4) != 0},
+          {"systemDefined", row.Int(5) != 0},
+          {"activated", true},
+          {"description", nullptr},
+          {"effectivityType", Str(row, 6)},
+          {"enforceDefaultEffectivityType", false},
+          {"numberingSequencePrefixDefault", prefix},
+          {"enforceDefaultNumberSequence", false},
+          {"initialImplementationStatus", row.Int(4) != 0 ? Json("NOT_STARTED") : Json(nullptr)},
+          {"creationDateTime", FormatDateTime(row.Int(8))}};
+}
+
+// What a change takes from its category when the request leaves it out.
+struct CategoryDefaults {
+  std::optional<std::string> effectivity, prefix;
+};
+
+// `category: {"guid"}` of a change's body, checked against the workspace's change categories:
+// nullopt when absent, an error when unknown or not assignable.
+Result<std::optional<std::string>> ReadChangeCategory(store::Tx& tx, const std::string& ws,
+                                                      const Json& body,
+                                                      CategoryDefaults* defaults) {
+  ARENITE_ASSIGN_OR_RETURN(auto category, json::OptionalGuidRef(body, "category"));
+  if (!category) return category;
+  std::optional<bool> assignable;
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT assignable, effectivity_type, number_prefix FROM change_categories WHERE guid = ? "
+      "AND workspace_guid = ?",
+      {*category, ws}, [&](const store::Row& row) {
+        assignable = row.Int(0) != 0;
+        if (defaults) *defaults = {row.OptString(1), row.OptString(2)};
+        return false;
+      }));
+  if (!assignable) {
+    return BadRequest("The category guid \"" + *category + "\" is not valid.", kErrInvalidCategory);
+  }
+  if (!*assignable) {
+    return BadRequest("This category is structural; objects may not be assigned to it.",
+                      kErrStructuralCategory);
+  }
+  return category;
 }
 
 Result<Json> LoadChange(store::Tx& tx, const std::string& ws, const std::string& guid) {
@@ -145,6 +204,7 @@ std::optional<int64_t> PlannedDate(const Json& change) {
 }
 
 const std::vector<std::string_view> kChangeInputFields = {"number",
+                                                          "category",
                                                           "title",
                                                           "description",
                                                           "effectivityType",
@@ -367,6 +427,74 @@ Result<Json> ApplyStatus(store::Tx& tx, const Ctx& ctx, const std::string& guid,
 
 }  // namespace
 
+namespace internal {
+
+Status SeedChangeCategories(store::Tx& tx, const std::string& ws, int64_t now) {
+  ARENITE_ASSIGN_OR_RETURN(
+      auto any,
+      tx.QueryInt("SELECT 1 FROM change_categories WHERE workspace_guid = ? LIMIT 1", {ws}));
+  if (any) return OkStatus();
+  // Arena's defaults: the system's "Change", a structural "Change Order" above the change
+  // orders, and deviations, which are temporary.
+  struct Category {
+    const char* path;
+    bool assignable;
+    bool system_defined;
+    const char* effectivity;
+    const char* prefix;
+  };
+  static const Category kCategories[] = {
+      {"Change", true, true, "", ""},
+      {"Change\\Change Order", false, false, "PERMANENT_ON_APPROVAL", ""},
+      {"Change\\Change Order\\Engineering Change Order", true, false, "PERMANENT_ON_APPROVAL",
+       "ECO-"},
+      {"Change\\Deviation", true, false, "TEMPORARY", "DEV-"},
+  };
+  for (const auto& c : kCategories) {
+    std::string path = c.path;
+    size_t cut = path.rfind('\\');
+    int64_t level = 1 + std::count(path.begin(), path.end(), '\\');
+    auto text_or_null = [](const char* s) {
+      return *s ? store::Value(std::string(s)) : store::Value(nullptr);
+    };
+    ARENITE_RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO change_categories (guid, workspace_guid, name, path, level, assignable, "
+        "system_defined, effectivity_type, number_prefix, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {NewGuid(), ws, cut == std::string::npos ? path : path.substr(cut + 1), path, level,
+         int64_t{c.assignable ? 1 : 0}, int64_t{c.system_defined ? 1 : 0},
+         text_or_null(c.effectivity), text_or_null(c.prefix), now}));
+  }
+  return OkStatus();
+}
+
+}  // namespace internal
+
+Result<Json> Plm::ListChangeCategories(const std::string& ws) {
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(std::string(kCategorySelect) + "WHERE workspace_guid = ? ORDER BY path", {ws},
+                    [&](const store::Row& row) {
+                      out.push_back(CategoryRow(row));
+                      return true;
+                    });
+  }));
+  return out;
+}
+
+Result<Json> Plm::GetChangeCategory(const std::string& ws, const std::string& guid) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
+    return tx.Query(std::string(kCategorySelect) + "WHERE guid = ? AND workspace_guid = ?",
+                    {guid, ws}, [&](const store::Row& row) {
+                      out = CategoryRow(row);
+                      return false;
+                    });
+  }));
+  if (out.is_null()) return NotFoundGuid(guid);
+  return out;
+}
+
 Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
   // numberSequencePrefix numbers a new change; an update has no use for it and refuses it.
   static const std::vector<std::string_view> kCreateFields = [] {
@@ -398,11 +526,16 @@ Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
     }
   }
   ARENITE_RETURN_IF_ERROR(json::OptionalBool(body, "enforceApprovalDeadline"));
-  std::string effectivity = f.effectivity.value_or("PERMANENT_ON_APPROVAL");
-  f.effectivity = effectivity;
-  ARENITE_RETURN_IF_ERROR(CheckPlannedDate(f));
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    // The category's effectivity and number prefix stand in for those the request leaves out.
+    CategoryDefaults defaults;
+    ARENITE_ASSIGN_OR_RETURN(auto category, ReadChangeCategory(tx, ctx.workspace, body, &defaults));
+    if (!f.effectivity) f.effectivity = defaults.effectivity;
+    if (!prefix) prefix = defaults.prefix;
+    std::string effectivity = f.effectivity.value_or("PERMANENT_ON_APPROVAL");
+    f.effectivity = effectivity;
+    ARENITE_RETURN_IF_ERROR(CheckPlannedDate(f));
     if ((!number || number->empty()) && prefix) {
       ARENITE_ASSIGN_OR_RETURN(number, NextChangeNumberWithPrefix(tx, ctx.workspace, *prefix));
     } else if (!number || number->empty()) {
@@ -415,11 +548,13 @@ Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
         "INSERT INTO changes (guid, workspace_guid, number, title, description, "
         "effectivity_type, status, implementation_status, approval_deadline, "
         "effectivity_planned, expiration, creator_guid, created_at, updated_at, lifecycle_at, "
-        "attributes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "attributes_json, category_guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?)",
         {guid, ctx.workspace, *number, *f.title, store::Nullable(f.description), effectivity,
          std::string(kOpenUnlocked), f.implementation.value_or("NOT_STARTED"),
          store::Nullable(f.deadline), store::Nullable(f.planned), store::Nullable(f.expiration),
-         ctx.user, ctx.now, ctx.now, ctx.now, AttributesColumn(attributes)});
+         ctx.user, ctx.now, ctx.now, ctx.now, AttributesColumn(attributes),
+         store::Nullable(category)});
     if (!inserted.ok()) {
       if (inserted.error().code == kErrDuplicate) {
         return Conflict("A change with the number \"" + *number + "\" already exists.",
@@ -474,11 +609,18 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
     Json attributes = AttributeValues(before["additionalAttributes"]);
     const Json old_attributes = attributes;
     ARENITE_RETURN_IF_ERROR(ReadAttributes(tx, ctx.workspace, "CHANGE", body, &attributes));
+    std::optional<std::string> old_category;
+    if (before["category"].is_object())
+      old_category = before["category"]["guid"].get<std::string>();
+    ARENITE_ASSIGN_OR_RETURN(std::optional<std::string> category,
+                             ReadChangeCategory(tx, ctx.workspace, body, nullptr));
+    // An absent category keeps the change's; null takes it away where the request says so.
+    if (!category && !(setnull && body.contains("category"))) category = old_category;
     std::string status = before["lifecycleStatus"]["type"].get<std::string>();
     bool only_implementation = f.title == old.title && f.description == old.description &&
                                f.effectivity == old.effectivity && f.deadline == old.deadline &&
                                f.planned == old.planned && f.expiration == old.expiration &&
-                               attributes == old_attributes;
+                               attributes == old_attributes && category == old_category;
     if (status != kOpenUnlocked && !only_implementation) {
       return Conflict("The change cannot be updated at this lifecycle stage.", kErrChangeLocked);
     }
@@ -497,10 +639,11 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
     ARENITE_RETURN_IF_ERROR(tx.Exec(
         "UPDATE changes SET title = ?, description = ?, effectivity_type = ?, "
         "implementation_status = ?, approval_deadline = ?, effectivity_planned = ?, "
-        "expiration = ?, attributes_json = ?, updated_at = ? WHERE guid = ?",
+        "expiration = ?, attributes_json = ?, category_guid = ?, updated_at = ? WHERE guid = ?",
         {*f.title, store::Nullable(f.description), *f.effectivity,
          store::Nullable(f.implementation), store::Nullable(f.deadline), store::Nullable(f.planned),
-         store::Nullable(f.expiration), AttributesColumn(attributes), ctx.now, guid}));
+         store::Nullable(f.expiration), AttributesColumn(attributes), store::Nullable(category),
+         ctx.now, guid}));
     ARENITE_ASSIGN_OR_RETURN(out, LoadChange(tx, ctx.workspace, guid));
     ARENITE_RETURN_IF_ERROR(RecordEvent(tx, ctx.workspace, kChangeUpdated, "CHANGE", guid,
                                         ctx.actor, before, out, ctx.now));

@@ -111,4 +111,7 @@ Status CheckUnlocked(store::Tx& tx, const ItemKeys& keys);
 // Touches the item's lastModifiedDateTime.
 Status TouchItem(store::Tx& tx, const std::string& item, int64_t now);
 
+// Gives the workspace its change categories, unless it has some.
+Status SeedChangeCategories(store::Tx& tx, const std::string& ws, int64_t now);
+
 }  // namespace arenite::plm::internal

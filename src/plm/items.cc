@@ -19,7 +19,9 @@ Status Plm::SeedDefaults(store::Tx& tx, const std::string& ws, int64_t now) {
       int64_t fresh, tx.Exec("INSERT INTO plm_seeded (workspace_guid, created_at) VALUES (?, ?) "
                              "ON CONFLICT (workspace_guid) DO NOTHING",
                              {ws, now}));
-  if (fresh == 0) return OkStatus();
+  // A workspace seeded before change categories existed gets them now.
+  if (fresh == 0) return SeedChangeCategories(tx, ws, now);
+  ARENITE_RETURN_IF_ERROR(SeedChangeCategories(tx, ws, now));
   struct Format {
     const char* key;
     const char* name;

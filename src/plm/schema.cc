@@ -244,6 +244,24 @@ ALTER TABLE changes ADD COLUMN attributes_json TEXT;
 ALTER TABLE suppliers ADD COLUMN attributes_json TEXT;
 ALTER TABLE supplier_items ADD COLUMN attributes_json TEXT;
 )sql"},
+      // A workspace's change categories are seeded with its other lookups, and added to a
+      // workspace seeded before this migration the first time it is used (SeedDefaults).
+      {109, "change categories", R"sql(
+CREATE TABLE change_categories (
+  guid TEXT PRIMARY KEY,
+  workspace_guid TEXT NOT NULL,
+  name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  level INTEGER NOT NULL,
+  assignable INTEGER NOT NULL,
+  system_defined INTEGER NOT NULL DEFAULT 0,
+  effectivity_type TEXT,
+  number_prefix TEXT,
+  created_at INTEGER NOT NULL,
+  UNIQUE (workspace_guid, path)
+);
+ALTER TABLE changes ADD COLUMN category_guid TEXT;
+)sql"},
   };
 }
 

@@ -335,3 +335,60 @@ test('numberSequencePrefix numbers a new change as Arena does, and is refused on
   assertErrorBody(assert, await req('PUT', `/v1/changes/${a.guid}`,
     { numberSequencePrefix: { value: 'DEV-' } }), 400, 3004);
 });
+
+test('change categories: Arena\'s settings list, a change made in one takes its defaults', async () => {
+  const list = await ok('GET', '/v1/settings/changes/categories');
+  assert.equal(list.count, list.results.length);
+  const byPath = Object.fromEntries(list.results.map((c) => [c.path, c]));
+  const eco = byPath['Change\\Change Order\\Engineering Change Order'];
+  const order = byPath['Change\\Change Order'];
+  const deviation = byPath['Change\\Deviation'];
+  assert.ok(eco && order && deviation && byPath.Change, JSON.stringify(Object.keys(byPath)));
+  assert.deepEqual([eco.level, eco.assignable, eco.numberingSequencePrefixDefault],
+    [3, true, { value: 'ECO-' }]);
+  assert.equal(order.assignable, false);
+  assert.equal(deviation.effectivityType, 'TEMPORARY');
+  assert.deepEqual(await ok('GET', `/v1/settings/changes/categories/${eco.guid}`), eco);
+  assertErrorBody(assert, await req('GET', '/v1/settings/changes/categories/AAAAAAAAAAAAAAAAAAAA'), 404);
+
+  // Arena's own sample request: category and numberSequencePrefix.
+  const a = await ok('POST', '/v1/changes', {
+    category: { guid: eco.guid }, numberSequencePrefix: { value: 'ECO-' }, title: 'Case melting',
+  }, 201);
+  assert.deepEqual(a.category, { guid: eco.guid, name: 'Engineering Change Order', path: eco.path });
+  assert.match(a.number, /^ECO-\d{6}$/);
+  assert.deepEqual((await ok('GET', `/v1/changes/${a.guid}`)).category, a.category);
+  // A deviation with neither effectivity nor prefix takes the category's.
+  const d = await ok('POST', '/v1/changes', {
+    category: { guid: deviation.guid }, title: 'Use black enclosures',
+    expirationDateTime: '2031-10-15T07:59:59Z',
+  }, 201);
+  assert.equal(d.effectivityType, 'TEMPORARY');
+  assert.match(d.number, /^DEV-\d{6}$/);
+  // Without a category a change has none, as before.
+  const plain = await ok('POST', '/v1/changes', { title: 'No category' }, 201);
+  assert.equal(plain.category, null);
+
+  // A PUT of what a GET gave (name and path included) keeps the category; another one moves it.
+  const got = await ok('GET', `/v1/changes/${a.guid}`);
+  const kept = await ok('PUT', `/v1/changes/${a.guid}`, { title: 'Case melting (2)', category: got.category });
+  assert.deepEqual(kept.category, a.category);
+  const moved = await ok('PUT', `/v1/changes/${plain.guid}`, { category: { guid: byPath.Change.guid } });
+  assert.equal(moved.category.path, 'Change');
+  assert.equal((await ok('PUT', `/v1/changes/${plain.guid}`, { title: 'Still there' })).category.path,
+    'Change');
+
+  // Unknown, structural and malformed categories are refused, on create and on update.
+  assertErrorBody(assert, await req('POST', '/v1/changes',
+    { title: 'x', category: { guid: 'AAAAAAAAAAAAAAAAAAAA' } }), 400, 3002);
+  assertErrorBody(assert, await req('POST', '/v1/changes',
+    { title: 'x', category: { guid: order.guid } }), 400, 3007);
+  assertErrorBody(assert, await req('POST', '/v1/changes', { title: 'x', category: 'ECO' }), 400);
+  assertErrorBody(assert, await req('PUT', `/v1/changes/${a.guid}`,
+    { category: { guid: order.guid } }), 400, 3007);
+  // An item category is not a change category.
+  const itemCategory = (await ok('GET', '/v1/settings/items/categories')).results
+    .find((c) => c.assignable);
+  assertErrorBody(assert, await req('POST', '/v1/changes',
+    { title: 'x', category: { guid: itemCategory.guid } }), 400, 3002);
+});

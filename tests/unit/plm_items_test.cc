@@ -206,5 +206,38 @@ TEST_F(PlmItemsTest, ListSearchesAnswerWithoutTheDroppedRevisionIndexes) {
   EXPECT_EQ(Numbers(by_phase), (std::vector<std::string>{"210-00002"}));
 }
 
+// A workspace seeded before change categories existed (migration 109) gets them the first time
+// a server uses it, and nothing else of its lookups is made twice.
+TEST_F(PlmItemsTest, AWorkspaceSeededBeforeChangeCategoriesGetsThem) {
+  auto categories = plm_->ListChangeCategories(ctx_.workspace);
+  ASSERT_TRUE(categories.ok());
+  ASSERT_EQ(categories->size(), 4u);
+  auto item_categories = plm_->ListCategories(ctx_.workspace);
+  ASSERT_TRUE(item_categories.ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](store::Tx& tx) -> Status {
+                    auto removed = tx.Exec("DELETE FROM change_categories WHERE workspace_guid = ?",
+                                           {ctx_.workspace});
+                    return removed.ok() ? OkStatus() : Status(removed.error());
+                  })
+                  .ok());
+  Plm restarted(*store_, clock_);
+  ASSERT_TRUE(restarted.EnsureSeeded(ctx_.workspace).ok());
+  auto again = restarted.ListChangeCategories(ctx_.workspace);
+  ASSERT_TRUE(again.ok());
+  std::vector<std::string> paths;
+  for (const auto& c : *again) paths.push_back(c["path"]);
+  EXPECT_EQ(paths, (std::vector<std::string>{"Change", "Change\\Change Order",
+                                             "Change\\Change Order\\Engineering Change Order",
+                                             "Change\\Deviation"}));
+  auto items_after = restarted.ListCategories(ctx_.workspace);
+  ASSERT_TRUE(items_after.ok());
+  EXPECT_EQ(items_after->size(), item_categories->size());
+  // Seeding again adds nothing.
+  Plm third(*store_, clock_);
+  ASSERT_TRUE(third.EnsureSeeded(ctx_.workspace).ok());
+  EXPECT_EQ(third.ListChangeCategories(ctx_.workspace)->size(), 4u);
+}
+
 }  // namespace
 }  // namespace arenite::plm
