@@ -203,6 +203,16 @@ std::optional<int64_t> PlannedDate(const Json& change) {
   return DateOf(change, "effectivityPlannedDateTime");
 }
 
+// Arena routes a change's approval through the category's routings; arenite has no approval
+// routings, so a request that names some is refused with a message that says why.
+Status RefuseRoutings(const Json& body) {
+  if (!body.is_object() || !body.contains("routings")) return OkStatus();
+  return BadRequest(
+      "The attribute \"routings\" is not supported: this server has no approval routings. "
+      "Leave it out.",
+      kErrUnknownField);
+}
+
 const std::vector<std::string_view> kChangeInputFields = {"number",
                                                           "category",
                                                           "title",
@@ -502,6 +512,7 @@ Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {
     fields.push_back("numberSequencePrefix");
     return fields;
   }();
+  ARENITE_RETURN_IF_ERROR(RefuseRoutings(body));
   ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, kCreateFields));
   ChangeFields f;
   ARENITE_RETURN_IF_ERROR(ReadChangeFields(body, false, &f));
@@ -586,6 +597,7 @@ Result<Json> Plm::UpdateChange(const Ctx& ctx, const std::string& guid, const Js
                  "lifecycleDateTime", "submissionDateTime", "effectiveDateTime"}) {
     allowed.push_back(k);
   }
+  ARENITE_RETURN_IF_ERROR(RefuseRoutings(body));
   ARENITE_RETURN_IF_ERROR(json::RejectUnknownFields(body, allowed));
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {

@@ -386,6 +386,12 @@ test('change categories: Arena\'s settings list, a change made in one takes its 
   assertErrorBody(assert, await req('POST', '/v1/changes', { title: 'x', category: 'ECO' }), 400);
   assertErrorBody(assert, await req('PUT', `/v1/changes/${a.guid}`,
     { category: { guid: order.guid } }), 400, 3007);
+  // Arena's samples name approval routings, which this server has none of: a clear 400.
+  const routed = await req('POST', '/v1/changes',
+    { title: 'x', category: { guid: eco.guid }, routings: [{ guid: 'HZJ2LYJAX0HK3M5O4QR4' }] });
+  assertErrorBody(assert, routed, 400, 3004);
+  assert.match(routed.json.errors[0].message, /routings.*no approval routings/);
+  assertErrorBody(assert, await req('PUT', `/v1/changes/${a.guid}`, { routings: [] }), 400, 3004);
   // An item category is not a change category.
   const itemCategory = (await ok('GET', '/v1/settings/items/categories')).results
     .find((c) => c.assignable);
