@@ -386,10 +386,10 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
   // Changes.
   r.Add("GET", "/v1/changes", changes_read, 200, Shape::kList, [&plm](R& req, const Ctx& c) -> Res {
     ARENITE_ASSIGN_OR_RETURN(
-        Filters f,
-        ParseFilters(req, {"number", "title", "lifecycleStatus", "implementationStatus", "creator",
-                           "effectiveDateTimeFrom", "effectiveDateTimeTo", "expirationDateTimeFrom",
-                           "expirationDateTimeTo", "modifiedSince", kByAttribute}));
+        Filters f, ParseFilters(req, {"number", "title", "category", "lifecycleStatus",
+                                      "implementationStatus", "creator", "effectiveDateTimeFrom",
+                                      "effectiveDateTimeTo", "expirationDateTimeFrom",
+                                      "expirationDateTimeTo", "modifiedSince", kByAttribute}));
     return plm.ListChanges(c.workspace, f);
   });
   r.Add("POST", "/v1/changes", changes_write, 201, Shape::kObject,

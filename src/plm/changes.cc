@@ -675,6 +675,7 @@ Result<Json> Plm::ListChanges(const std::string& ws, const Filters& f) {
   AppendCondition(f.status, " AND ch.status = ?", &sql, &params);
   AppendCondition(f.implementation_status, " AND ch.implementation_status = ?", &sql, &params);
   AppendCondition(f.creator, " AND ch.creator_guid = ?", &sql, &params);
+  AppendCondition(f.category, " AND ch.category_guid = ?", &sql, &params);
   AppendCondition(f.modified_since, " AND ch.updated_at >= ?", &sql, &params);
   AppendCondition(f.effective_from, " AND ch.effective_at >= ?", &sql, &params);
   AppendCondition(f.effective_to, " AND ch.effective_at <= ?", &sql, &params);

@@ -378,6 +378,13 @@ test('change categories: Arena\'s settings list, a change made in one takes its 
   assert.equal((await ok('PUT', `/v1/changes/${plain.guid}`, { title: 'Still there' })).category.path,
     'Change');
 
+  // The change list searches by category, as Arena's does.
+  const ecos = await ok('GET', `/v1/changes?category.guid=${eco.guid}&limit=400`);
+  assert.deepEqual(ecos.results.map((c) => c.guid), [a.guid]);
+  assert.deepEqual((await ok('GET', `/v1/changes?category=${deviation.guid}`)).results.map((c) => c.guid),
+    [d.guid]);
+  assertErrorBody(assert, await req('GET', '/v1/changes?category.guid=nope'), 400);
+
   // Unknown, structural and malformed categories are refused, on create and on update.
   assertErrorBody(assert, await req('POST', '/v1/changes',
     { title: 'x', category: { guid: 'AAAAAAAAAAAAAAAAAAAA' } }), 400, 3002);
