@@ -20,8 +20,9 @@ std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw 
 std::string HexEncode(std::string_view bytes);
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
-std::string Base64UrlEncode(std::string_view bytes);             // unpadded (RFC 7515)
-void AppendBase64Url(std::string& out, std::string_view bytes);  // the same, onto `out`
+std::string Base64UrlEncode(std::string_view bytes);  // unpadded (RFC 7515)
+// The same, onto `out`; `bytes` must not point into `out`.
+void AppendBase64Url(std::string& out, std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 // Compares in time that depends only on the lengths, never on where the inputs differ.

@@ -74,7 +74,8 @@ thread_local uint64_t batch_signatures = 0;
 // One thread's nonces: kinv_[i] = k_i^-1 mod n and r_[i] = x(k_i G) mod n for i < left_, each
 // handed out once, last first, and cleared as it goes. The k_i themselves never outlive Refill.
 // A batch is dropped when it is kFreshFor old or when the process is not the one that made it:
-// its pid and fork generation are compared on every signature.
+// every signature looks at the thread's ForkMark (or, without one, compares the pid and the
+// fork generation).
 class Pool {
  public:
   Pool() {
