@@ -208,12 +208,18 @@ Result<Filters> ParseFilters(const http::Request& request,
             kErrInvalidValue);
       }
       f.assembly_type = type;
-    } else if (key == "inAssembly") {
+    } else if (key == "inAssembly" || key == "modifiedBom" || key == "modifiedFiles" ||
+               key == "modifiedSourcing" || key == "modifiedSpecs") {
       if (value != "true" && value != "false") {
-        return BadRequest("The value for the attribute \"inAssembly\" must be true or false.",
+        return BadRequest("The value for the attribute \"" + key + "\" must be true or false.",
                           kErrInvalidValue);
       }
-      f.in_assembly = value == "true";
+      std::optional<bool>* target = key == "inAssembly"         ? &f.in_assembly
+                                    : key == "modifiedBom"      ? &f.modified_bom
+                                    : key == "modifiedFiles"    ? &f.modified_files
+                                    : key == "modifiedSourcing" ? &f.modified_sourcing
+                                                                : &f.modified_specs;
+      *target = value == "true";
     } else if (key == "implementationStatus") {
       f.implementation_status = Upper(value);  // the change list says which values there are
     } else {
@@ -280,6 +286,7 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
         ParseFilters(
             req, {"number", "name", "description", "revisionNumber", "category", "lifecyclePhase",
                   "owner.fullName", "creator.fullName", "creator", "assemblyType", "inAssembly",
+                  "modifiedBom", "modifiedFiles", "modifiedSourcing", "modifiedSpecs",
                   "effectiveDateTimeFrom", "effectiveDateTimeTo", "modifiedSince", kByAttribute}));
     return plm.ListItems(c.workspace, f);
   });

@@ -842,6 +842,66 @@ Status Plm::DeleteItem(const Ctx& ctx, const std::string& guid) {
   });
 }
 
+namespace {
+
+// Whether the rows of `table` on the item's working revision (`rev` names the revision column)
+// differ from those on its effective one, `same` saying when a working row n and an effective
+// row o are alike: a row of either without a like row in the other, or a different count. An
+// item never released has no effective rows, so any working row is a difference.
+std::string RowsDiffer(std::string_view table, std::string_view rev, std::string_view same) {
+  auto rows = [&](char alias, std::string_view which) {
+    return std::string("SELECT 1 FROM ") + std::string(table) + " " + alias + " WHERE " + alias +
+           "." + std::string(rev) + " = i." + std::string(which);
+  };
+  auto count = [&](char alias, std::string_view which) {
+    return std::string("(SELECT COUNT(*) FROM ") + std::string(table) + " " + alias + " WHERE " +
+           alias + "." + std::string(rev) + " = i." + std::string(which) + ")";
+  };
+  std::string like = " AND " + std::string(same) + ")";
+  return "(EXISTS (" + rows('n', "working_rev") + " AND NOT EXISTS (" + rows('o', "effective_rev") +
+         like + ") OR EXISTS (" + rows('o', "effective_rev") + " AND NOT EXISTS (" +
+         rows('n', "working_rev") + like + ") OR " + count('n', "working_rev") +
+         " != " + count('o', "effective_rev") + ")";
+}
+
+// Arena's modified* criteria: the working revision has changes its effective revision (the one
+// a change last released) does not. An item never released counts as modified in its specs.
+// arenite keeps no files, so no item has modified files.
+const std::string& ModifiedBom() {
+  static const std::string sql =
+      RowsDiffer("bom_lines", "parent_rev",
+                 "o.child_item = n.child_item AND o.line_number IS n.line_number AND "
+                 "o.quantity = n.quantity AND o.ref_des IS n.ref_des AND o.notes IS n.notes");
+  return sql;
+}
+
+const std::string& ModifiedSourcing() {
+  static const std::string sql = RowsDiffer(
+      "sourcing", "rev_guid",
+      "o.mfr_item IS n.mfr_item AND o.vendor_item IS n.vendor_item AND o.aml_rank IS n.aml_rank "
+      "AND o.aml_split IS n.aml_split AND o.approved = n.approved AND o.active_production = "
+      "n.active_production AND o.active_prototype = n.active_prototype AND o.make_item = "
+      "n.make_item AND o.conversion_factor IS n.conversion_factor AND o.notes IS n.notes");
+  return sql;
+}
+
+constexpr char kModifiedSpecs[] =
+    "(i.effective_rev IS NULL OR EXISTS (SELECT 1 FROM item_revisions n JOIN item_revisions o "
+    "ON o.guid = i.effective_rev WHERE n.guid = i.working_rev AND NOT (n.name IS o.name AND "
+    "n.description IS o.description AND n.category_guid IS o.category_guid AND n.uom IS o.uom "
+    "AND n.procurement_type IS o.procurement_type AND n.owner_name IS o.owner_name AND "
+    "n.production_cost IS o.production_cost AND n.prototype_cost IS o.prototype_cost AND "
+    "n.standard_cost IS o.standard_cost AND n.target_cost IS o.target_cost AND "
+    "n.target_price IS o.target_price AND n.attributes_json IS o.attributes_json)))";
+
+void AppendFlag(const std::optional<bool>& wanted, std::string_view condition, std::string* sql) {
+  if (!wanted) return;
+  *sql += *wanted ? " AND " : " AND NOT ";
+  *sql += condition;
+}
+
+}  // namespace
+
 Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   // The page's keys first, so that rows skipped by OFFSET cost an index step and not a
   // rendered row. The revision is joined only when a filter reads it.
@@ -874,6 +934,10 @@ Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   const char* kHasBom = "EXISTS (SELECT 1 FROM bom_lines b WHERE b.parent_rev = r.guid)";
   const char* kOnBom = "EXISTS (SELECT 1 FROM bom_lines b2 WHERE b2.child_item = i.guid)";
   if (f.in_assembly) keys += std::string(" AND ") + (*f.in_assembly ? "" : "NOT ") + kOnBom;
+  AppendFlag(f.modified_bom, ModifiedBom(), &keys);
+  AppendFlag(f.modified_sourcing, ModifiedSourcing(), &keys);
+  AppendFlag(f.modified_specs, kModifiedSpecs, &keys);
+  AppendFlag(f.modified_files, "0", &keys);
   if (f.assembly_type == "NOT_AN_ASSEMBLY") {
     keys += std::string(" AND NOT ") + kHasBom;
   } else if (f.assembly_type) {

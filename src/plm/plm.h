@@ -53,6 +53,8 @@ struct Filters {
   std::optional<std::string> assembly_type;  // TOP_LEVEL_ASSEMBLY, ASSEMBLY or NOT_AN_ASSEMBLY
   std::optional<std::string> implementation_status;
   std::optional<bool> in_assembly;
+  // Arena's modifiedBom, modifiedFiles, modifiedSourcing, modifiedSpecs.
+  std::optional<bool> modified_bom, modified_files, modified_sourcing, modified_specs;
   std::optional<int64_t> modified_since;
   // effectiveDateTimeFrom/To, expirationDateTimeFrom/To: inclusive bounds.
   std::optional<int64_t> effective_from, effective_to, expiration_from, expiration_to;

@@ -213,3 +213,52 @@ test('suppliers and supplier items keep additional attribute values and are foun
     assert.deepEqual(await guids(`/v1/supplieritems?number=SRCH*&${moq.guid}=5000`), []);
     assertErrorBody(assert, await req('GET', `/v1/supplieritems?${tier.guid}=1`), 400, 3019);
   });
+
+test('modifiedBom, modifiedSourcing, modifiedSpecs and modifiedFiles compare the working revision with the effective one',
+  async () => {
+    const prod = (await ok('GET', '/v1/settings/items/lifecyclephases')).results
+      .find((p) => p.name === 'In Production');
+    const released = await ok('POST', '/v1/items', { name: 'Modflag released', description: 'v1' }, 201);
+    const draft = await ok('POST', '/v1/items', { name: 'Modflag draft' }, 201);
+    const bare = await ok('POST', '/v1/items', { name: 'Modflag bare' }, 201);
+    const part = await ok('POST', '/v1/items', { name: 'Modflag part' }, 201);
+    for (const parent of [released, draft]) {
+      await ok('POST', `/v1/items/${parent.guid}/bom`, { item: { guid: part.guid }, quantity: 2 }, 201);
+    }
+    await ok('POST', `/v1/items/${released.guid}/sourcing`, { makeItem: true, approved: true }, 201);
+    await ok('POST', `/v1/items/${draft.guid}/sourcing`, { makeItem: true }, 201);
+    // Release one of them: its new working revision starts as a copy of what was released.
+    const eco = await ok('POST', '/v1/changes', { title: 'Release modflag' }, 201);
+    await ok('POST', `/v1/changes/${eco.guid}/items`, { newItemRevision: { guid: released.workingRevision.guid },
+      newRevisionNumber: 'A', newLifecyclePhase: { guid: prod.guid } }, 201);
+    await status(eco.guid, 'SUBMITTED');
+    await status(eco.guid, 'APPROVED');
+
+    const all = 'name=Modflag*&limit=400';
+    const find = (flag, value) => guidSet(`/v1/items?${all}&${flag}=${value}`);
+    const sorted = (...items) => items.map((i) => i.guid).sort();
+    // Never released: whatever it holds is new. Released and untouched: nothing is.
+    assert.deepEqual(await find('modifiedBom', 'true'), sorted(draft));
+    assert.deepEqual(await find('modifiedBom', 'false'), sorted(released, bare, part));
+    assert.deepEqual(await find('modifiedSourcing', 'true'), sorted(draft));
+    assert.deepEqual(await find('modifiedSpecs', 'true'), sorted(draft, bare, part));
+    assert.deepEqual(await find('modifiedSpecs', 'false'), sorted(released));
+    assert.deepEqual(await find('modifiedFiles', 'true'), []);
+    assert.deepEqual(await find('modifiedFiles', 'false'), sorted(released, draft, bare, part));
+
+    // Edits to the released item's working revision show, each in its own view.
+    await ok('POST', `/v1/items/${released.guid}/bom`, { item: { guid: bare.guid }, quantity: 1 }, 201);
+    assert.deepEqual(await find('modifiedBom', 'true'), sorted(released, draft));
+    assert.deepEqual(await find('modifiedSpecs', 'false'), sorted(released));
+    await ok('PUT', `/v1/items/${released.guid}`, { description: 'v2' });
+    assert.deepEqual(await find('modifiedSpecs', 'false'), []);
+    assert.deepEqual(await find('modifiedSourcing', 'false'), sorted(released, bare, part));
+    // The working revision's own sourcing (an item guid shows the effective revision's).
+    const working = (await ok('GET', `/v1/items/${released.guid}`)).workingRevision.guid;
+    const [row] = (await ok('GET', `/v1/items/${working}/sourcing`)).results;
+    await ok('PUT', `/v1/items/${working}/sourcing/${row.guid}`, { amlRank: 2 });
+    assert.deepEqual(await find('modifiedSourcing', 'true'), sorted(released, draft));
+
+    assertErrorBody(assert, await req('GET', '/v1/items?modifiedBom=yes'), 400, 3003);
+    assertErrorBody(assert, await req('GET', '/v1/changes?modifiedBom=true'), 400, 3019);
+  });
