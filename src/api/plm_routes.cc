@@ -157,7 +157,9 @@ Result<Filters> ParseFilters(const http::Request& request,
     std::string key = name;
     if (key.size() > 5 && key.ends_with(".guid")) key = key.substr(0, key.size() - 5);
     if (key == "lifecycleStatus.type") key = "lifecycleStatus";
-    if (value.size() > 500) return BadRequest("The search value is too long.", kErrInvalidValue);
+    if (value.size() > (key == "criteria" ? 8000u : 500u)) {
+      return BadRequest("The search value is too long.", kErrInvalidValue);
+    }
     if (IsGuid(name) && permitted(kByAttribute)) {
       f.attributes.emplace_back(name, value);
       continue;
@@ -220,6 +222,12 @@ Result<Filters> ParseFilters(const http::Request& request,
                                     : key == "modifiedSourcing" ? &f.modified_sourcing
                                                                 : &f.modified_specs;
       *target = value == "true";
+    } else if (key == "criteria") {
+      json::Json parsed = json::Json::parse(value, nullptr, false);
+      if (parsed.is_discarded()) {
+        return BadRequest("The criteria parameter is not valid: it is not JSON.", kErrInvalidValue);
+      }
+      f.criteria = std::move(parsed);
     } else if (key == "implementationStatus") {
       f.implementation_status = Upper(value);  // the change list says which values there are
     } else {
@@ -281,13 +289,26 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
 
   // Items.
   r.Add("GET", "/v1/items", items_read, 200, Shape::kList, [&plm](R& req, const Ctx& c) -> Res {
-    ARENITE_ASSIGN_OR_RETURN(
-        Filters f,
-        ParseFilters(
-            req, {"number", "name", "description", "revisionNumber", "category", "lifecyclePhase",
-                  "owner.fullName", "creator.fullName", "creator", "assemblyType", "inAssembly",
-                  "modifiedBom", "modifiedFiles", "modifiedSourcing", "modifiedSpecs",
-                  "effectiveDateTimeFrom", "effectiveDateTimeTo", "modifiedSince", kByAttribute}));
+    ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {"number",
+                                                           "name",
+                                                           "description",
+                                                           "revisionNumber",
+                                                           "category",
+                                                           "lifecyclePhase",
+                                                           "owner.fullName",
+                                                           "creator.fullName",
+                                                           "creator",
+                                                           "assemblyType",
+                                                           "inAssembly",
+                                                           "modifiedBom",
+                                                           "modifiedFiles",
+                                                           "modifiedSourcing",
+                                                           "modifiedSpecs",
+                                                           "criteria",
+                                                           "effectiveDateTimeFrom",
+                                                           "effectiveDateTimeTo",
+                                                           "modifiedSince",
+                                                           kByAttribute}));
     return plm.ListItems(c.workspace, f);
   });
   r.AddText("POST", "/v1/items", items_write, 201,

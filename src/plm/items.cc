@@ -907,7 +907,7 @@ Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   // rendered row. The revision is joined only when a filter reads it.
   bool by_revision = f.name || f.category || f.phase || f.description || f.revision_number ||
                      f.owner_name || f.effective_from || f.effective_to || f.assembly_type ||
-                     !f.attributes.empty();
+                     f.criteria || !f.attributes.empty();
   std::string keys = by_revision ? "SELECT i.guid FROM items i JOIN item_revisions r ON r.guid = "
                                    "COALESCE(i.effective_rev, i.working_rev) WHERE "
                                    "i.workspace_guid = ?"
@@ -938,6 +938,7 @@ Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   AppendFlag(f.modified_sourcing, ModifiedSourcing(), &keys);
   AppendFlag(f.modified_specs, kModifiedSpecs, &keys);
   AppendFlag(f.modified_files, "0", &keys);
+  if (f.criteria) ARENITE_RETURN_IF_ERROR(AppendItemCriteria(*f.criteria, &keys, &params));
   if (f.assembly_type == "NOT_AN_ASSEMBLY") {
     keys += std::string(" AND NOT ") + kHasBom;
   } else if (f.assembly_type) {

@@ -55,6 +55,8 @@ struct Filters {
   std::optional<bool> in_assembly;
   // Arena's modifiedBom, modifiedFiles, modifiedSourcing, modifiedSpecs.
   std::optional<bool> modified_bom, modified_files, modified_sourcing, modified_specs;
+  // Arena's criteria (items only), parsed JSON.
+  std::optional<Json> criteria;
   std::optional<int64_t> modified_since;
   // effectiveDateTimeFrom/To, expirationDateTimeFrom/To: inclusive bounds.
   std::optional<int64_t> effective_from, effective_to, expiration_from, expiration_to;

@@ -262,3 +262,55 @@ test('modifiedBom, modifiedSourcing, modifiedSpecs and modifiedFiles compare the
     assertErrorBody(assert, await req('GET', '/v1/items?modifiedBom=yes'), 400, 3003);
     assertErrorBody(assert, await req('GET', '/v1/changes?modifiedBom=true'), 400, 3019);
   });
+
+test('Arena\'s criteria parameter: groups of conditions joined by AND and OR', async () => {
+  const cats = (await ok('GET', '/v1/settings/items/categories?limit=400')).results;
+  const resistor = cats.find((c) => c.name === 'Resistor');
+  const capacitor = cats.find((c) => c.name === 'Capacitor');
+  const r1 = await ok('POST', '/v1/items', { name: 'Crit resistor 10k', category: { guid: resistor.guid },
+    description: '0603 thick film' }, 201);
+  const r2 = await ok('POST', '/v1/items', { name: 'Crit resistor 1k', category: { guid: resistor.guid } }, 201);
+  const c1 = await ok('POST', '/v1/items', { name: 'Crit capacitor', category: { guid: capacitor.guid },
+    description: '100nF 0603' }, 201);
+  const other = await ok('POST', '/v1/items', { name: 'Crit other' }, 201);
+  const search = async (criteria, extra = '') => (await guidSet(
+    `/v1/items?name=Crit*&limit=400${extra}&criteria=${encodeURIComponent(JSON.stringify(criteria))}`));
+  const sorted = (...items) => items.map((i) => i.guid).sort();
+  const cond = (attribute, operator, value) => ({ attribute, operator, value });
+
+  // Arena's own examples, with this workspace's guids.
+  assert.deepEqual(await search([[cond('category.guid', 'IS_IN', [resistor.guid])]]), sorted(r1, r2));
+  assert.deepEqual(await search([[cond('category.guid', 'IS_EQUAL_TO', resistor.guid), 'OR',
+    cond('category.guid', 'IS_EQUAL_TO', capacitor.guid)], 'OR', [cond('number', 'STARTS_WITH', other.number)]]),
+  sorted(r1, r2, c1, other));
+  const created = new Date(Date.parse(r1.creationDateTime) - 60000).toISOString().replace(/\.\d+Z$/, 'Z');
+  assert.deepEqual(await search([[cond('creationDateTime', 'IS_BETWEEN', [created, '2099-01-01T00:00:00Z'])]]),
+    sorted(r1, r2, c1, other));
+  assert.deepEqual(await search([[cond('creationDateTime', 'IS_BEFORE', created)]]), []);
+  // AND within a group, and two entries side by side are joined by AND.
+  assert.deepEqual(await search([[cond('description', 'CONTAINS', '0603'), 'AND',
+    cond('category.guid', 'IS_NOT_EQUAL_TO', capacitor.guid)]]), sorted(r1));
+  assert.deepEqual(await search([[cond('description', 'CONTAINS', '0603')], [cond('name', 'ENDS_WITH', 'capacitor')]]),
+    sorted(c1));
+  assert.deepEqual(await search([[cond('description', 'IS_EMPTY')]]), sorted(r2, other));
+  assert.deepEqual(await search([[cond('description', 'DOES_NOT_CONTAIN', 'nF')]]), sorted(r1, r2, other));
+  // LIKE's own wildcards are taken literally.
+  assert.deepEqual(await search([[cond('name', 'CONTAINS', '%')]]), []);
+  // With the other parameters, AND.
+  assert.deepEqual(await search([[cond('category.guid', 'IS_IN', [resistor.guid, capacitor.guid])]],
+    '&description=*0603'), sorted(r1, c1));
+
+  const bad = async (criteria, code) => assertErrorBody(assert, await req('GET',
+    `/v1/items?criteria=${encodeURIComponent(typeof criteria === 'string' ? criteria : JSON.stringify(criteria))}`), 400, code);
+  await bad('[[{', 3003);
+  await bad({ attribute: 'name' }, 3003);
+  await bad([[cond('owner.Name', 'CONTAINS', 'x')]], 3019);
+  await bad([[cond('name', 'IS_BETWEEN', ['a', 'b'])]], 3003);
+  await bad([[cond('category.guid', 'IS_EQUAL_TO', 'nope')]], 3011);
+  await bad([[cond('creationDateTime', 'IS_AFTER', 'yesterday')]], 3003);
+  await bad([[cond('name', 'CONTAINS', 'a'), 'OR']], 3003);
+  await bad([['XOR', cond('name', 'CONTAINS', 'a')]], 3003);
+  await bad([[[[[cond('name', 'CONTAINS', 'a')]]]]], 3003);
+  await bad([Array.from({ length: 51 }, () => cond('name', 'CONTAINS', 'a'))], 3003);
+  assertErrorBody(assert, await req('GET', `/v1/changes?criteria=${encodeURIComponent('[]')}`), 400, 3019);
+});
