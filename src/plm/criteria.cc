@@ -1,9 +1,13 @@
 // Arena's `criteria` search parameter of the item list: the criteria of Arena's item exports, a
 // JSON array of groups joined by "AND" or "OR", each group an array of conditions
 // {"attribute", "value", "operator"} joined the same way, compiled into a SQL condition over the
-// item (`i`) and its shown revision (`r`) with every value bound as a parameter.
+// item (`i`) and its shown revision (`r`) with every value bound as a parameter. An attribute is
+// one of Arena's fields below or the guid of one of the workspace's additional item attributes.
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdlib>
+#include <map>
 
 #include "core/clock.h"
 #include "core/guid.h"
@@ -57,9 +61,19 @@ std::string LikeEscaped(std::string_view text) {
   return out;
 }
 
+// a < b for two values of the same type (integers, reals or text); false for any other pair.
+bool Less(const store::Value& a, const store::Value& b) {
+  if (a.index() != b.index()) return false;
+  if (auto* x = std::get_if<int64_t>(&a)) return *x < std::get<int64_t>(b);
+  if (auto* x = std::get_if<double>(&a)) return *x < std::get<double>(b);
+  if (auto* x = std::get_if<std::string>(&a)) return *x < std::get<std::string>(b);
+  return false;
+}
+
 class Compiler {
  public:
-  Compiler(std::string* sql, store::Params* params) : sql_(*sql), params_(*params) {}
+  Compiler(store::Tx& tx, const std::string& ws, std::string* sql, store::Params* params)
+      : tx_(tx), ws_(ws), sql_(*sql), params_(*params) {}
 
   // An array of operands (groups or conditions) with "AND" / "OR" between them; two operands
   // side by side are joined by AND.
@@ -114,9 +128,13 @@ class Compiler {
     const std::string& name = attribute->get_ref<const std::string&>();
     auto field = std::find_if(kFields.begin(), kFields.end(),
                               [&](const Field& f) { return f.name == name; });
+    std::string additional_type;
     if (field == kFields.end()) {
-      return BadRequest("The attribute \"" + name.substr(0, 60) + "\" is not searchable.",
-                        kErrNotSearchable);
+      ARENITE_ASSIGN_OR_RETURN(additional_type, AdditionalType(name));
+      if (additional_type.empty()) {
+        return BadRequest("The attribute \"" + name.substr(0, 60) + "\" is not searchable.",
+                          kErrNotSearchable);
+      }
     }
     const std::string& op = op_it->get_ref<const std::string&>();
     std::vector<std::string> values;
@@ -132,6 +150,7 @@ class Compiler {
         return Invalid("a value is a string or an array of at most 100 strings");
       }
     }
+    if (!additional_type.empty()) return Additional(name, additional_type, op, values);
     std::string column(field->column);
     if (op == "IS_EMPTY" || op == "IS_NOT_EMPTY") {
       bool empty = op == "IS_EMPTY";
@@ -184,6 +203,11 @@ class Compiler {
 
   Status Equality(const std::string& column, const std::string& op,
                   const std::vector<std::string>& values, const std::string& name) {
+    return Equality(column, op, store::Params(values.begin(), values.end()), name);
+  }
+
+  Status Equality(const std::string& column, const std::string& op, const store::Params& values,
+                  const std::string& name) {
     bool in = op == "IS_IN" || op == "IS_NOT_IN";
     bool negated = op == "IS_NOT_EQUAL_TO" || op == "IS_NOT_IN";
     if (!in && op != "IS_EQUAL_TO" && op != "IS_NOT_EQUAL_TO") {
@@ -202,52 +226,148 @@ class Compiler {
 
   Status Time(const std::string& column, const std::string& op,
               const std::vector<std::string>& values, const std::string& name) {
-    std::vector<int64_t> times;
-    for (const auto& v : values) {
-      auto t = ParseDateTime(v);
-      if (!t)
-        return Invalid("\"" + v.substr(0, 40) + "\" is not a date-time like 2026-12-03T09:41:15Z");
-      times.push_back(*t);
+    // Filled in place: GCC 12 warns, wrongly, of an uninitialized string when a variant holding
+    // a number is pushed.
+    store::Params times(values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      auto t = ParseDateTime(values[i]);
+      if (!t) {
+        return Invalid("\"" + values[i].substr(0, 40) +
+                       "\" is not a date-time like 2026-12-03T09:41:15Z");
+      }
+      times[i] = *t;
     }
+    return Ordered(column, op, std::move(times), "IS_BEFORE", "IS_AFTER", name);
+  }
+
+  // The comparisons of an ordered column with values already checked and of one type (all
+  // integers, all reals or all text of one form): = and != (NULL counts as different), the
+  // operators named `less` and `greater`, and IS_BETWEEN, whose two bounds may come in any order.
+  Status Ordered(const std::string& column, const std::string& op, store::Params values,
+                 std::string_view less, std::string_view greater, const std::string& name) {
     size_t wanted = op == "IS_BETWEEN" ? 2 : 1;
-    if (times.size() != wanted) {
+    if (values.size() != wanted) {
       return Invalid(op + " takes " + std::to_string(wanted) +
                      (wanted == 1 ? " value" : " values"));
     }
     if (op == "IS_BETWEEN") {
+      if (Less(values[1], values[0])) std::swap(values[0], values[1]);
       sql_ += column + " BETWEEN ? AND ?";
-      params_.push_back(std::min(times[0], times[1]));
-      params_.push_back(std::max(times[0], times[1]));
+      params_.push_back(std::move(values[0]));
+      params_.push_back(std::move(values[1]));
       return OkStatus();
     }
     if (op == "IS_NOT_EQUAL_TO") {
       sql_ += "(" + column + " IS NULL OR " + column + " != ?)";
-      params_.push_back(times[0]);
+      params_.push_back(std::move(values[0]));
       return OkStatus();
     }
     const char* comparison = op == "IS_EQUAL_TO" ? " = ?"
-                             : op == "IS_BEFORE" ? " < ?"
-                             : op == "IS_AFTER"  ? " > ?"
+                             : op == less        ? " < ?"
+                             : op == greater     ? " > ?"
                                                  : nullptr;
     if (!comparison) {
       return Invalid("the operator " + op.substr(0, 30) + " does not apply to " + name);
     }
     sql_ += column + comparison;
-    params_.push_back(times[0]);
+    params_.push_back(std::move(values[0]));
     return OkStatus();
   }
 
+  // The field type of the workspace's additional item attribute `guid`, or "" when there is
+  // none (or `guid` is not a guid at all).
+  Result<std::string> AdditionalType(const std::string& guid) {
+    if (!IsGuid(guid)) return std::string();
+    if (auto known = additional_types_.find(guid); known != additional_types_.end()) {
+      return known->second;
+    }
+    std::string type;
+    ARENITE_RETURN_IF_ERROR(
+        tx_.Query("SELECT field_type FROM attribute_defs WHERE guid = ? AND workspace_guid = ? AND "
+                  "object_type = 'ITEM'",
+                  {guid, ws_}, [&](const store::Row& row) {
+                    type = row.String(0);
+                    return false;
+                  }));
+    additional_types_[guid] = type;
+    return type;
+  }
+
+  // A condition on an additional attribute's value in the revision's attributes, by its type:
+  // text and drop-downs as text; numbers with IS_LESS_THAN, IS_GREATER_THAN and IS_IN; booleans
+  // "true" or "false"; dates by the day ("2019-04-01") or by the instant, as the attribute's
+  // own search parameter takes them.
+  Status Additional(const std::string& guid, const std::string& type, const std::string& op,
+                    const std::vector<std::string>& values) {
+    // The guid is 20 letters and digits (IsGuid), so the JSON path needs no quoting.
+    std::string column = "json_extract(r.attributes_json, '$." + guid + "')";
+    bool text =
+        type == "SINGLE_LINE_TEXT" || type == "MULTI_LINE_TEXT" || type == "FIXED_DROP_DOWN";
+    if (op == "IS_EMPTY" || op == "IS_NOT_EMPTY") {
+      bool empty = op == "IS_EMPTY";
+      sql_ += text ? (empty ? "(" + column + " IS NULL OR " + column + " = '')"
+                            : "(" + column + " IS NOT NULL AND " + column + " != '')")
+                   : column + (empty ? " IS NULL" : " IS NOT NULL");
+      return OkStatus();
+    }
+    if (values.empty()) return Invalid("the operator " + op.substr(0, 30) + " needs a value");
+    std::string name = "the attribute " + guid;
+    auto invalid = [&](const std::string& value, std::string_view want) {
+      return Invalid("\"" + value.substr(0, 40) + "\" is not " + std::string(want) + " for " +
+                     name);
+    };
+    if (text) return Text(column, op, values);
+    store::Params typed(values.size());  // filled in place, as in Time
+    if (type == "NUMBER") {
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string& v = values[i];
+        char* end = nullptr;
+        double number = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+        if (v.empty() || *end != '\0' || !std::isfinite(number)) return invalid(v, "a number");
+        typed[i] = number;
+      }
+      if (op == "IS_IN" || op == "IS_NOT_IN") return Equality(column, op, typed, name);
+      return Ordered(column, op, std::move(typed), "IS_LESS_THAN", "IS_GREATER_THAN", name);
+    }
+    if (type == "BOOLEAN") {
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string& v = values[i];
+        if (v != "true" && v != "false") return invalid(v, "true or false");
+        typed[i] = int64_t{v == "true" ? 1 : 0};
+      }
+      return Equality(column, op, typed, name);
+    }
+    if (type == "DATE") {
+      // All days, compared with the day of the stored instant, or all instants.
+      bool days = values[0].size() == 10;
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string& v = values[i];
+        if ((v.size() == 10) != days) return invalid(v, "of the same form as the first value");
+        auto at = ParseDateTime(days ? v + "T00:00:00Z" : v);
+        if (!at) return invalid(v, "a day like 2019-04-01 or a date-time");
+        typed[i] = days ? v : FormatDateTime(*at);
+      }
+      if (days) column = "substr(" + column + ", 1, 10)";
+      return Ordered(column, op, std::move(typed), "IS_BEFORE", "IS_AFTER", name);
+    }
+    return BadRequest("The attribute \"" + guid + "\" is not searchable.", kErrNotSearchable);
+  }
+
+  store::Tx& tx_;
+  const std::string& ws_;
   std::string& sql_;
   store::Params& params_;
   size_t conditions_ = 0;
+  std::map<std::string, std::string> additional_types_;  // guid -> field type, "" for none
 };
 
 }  // namespace
 
-Status AppendItemCriteria(const Json& criteria, std::string* sql, store::Params* params) {
+Status AppendItemCriteria(store::Tx& tx, const std::string& ws, const Json& criteria,
+                          std::string* sql, store::Params* params) {
   std::string condition;
   store::Params values;
-  Compiler compiler(&condition, &values);
+  Compiler compiler(tx, ws, &condition, &values);
   ARENITE_RETURN_IF_ERROR(compiler.List(criteria, 1));
   *sql += " AND " + condition;
   for (auto& v : values) params->push_back(std::move(v));

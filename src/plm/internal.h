@@ -112,8 +112,10 @@ Status CheckUnlocked(store::Tx& tx, const ItemKeys& keys);
 Status TouchItem(store::Tx& tx, const std::string& item, int64_t now);
 
 // Arena's `criteria` of the item list, as " AND (...)" over the item `i` and its shown revision
-// `r`; 400 for criteria it cannot read, 3019 for an attribute it cannot search.
-Status AppendItemCriteria(const Json& criteria, std::string* sql, store::Params* params);
+// `r`, reading the types of the workspace `ws`'s additional item attributes that it names; 400
+// for criteria it cannot read, 3019 for an attribute it cannot search.
+Status AppendItemCriteria(store::Tx& tx, const std::string& ws, const Json& criteria,
+                          std::string* sql, store::Params* params);
 
 // Gives the workspace its change categories, unless it has some.
 Status SeedChangeCategories(store::Tx& tx, const std::string& ws, int64_t now);

@@ -938,7 +938,6 @@ Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   AppendFlag(f.modified_sourcing, ModifiedSourcing(), &keys);
   AppendFlag(f.modified_specs, kModifiedSpecs, &keys);
   AppendFlag(f.modified_files, "0", &keys);
-  if (f.criteria) ARENITE_RETURN_IF_ERROR(AppendItemCriteria(*f.criteria, &keys, &params));
   if (f.assembly_type == "NOT_AN_ASSEMBLY") {
     keys += std::string(" AND NOT ") + kHasBom;
   } else if (f.assembly_type) {
@@ -947,6 +946,9 @@ Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   }
   Json out = Json::array();
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    // Both read attribute types; every condition before them binds its parameters already.
+    if (f.criteria)
+      ARENITE_RETURN_IF_ERROR(AppendItemCriteria(tx, ws, *f.criteria, &keys, &params));
     ARENITE_RETURN_IF_ERROR(
         AppendAttributeFilters(tx, ws, "ITEM", "r.attributes_json", f.attributes, &keys, &params));
     keys += " ORDER BY i.created_at, i.guid LIMIT ? OFFSET ?";

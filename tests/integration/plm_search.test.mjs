@@ -314,3 +314,57 @@ test('Arena\'s criteria parameter: groups of conditions joined by AND and OR', a
   await bad([Array.from({ length: 51 }, () => cond('name', 'CONTAINS', 'a'))], 3003);
   assertErrorBody(assert, await req('GET', `/v1/changes?criteria=${encodeURIComponent('[]')}`), 400, 3019);
 });
+
+test('Arena\'s criteria parameter on additional attributes, by their guids and types', async () => {
+  const text = await attribute('ITEM', 'Crit package', 'SINGLE_LINE_TEXT');
+  const num = await attribute('ITEM', 'Crit voltage', 'NUMBER');
+  const flag = await attribute('ITEM', 'Crit RoHS', 'BOOLEAN');
+  const day = await attribute('ITEM', 'Crit qualified', 'DATE');
+  const pick = await attribute('ITEM', 'Crit grade', 'FIXED_DROP_DOWN', ['Commercial', 'Automotive']);
+  const values = (t, n, b, d, p) => [{ guid: text.guid, value: t }, { guid: num.guid, value: n },
+    { guid: flag.guid, value: b }, { guid: day.guid, value: d }, { guid: pick.guid, value: p }];
+  const a = await ok('POST', '/v1/items', { name: 'Critattr A',
+    additionalAttributes: values('0603', 16, true, '2019-04-01T08:00:00Z', 'Commercial') }, 201);
+  const b = await ok('POST', '/v1/items', { name: 'Critattr B',
+    additionalAttributes: values('0805', 50, false, '2019-04-02T00:00:00Z', 'Automotive') }, 201);
+  const c = await ok('POST', '/v1/items', { name: 'Critattr C' }, 201);
+  const search = async (criteria) => (await guidSet(
+    `/v1/items?name=Critattr*&limit=400&criteria=${encodeURIComponent(JSON.stringify(criteria))}`));
+  const sorted = (...items) => items.map((i) => i.guid).sort();
+  const cond = (attribute, operator, value) => ({ attribute: attribute.guid, operator, value });
+
+  assert.deepEqual(await search([[cond(text, 'STARTS_WITH', '06')]]), sorted(a));
+  assert.deepEqual(await search([[cond(text, 'IS_IN', ['0603', '0805'])]]), sorted(a, b));
+  assert.deepEqual(await search([[cond(text, 'IS_EMPTY')]]), sorted(c));
+  assert.deepEqual(await search([[cond(num, 'IS_GREATER_THAN', '20')]]), sorted(b));
+  assert.deepEqual(await search([[cond(num, 'IS_LESS_THAN', '20')]]), sorted(a));
+  assert.deepEqual(await search([[cond(num, 'IS_BETWEEN', ['60', '16'])]]), sorted(a, b));
+  assert.deepEqual(await search([[cond(num, 'IS_IN', ['50', '7'])]]), sorted(b));
+  // NOT_EQUAL counts an item without a value as different, as for Arena's own fields.
+  assert.deepEqual(await search([[cond(num, 'IS_NOT_EQUAL_TO', '16')]]), sorted(b, c));
+  assert.deepEqual(await search([[cond(flag, 'IS_EQUAL_TO', 'true')]]), sorted(a));
+  assert.deepEqual(await search([[cond(flag, 'IS_EQUAL_TO', 'false'), 'OR', cond(flag, 'IS_EMPTY')]]),
+    sorted(b, c));
+  // A day compares with the day of the stored instant; an instant with the instant.
+  assert.deepEqual(await search([[cond(day, 'IS_EQUAL_TO', '2019-04-01')]]), sorted(a));
+  assert.deepEqual(await search([[cond(day, 'IS_AFTER', '2019-04-01')]]), sorted(b));
+  assert.deepEqual(await search([[cond(day, 'IS_BEFORE', '2019-04-02T00:00:00Z')]]), sorted(a));
+  assert.deepEqual(await search([[cond(day, 'IS_BETWEEN', ['2019-03-01', '2019-04-02'])]]), sorted(a, b));
+  assert.deepEqual(await search([[cond(pick, 'IS_NOT_IN', ['Commercial'])]]), sorted(b, c));
+  // With Arena's own fields in the same criteria.
+  assert.deepEqual(await search([[{ attribute: 'name', operator: 'ENDS_WITH', value: 'B' }, 'OR',
+    cond(flag, 'IS_EQUAL_TO', 'true')]]), sorted(a, b));
+
+  const bad = async (criteria, code) => assertErrorBody(assert, await req('GET',
+    `/v1/items?criteria=${encodeURIComponent(JSON.stringify(criteria))}`), 400, code);
+  await bad([[cond(num, 'IS_GREATER_THAN', 'many')]], 3003);
+  await bad([[cond(num, 'CONTAINS', '5')]], 3003);
+  await bad([[cond(flag, 'IS_EQUAL_TO', 'yes')]], 3003);
+  await bad([[cond(flag, 'IS_BEFORE', 'true')]], 3003);
+  await bad([[cond(day, 'IS_AFTER', 'April')]], 3003);
+  await bad([[cond(day, 'IS_BETWEEN', ['2019-03-01', '2019-04-02T00:00:00Z'])]], 3003);
+  // A guid that names no item attribute of this workspace is not searchable.
+  await bad([[{ attribute: 'AAAAAAAAAAAAAAAAAAAA', operator: 'IS_EQUAL_TO', value: '1' }]], 3019);
+  const supplierAttr = await attribute('SUPPLIER', 'Crit tier', 'SINGLE_LINE_TEXT');
+  await bad([[cond(supplierAttr, 'IS_EQUAL_TO', '1')]], 3019);
+});
