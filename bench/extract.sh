@@ -69,7 +69,8 @@ SELECT 'INSERT' AS "Trans Type", guid AS "Guid", number AS "Change Number", titl
   status AS "Lifecycle Status",
   strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS "Creation Date",
   strftime('%Y-%m-%dT%H:%M:%SZ', effective_at, 'unixepoch') AS "Effective Date",
-  strftime('%Y-%m-%dT%H:%M:%SZ', updated_at, 'unixepoch') AS "Last Modified Date"
+  strftime('%Y-%m-%dT%H:%M:%SZ', updated_at, 'unixepoch') AS "Last Modified Date",
+  (SELECT cc.path FROM change_categories cc WHERE cc.guid = changes.category_guid) AS "Category"
 FROM changes WHERE workspace_guid = :ws ORDER BY guid;
 .output Changes_Items.csv
 SELECT 'INSERT' AS "Trans Type", ci.guid AS "Guid", c.guid AS "Change Guid",

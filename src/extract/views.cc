@@ -89,12 +89,16 @@ const std::vector<ViewDef>& Defs() {
            " JOIN sourcing s ON s.rev_guid = r.guid LEFT JOIN supplier_items m ON m.guid = "
            "s.mfr_item LEFT JOIN supplier_items v ON v.guid = s.vendor_item "
            "WHERE i.workspace_guid = ? ORDER BY i.created_at, i.guid"},
+      // Category came after the others, so it is last: readers by position keep working.
       {"Changes_Summary",
        {"Guid", "Change Number", "Title", "Description", "Effectivity Type", "Lifecycle Status",
-        "Creation Date", "Effective Date", "Last Modified Date"},
-       {K::kText, K::kText, K::kText, K::kText, K::kText, K::kText, K::kTime, K::kTime, K::kTime},
-       "SELECT guid, number, title, description, effectivity_type, status, created_at, "
-       "effective_at, updated_at FROM changes WHERE workspace_guid = ? ORDER BY guid"},
+        "Creation Date", "Effective Date", "Last Modified Date", "Category"},
+       {K::kText, K::kText, K::kText, K::kText, K::kText, K::kText, K::kTime, K::kTime, K::kTime,
+        K::kText},
+       "SELECT ch.guid, ch.number, ch.title, ch.description, ch.effectivity_type, ch.status, "
+       "ch.created_at, ch.effective_at, ch.updated_at, cc.path FROM changes ch LEFT JOIN "
+       "change_categories cc ON cc.guid = ch.category_guid WHERE ch.workspace_guid = ? ORDER BY "
+       "ch.guid"},
       {"Changes_Items",
        {"Guid", "Change Guid", "Change Number", "Item Guid", "Item Number", "New Revision",
         "New Lifecycle Phase"},

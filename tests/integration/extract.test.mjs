@@ -73,6 +73,9 @@ before(async () => {
   }
   await ok('POST', '/v1/suppliers', { name: 'Acme, "Parts" Inc.' }, 201);
   await ok('POST', '/v1/changes', { title: 'Release, "first"' }, 201);
+  const eco = (await ok('GET', '/v1/settings/changes/categories')).results
+    .find((c) => c.name === 'Engineering Change Order');
+  await ok('POST', '/v1/changes', { title: 'Categorized', category: { guid: eco.guid } }, 201);
 });
 
 after(async () => { await server?.stop(); });
@@ -117,7 +120,16 @@ test('a FULL extract of every view matches the API, read by Python and unzip', a
     assert.equal(row[10], line.refDes);
   }
   assert.equal(pkg.views.Suppliers_Summary[1][2], 'Acme, "Parts" Inc.');
-  assert.equal(pkg.views.Changes_Summary[1][3], 'Release, "first"');
+  const changes = pkg.views.Changes_Summary;
+  assert.equal(changes[0][10], 'Category');
+  const apiChanges = (await ok('GET', '/v1/changes?limit=400')).results;
+  assert.equal(changes.length - 1, apiChanges.length);
+  for (const change of apiChanges) {
+    const row = changes.find((r) => r[1] === change.guid);
+    assert.equal(row[3], change.title);
+    assert.equal(row[10], change.category?.path ?? '');
+  }
+  assert.ok(changes.some((r) => r[10].endsWith('\\Engineering Change Order')));
 
   // Ranges of the download, as a resuming client asks for them.
   const part = await server.request('GET',
