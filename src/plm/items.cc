@@ -946,7 +946,8 @@ Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   }
   Json out = Json::array();
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-    // Both read attribute types; every condition before them binds its parameters already.
+    // Both look up attribute types, so they run in the read. Their SQL lands after the
+    // assembly type's, which binds no parameter: SQL and parameters stay in the same order.
     if (f.criteria)
       ARENITE_RETURN_IF_ERROR(AppendItemCriteria(tx, ws, *f.criteria, &keys, &params));
     ARENITE_RETURN_IF_ERROR(
