@@ -200,14 +200,22 @@ printf '| %-36s | %12s | %22s |\n' "arenite tokens / oidc-provider" "$vs_oidc" "
 printf '| %-36s | %12s | %22s |\n' "arenite tokens / arenite /healthz" "$vs_healthz" \
   "$vs_healthz_cpu"
 # A token request costs at least a /healthz request and a signature, so per CPU-second no
-# token endpoint here can do better than this.
+# token endpoint here can do better than this. By throughput the same holds with the whole
+# machine's time for a /healthz (the server's and wrk's, which share the cores: cores over the
+# /healthz rate) plus a signature's; wrk spends more on a token's larger reply than on a
+# /healthz, so the true ceiling is lower still.
 tok_max=$(awk -v s="$sign_rate" -v h="$best_h_cpu" \
   'BEGIN {printf "%.0f", (s > 0 && h > 0) ? 1 / (1 / s + 1 / h) : 0}')
+tok_max_rate=$(awk -v s="$sign_rate" -v h="$best_h" -v c="$cores" \
+  'BEGIN {printf "%.0f", (s > 0 && h > 0) ? c / (c / h + 1 / s) : 0}')
 printf '| %-36s | %12s | %22.0f |\n' "ES256 signatures, arenite" "" "$sign_rate"
 printf '| %-36s | %12s | %22.0f |\n' "ES256 signatures, hedged" "" "$evp_sign_rate"
-printf '| %-36s | %12s | %22.0f |\n' "ceiling: a /healthz plus a signature" "" "$tok_max"
-printf '| %-36s | %12s | %22s |\n' "ceiling / oidc-provider" "" "$(div "$tok_max" "$best_o_cpu")"
-printf '| %-36s | %12s | %22s |\n' "ceiling / arenite /healthz" "" "$(div "$tok_max" "$best_h_cpu")"
+printf '| %-36s | %12.0f | %22.0f |\n' "ceiling: a /healthz plus a signature" "$tok_max_rate" \
+  "$tok_max"
+printf '| %-36s | %12s | %22s |\n' "ceiling / oidc-provider" "$(div "$tok_max_rate" "$best_o")" \
+  "$(div "$tok_max" "$best_o_cpu")"
+printf '| %-36s | %12s | %22s |\n' "ceiling / arenite /healthz" "$(div "$tok_max_rate" "$best_h")" \
+  "$(div "$tok_max" "$best_h_cpu")"
 awk -v r="$vs_oidc" 'BEGIN { exit !(r >= 10) }' ||
   echo "below the goal of 10 × oidc-provider" >&2
 awk -v r="$vs_healthz" 'BEGIN { exit !(r >= 0.5) }' ||
