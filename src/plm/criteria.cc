@@ -245,6 +245,10 @@ class Compiler {
   // operators named `less` and `greater`, and IS_BETWEEN, whose two bounds may come in any order.
   Status Ordered(const std::string& column, const std::string& op, store::Params values,
                  std::string_view less, std::string_view greater, const std::string& name) {
+    if (op != "IS_BETWEEN" && op != "IS_NOT_EQUAL_TO" && op != "IS_EQUAL_TO" && op != less &&
+        op != greater) {
+      return Invalid("the operator " + op.substr(0, 30) + " does not apply to " + name);
+    }
     size_t wanted = op == "IS_BETWEEN" ? 2 : 1;
     if (values.size() != wanted) {
       return Invalid(op + " takes " + std::to_string(wanted) +
@@ -262,14 +266,7 @@ class Compiler {
       params_.push_back(std::move(values[0]));
       return OkStatus();
     }
-    const char* comparison = op == "IS_EQUAL_TO" ? " = ?"
-                             : op == less        ? " < ?"
-                             : op == greater     ? " > ?"
-                                                 : nullptr;
-    if (!comparison) {
-      return Invalid("the operator " + op.substr(0, 30) + " does not apply to " + name);
-    }
-    sql_ += column + comparison;
+    sql_ += column + (op == "IS_EQUAL_TO" ? " = ?" : op == less ? " < ?" : " > ?");
     params_.push_back(std::move(values[0]));
     return OkStatus();
   }

@@ -328,6 +328,9 @@ test('Arena\'s criteria parameter on additional attributes, by their guids and t
   const b = await ok('POST', '/v1/items', { name: 'Critattr B',
     additionalAttributes: values('0805', 50, false, '2019-04-02T00:00:00Z', 'Automotive') }, 201);
   const c = await ok('POST', '/v1/items', { name: 'Critattr C' }, 201);
+  const notes = await attribute('ITEM', 'Crit notes', 'MULTI_LINE_TEXT');
+  await ok('PUT', `/v1/items/${b.guid}`, { additionalAttributes: [{ guid: notes.guid,
+    value: 'first line\nsecond line' }] });
   const search = async (criteria) => (await guidSet(
     `/v1/items?name=Critattr*&limit=400&criteria=${encodeURIComponent(JSON.stringify(criteria))}`));
   const sorted = (...items) => items.map((i) => i.guid).sort();
@@ -350,6 +353,10 @@ test('Arena\'s criteria parameter on additional attributes, by their guids and t
   assert.deepEqual(await search([[cond(day, 'IS_AFTER', '2019-04-01')]]), sorted(b));
   assert.deepEqual(await search([[cond(day, 'IS_BEFORE', '2019-04-02T00:00:00Z')]]), sorted(a));
   assert.deepEqual(await search([[cond(day, 'IS_BETWEEN', ['2019-03-01', '2019-04-02'])]]), sorted(a, b));
+  assert.deepEqual(await search([[cond(day, 'IS_BETWEEN', ['2019-04-02', '2019-04-02'])]]), sorted(b));
+  assert.deepEqual(await search([[cond(day, 'IS_NOT_EQUAL_TO', '2019-04-01')]]), sorted(b, c));
+  assert.deepEqual(await search([[cond(num, 'IS_NOT_EMPTY')]]), sorted(a, b));
+  assert.deepEqual(await search([[cond(notes, 'CONTAINS', 'second line')]]), sorted(b));
   assert.deepEqual(await search([[cond(pick, 'IS_NOT_IN', ['Commercial'])]]), sorted(b, c));
   // With Arena's own fields in the same criteria.
   assert.deepEqual(await search([[{ attribute: 'name', operator: 'ENDS_WITH', value: 'B' }, 'OR',
@@ -361,6 +368,7 @@ test('Arena\'s criteria parameter on additional attributes, by their guids and t
   await bad([[cond(num, 'CONTAINS', '5')]], 3003);
   await bad([[cond(flag, 'IS_EQUAL_TO', 'yes')]], 3003);
   await bad([[cond(flag, 'IS_BEFORE', 'true')]], 3003);
+  await bad([[cond(num, 'IS_BEFORE', ['1', '2'])]], 3003);
   await bad([[cond(day, 'IS_AFTER', 'April')]], 3003);
   await bad([[cond(day, 'IS_BETWEEN', ['2019-03-01', '2019-04-02T00:00:00Z'])]], 3003);
   // A guid that names no item attribute of this workspace is not searchable.
