@@ -81,6 +81,12 @@ http::Handler Auth::Guard(Access access, ApiHandler handler) const {
           BadRequest("access tokens are not accepted in the query string", kErrTokenInQuery),
           "invalid_request", "");
     }
+    // One request, one set of credentials: a second Authorization field would otherwise be
+    // ignored, whatever it holds (RFC 6750 section 3.1, RFC 9110 section 11.6.2).
+    if (request.headers.Count("Authorization") > 1) {
+      return BearerError(BadRequest("send at most one Authorization header", kErrBadRequest),
+                         "invalid_request", "");
+    }
     auto principal = Authenticate(request);
     if (!principal.ok()) {
       const Error& e = principal.error();

@@ -537,7 +537,7 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
   auto per_public =
       std::make_shared<oauth::RateLimiter>(clock, limits.token_requests_per_client_per_minute, 60);
   RateLimited();  // listed in the metrics from the start, at 0
-  router.Add("GET", "/.well-known/oauth-authorization-server", [issuer](http::Request&) {
+  auto metadata = [issuer](http::Request&) {
     json::Json doc = {
         {"issuer", issuer},
         {"authorization_endpoint", issuer + "/oauth/authorize"},
@@ -561,7 +561,15 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     http::Reply reply = http::JsonReply(200, doc);
     reply.headers.Set("Cache-Control", "public, max-age=300");
     return reply;
-  });
+  };
+  router.Add("GET", "/.well-known/oauth-authorization-server", metadata);
+  // An issuer with a path (a public URL behind a proxy, https://host/arena) has its metadata at
+  // /.well-known/oauth-authorization-server/arena (RFC 8414 section 3.1).
+  if (size_t scheme = issuer.find("://"); scheme != std::string::npos) {
+    if (size_t path = issuer.find('/', scheme + 3); path != std::string::npos) {
+      router.Add("GET", "/.well-known/oauth-authorization-server" + issuer.substr(path), metadata);
+    }
+  }
   router.Add("GET", "/.well-known/jwks.json", [&keys](http::Request&) {
     http::Reply reply = http::JsonReply(200, keys.Jwks());
     reply.content_type = "application/jwk-set+json";
@@ -587,6 +595,12 @@ void RegisterOAuthServerRoutes(http::Router& router, oauth::TokenService& tokens
     if (!form.ok()) return OAuthErrorReply(form.error());
     if (int64_t wait = per_address->Take(request.remote_address); wait > 0) {
       return TooManyRequests(wait);
+    }
+    // Two Authorization fields are two sets of credentials, which RFC 6749 section 2.3 forbids;
+    // otherwise the first would be used and the second ignored.
+    if (request.headers.Count("Authorization") > 1) {
+      return OAuthErrorReply(
+          oauth::OAuthError("invalid_request", "send at most one Authorization header"));
     }
     auto app = tokens.AuthenticateClient(CredentialsOf(request, *form));
     if (!app.ok()) return OAuthErrorReply(app.error());

@@ -40,6 +40,12 @@ std::optional<std::string_view> Headers::Get(std::string_view name) const {
   return std::nullopt;
 }
 
+size_t Headers::Count(std::string_view name) const {
+  size_t n = 0;
+  for (const auto& [field, unused] : all_) n += EqualsIgnoreCase(field, name) ? 1 : 0;
+  return n;
+}
+
 void Headers::Set(std::string name, std::string value) {
   for (auto& [n, v] : all_) {
     if (EqualsIgnoreCase(n, name)) {

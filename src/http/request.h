@@ -21,6 +21,8 @@ namespace arenite::http {
 class Headers {
  public:
   std::optional<std::string_view> Get(std::string_view name) const;
+  // How many fields of that name the message has.
+  size_t Count(std::string_view name) const;
   void Set(std::string name, std::string value);
   void Add(std::string name, std::string value);
   const std::vector<std::pair<std::string, std::string>>& All() const { return all_; }

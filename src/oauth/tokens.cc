@@ -865,16 +865,14 @@ json::Json TokenService::Introspect(const App& caller, std::string_view token) {
         "FROM oauth_refresh_tokens r JOIN oauth_apps a ON a.guid = r.app_guid WHERE "
         "r.token_hash = ? AND r.consumed_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?",
         {Hash(token), now}, [&](const store::Row& r) {
-          if (r.String(0) != caller.workspace_id) return false;
-          out = json::Json{{"active", true},
-                           {"token_type", "refresh_token"},
-                           {"scope", r.String(2)},
-                           {"client_id", r.String(5)},
-                           {"sub", r.String(1)},
-                           {"iss", options_.issuer},
-                           {"iat", r.Int(3)},
-                           {"exp", r.Int(4)},
-                           {"workspace_id", r.String(0)}};
+          // A refresh token is for its own client only, unlike an access token, which a
+          // resource server (another client) introspects. No token_type: RFC 7662 takes it
+          // from RFC 6749 section 5.1, the access token's type.
+          if (r.String(0) != caller.workspace_id || r.String(5) != caller.client_id) return false;
+          out = json::Json{{"active", true},           {"scope", r.String(2)},
+                           {"client_id", r.String(5)}, {"sub", r.String(1)},
+                           {"iss", options_.issuer},   {"iat", r.Int(3)},
+                           {"exp", r.Int(4)},          {"workspace_id", r.String(0)}};
           return false;
         });
   });

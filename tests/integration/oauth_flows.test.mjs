@@ -479,7 +479,18 @@ test('revoking a refresh token kills its family', async () => {
   const rtIntro = await oauth.processIntrospectionResponse(as, client,
     await oauth.introspectionRequest(as, client, auth, t1.refresh_token, opts()));
   assert.equal(rtIntro.active, true);
-  assert.equal(rtIntro.token_type, 'refresh_token');
+  // RFC 7662's token_type is the access token's type (RFC 6749 section 5.1): a refresh token has
+  // none.
+  assert.equal(rtIntro.token_type, undefined);
+  assert.equal(rtIntro.client_id, app.clientId);
+  // Another client of the workspace may introspect the access token (a resource server does),
+  // but the refresh token is its own client's business.
+  const peer = await createApp(server, session, { name: 'Peer', grantTypes: ['client_credentials'] });
+  const peerAuth = { authorization: basic(peer.clientId, peer.clientSecret) };
+  assert.equal((await postForm(server, '/oauth/introspect', { token: t1.access_token }, peerAuth))
+    .json.active, true);
+  assert.deepEqual((await postForm(server, '/oauth/introspect', { token: t1.refresh_token }, peerAuth))
+    .json, { active: false });
   await oauth.processRevocationResponse(
     await oauth.revocationRequest(as, client, auth, t1.refresh_token, opts()));
   assertErrorBody(assert, await server.request('GET', '/v1/settings/users',

@@ -160,6 +160,31 @@ test('the API\'s Bearer challenge has no error code for another scheme, and inva
   assert.equal(bad.headers['www-authenticate'], 'Bearer realm="arenite", error="invalid_token"');
 });
 
+test('two Authorization fields are invalid_request at the API and at the token endpoint '
+  + '(RFC 6750 section 3.1, RFC 6749 section 2.3)', async () => {
+  const app = await createApp(server, session, { grantTypes: ['client_credentials'] });
+  const good = basic(app.clientId, app.clientSecret);
+  const issued = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' },
+    { authorization: good });
+  assert.equal(issued.status, 200);
+  const token = issued.json.access_token;
+  assert.equal((await server.request('GET', '/v1/items', { token })).status, 200);
+  // Node sends an array as one field line per value.
+  for (const values of [[`Bearer ${token}`, 'Bearer junk'], [`Bearer ${token}`, good]]) {
+    const two = await server.request('GET', '/v1/items', { headers: { authorization: values } });
+    assertErrorBody(assert, two, 400);
+    assert.equal(two.headers['www-authenticate'], 'Bearer realm="arenite", error="invalid_request"');
+  }
+  const twoBasic = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' },
+    { authorization: [good, basic('someone', 'something')] });
+  assert.equal(twoBasic.status, 400);
+  assert.equal(twoBasic.json.error, 'invalid_request');
+  const twoIntrospect = await postForm(server, '/oauth/introspect', { token },
+    { authorization: [good, good] });
+  assert.equal(twoIntrospect.status, 400);
+  assert.equal(twoIntrospect.json.error, 'invalid_request');
+});
+
 test('error_description keeps to the characters RFC 6749 section 5.2 allows', async () => {
   const app = await createApp(server, session, { grantTypes: ['client_credentials'] });
   const res = await postForm(server, '/oauth/token',
@@ -169,4 +194,22 @@ test('error_description keeps to the characters RFC 6749 section 5.2 allows', as
   assert.equal(res.json.error, 'invalid_request');
   assert.match(res.json.error_description, /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/);
   assert.match(res.json.error_description, /the parameter 'a'\?\?\?' is repeated/);
+});
+
+test('an issuer with a path also has its metadata where RFC 8414 section 3.1 puts it', async () => {
+  const issuer = 'https://arenite.example.test/plm/arena';
+  const behind = await startServer({ args: ['--public-url', issuer] });
+  try {
+    for (const path of ['/.well-known/oauth-authorization-server',
+      '/.well-known/oauth-authorization-server/plm/arena']) {
+      const res = await behind.request('GET', path);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.json.issuer, issuer);
+      assert.equal(res.json.token_endpoint, `${issuer}/oauth/token`);
+    }
+    assert.equal((await behind.request('GET', '/.well-known/oauth-authorization-server/plm')).status,
+      404);
+  } finally {
+    await behind.stop();
+  }
 });
