@@ -268,12 +268,22 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
   // Lookups.
   r.Add("GET", "/v1/settings/items/categories", items_read, 200, Shape::kList,
         [&plm](R&, const Ctx& c) { return plm.ListCategories(c.workspace); });
+  r.Add("GET", "/v1/settings/items/categories/{guid}", items_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetCategory(c.workspace, guid);
+        });
   r.Add("GET", "/v1/settings/items/lifecyclephases", items_read, 200, Shape::kList,
         [&plm](R&, const Ctx& c) { return plm.ListPhases(c.workspace); });
   r.Add("GET", "/v1/settings/items/numberformats", items_read, 200, Shape::kList,
         [&plm](R&, const Ctx& c) { return plm.ListNumberFormats(c.workspace); });
   r.Add("GET", "/v1/settings/items/attributes", items_read, 200, Shape::kList,
         [&plm](R&, const Ctx& c) { return plm.ListAttributes(c.workspace); });
+  r.Add("GET", "/v1/settings/items/attributes/{guid}", items_read, 200, Shape::kObject,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          return plm.GetAttribute(c.workspace, guid);
+        });
   r.Add("GET", "/v1/settings/changes/categories", changes_read, 200, Shape::kList,
         [&plm](R&, const Ctx& c) { return plm.ListChangeCategories(c.workspace); });
   r.Add("GET", "/v1/settings/changes/categories/{guid}", changes_read, 200, Shape::kObject,

@@ -131,30 +131,72 @@ Status Plm::EnsureSeeded(const std::string& ws) {
   return OkStatus();
 }
 
+namespace {
+
+constexpr char kCategorySelect[] =
+    "SELECT guid, name, path, parent_guid, level, structural, number_format_guid, created_at FROM "
+    "item_categories ";
+
+Json CategoryJson(const store::Row& row) {
+  bool structural = row.Int(5) != 0;
+  Json c = {{"guid", row.String(0)},
+            {"name", row.String(1)},
+            {"path", row.String(2)},
+            {"level", row.Int(4)},
+            {"structural", structural},
+            {"assignable", !structural},
+            {"activated", true},
+            {"systemDefined", false},
+            {"creationDateTime", FormatDateTime(row.Int(7))}};
+  c["parentCategory"] = row.IsNull(3) ? Json(nullptr) : Json{{"guid", row.String(3)}};
+  c["numberFormat"] = row.IsNull(6) ? Json(nullptr) : Json{{"guid", row.String(6)}};
+  return c;
+}
+
+constexpr char kAttributeSelect[] =
+    "SELECT guid, name, field_type, options_json, object_type, created_at FROM attribute_defs ";
+
+Json AttributeJson(const store::Row& row) {
+  Json a = {{"guid", row.String(0)},       {"apiName", row.String(0)},
+            {"name", row.String(1)},       {"fieldType", row.String(2)},
+            {"objectType", row.String(4)}, {"creationDateTime", FormatDateTime(row.Int(5))}};
+  if (!row.IsNull(3)) a["possibleValues"] = Json::parse(row.Text(3), nullptr, false);
+  return a;
+}
+
+// The one row of `select` + "WHERE guid = ? AND workspace_guid = ?" as `render` makes it, or
+// 404 for a guid the workspace does not have.
+template <typename Render>
+Result<Json> GetOne(store::Store& store, const char* select, const std::string& ws,
+                    const std::string& guid, Render render) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) {
+    return tx.Query(std::string(select) + "WHERE guid = ? AND workspace_guid = ?", {guid, ws},
+                    [&](const store::Row& row) {
+                      out = render(row);
+                      return false;
+                    });
+  }));
+  if (out.is_null()) return NotFoundGuid(guid);
+  return out;
+}
+
+}  // namespace
+
 Result<Json> Plm::ListCategories(const std::string& ws) {
   Json out = Json::array();
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
-    return tx.Query(
-        "SELECT guid, name, path, parent_guid, level, structural, number_format_guid, "
-        "created_at FROM item_categories WHERE workspace_guid = ? ORDER BY path",
-        {ws}, [&](const store::Row& row) {
-          bool structural = row.Int(5) != 0;
-          Json c = {{"guid", row.String(0)},
-                    {"name", row.String(1)},
-                    {"path", row.String(2)},
-                    {"level", row.Int(4)},
-                    {"structural", structural},
-                    {"assignable", !structural},
-                    {"activated", true},
-                    {"systemDefined", false},
-                    {"creationDateTime", FormatDateTime(row.Int(7))}};
-          c["parentCategory"] = row.IsNull(3) ? Json(nullptr) : Json{{"guid", row.String(3)}};
-          c["numberFormat"] = row.IsNull(6) ? Json(nullptr) : Json{{"guid", row.String(6)}};
-          out.push_back(std::move(c));
-          return true;
-        });
+    return tx.Query(std::string(kCategorySelect) + "WHERE workspace_guid = ? ORDER BY path", {ws},
+                    [&](const store::Row& row) {
+                      out.push_back(CategoryJson(row));
+                      return true;
+                    });
   }));
   return out;
+}
+
+Result<Json> Plm::GetCategory(const std::string& ws, const std::string& guid) {
+  return GetOne(store_, kCategorySelect, ws, guid, CategoryJson);
 }
 
 Result<Json> Plm::ListPhases(const std::string& ws) {
@@ -201,19 +243,17 @@ Result<Json> Plm::ListAttributes(const std::string& ws) {
   Json out = Json::array();
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
     return tx.Query(
-        "SELECT guid, name, field_type, options_json, object_type, created_at FROM "
-        "attribute_defs WHERE workspace_guid = ? ORDER BY object_type, name",
-        {ws}, [&](const store::Row& row) {
-          Json a = {
-              {"guid", row.String(0)},       {"apiName", row.String(0)},
-              {"name", row.String(1)},       {"fieldType", row.String(2)},
-              {"objectType", row.String(4)}, {"creationDateTime", FormatDateTime(row.Int(5))}};
-          if (!row.IsNull(3)) a["possibleValues"] = Json::parse(row.Text(3), nullptr, false);
-          out.push_back(std::move(a));
+        std::string(kAttributeSelect) + "WHERE workspace_guid = ? ORDER BY object_type, name", {ws},
+        [&](const store::Row& row) {
+          out.push_back(AttributeJson(row));
           return true;
         });
   }));
   return out;
+}
+
+Result<Json> Plm::GetAttribute(const std::string& ws, const std::string& guid) {
+  return GetOne(store_, kAttributeSelect, ws, guid, AttributeJson);
 }
 
 Result<Json> Plm::CreateAttribute(const Ctx& ctx, const Json& body) {

@@ -77,12 +77,14 @@ class Plm {
 
   // Lookups.
   Result<Json> ListCategories(const std::string& ws);
+  Result<Json> GetCategory(const std::string& ws, const std::string& guid);
   // Workspace Settings > Changes > Categories (GET /settings/changes/categories in Arena).
   Result<Json> ListChangeCategories(const std::string& ws);
   Result<Json> GetChangeCategory(const std::string& ws, const std::string& guid);
   Result<Json> ListPhases(const std::string& ws);
   Result<Json> ListNumberFormats(const std::string& ws);
   Result<Json> ListAttributes(const std::string& ws);
+  Result<Json> GetAttribute(const std::string& ws, const std::string& guid);
   Result<Json> CreateAttribute(const Ctx& ctx, const Json& body);
 
   // Items.

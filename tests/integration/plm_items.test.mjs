@@ -42,6 +42,12 @@ test('lookups: categories as a tree with paths, phases with stages, number forma
   const electrical = cats.json.results.find((c) => c.guid === resistor.parentCategory.guid);
   assert.equal(electrical.path, 'Parts\\Electrical');
   assert.equal(electrical.structural, true);
+  // One category by its guid, as in the list.
+  const one = await req('GET', `/v1/settings/items/categories/${resistor.guid}`);
+  assert.equal(one.status, 200);
+  assert.deepEqual(one.json, resistor);
+  assertErrorBody(assert, await req('GET', '/v1/settings/items/categories/AAAAAAAAAAAAAAAAAAAA'), 404);
+  assertErrorBody(assert, await req('GET', '/v1/settings/items/categories/nope'), 400, 3011);
   const phases = await req('GET', '/v1/settings/items/lifecyclephases');
   assert.equal(phases.status, 200);
   const stages = new Set(phases.json.results.map((p) => p.stage));
@@ -246,6 +252,10 @@ test('custom attributes are typed', async () => {
   const def = await req('POST', '/v1/settings/items/attributes',
     { name: 'EOQ', fieldType: 'NUMBER' });
   assert.equal(def.status, 201, def.text);
+  const listed = (await req('GET', '/v1/settings/items/attributes')).json.results
+    .find((a) => a.guid === def.json.guid);
+  assert.deepEqual((await req('GET', `/v1/settings/items/attributes/${def.json.guid}`)).json, listed);
+  assertErrorBody(assert, await req('GET', '/v1/settings/items/attributes/AAAAAAAAAAAAAAAAAAAA'), 404);
   const item = await createItem({ name: 'With EOQ',
     additionalAttributes: [{ guid: def.json.guid, value: 1000 }] });
   assert.deepEqual(item.additionalAttributes.map((a) => [a.name, a.fieldType, a.value]),
