@@ -191,6 +191,14 @@ Result<Filters> ParseFilters(const http::Request& request,
       ARENITE_ASSIGN_OR_RETURN(f.phase, guid());
     } else if (key == "supplier") {
       ARENITE_ASSIGN_OR_RETURN(f.supplier, guid());
+    } else if (key == "supplier.name") {
+      f.supplier_name = value;
+    } else if (key == "item.status") {
+      if (value != "0" && value != "1" && value != "2") {
+        return BadRequest("The value for the attribute \"item.status\" must be 0, 1 or 2.",
+                          kErrInvalidValue);
+      }
+      f.revision_status = value[0] - '0';
     } else if (key == "description") {
       f.description = value;
     } else if (key == "revisionNumber") {
@@ -518,9 +526,16 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
         });
   r.Add("GET", "/v1/supplieritems", suppliers_read, 200, Shape::kList,
         [&plm](R& req, const Ctx& c) -> Res {
-          ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {"number", "name", "supplier",
-                                                                 "modifiedSince", kByAttribute}));
+          ARENITE_ASSIGN_OR_RETURN(Filters f,
+                                   ParseFilters(req, {"number", "name", "supplier", "supplier.name",
+                                                      "modifiedSince", kByAttribute}));
           return plm.ListSupplierItems(c.workspace, f);
+        });
+  r.Add("GET", "/v1/supplieritems/{guid}/sourcing", suppliers_read, 200, Shape::kList,
+        [&plm](R& req, const Ctx& c) -> Res {
+          ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+          ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {"item.status"}));
+          return plm.ListSupplierItemSourcing(c.workspace, guid, f);
         });
   r.Add("POST", "/v1/supplieritems", suppliers_write, 201, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {

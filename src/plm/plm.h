@@ -50,6 +50,10 @@ struct DueChange {
 struct Filters {
   std::optional<std::string> number, name, title, category, phase, status, supplier, supplier_id;
   std::optional<std::string> description, revision_number, owner_name, creator_name, creator;
+  std::optional<std::string> supplier_name;  // supplier items: supplier.name
+  // Supplier item sourcing: item.status, the revisions' status (0 working, 1 effective, 2
+  // superseded).
+  std::optional<int64_t> revision_status;
   std::optional<std::string> assembly_type;  // TOP_LEVEL_ASSEMBLY, ASSEMBLY or NOT_AN_ASSEMBLY
   std::optional<std::string> implementation_status;
   std::optional<bool> in_assembly;
@@ -107,6 +111,10 @@ class Plm {
   Status DeleteBomLine(const Ctx& ctx, const std::string& guid, const std::string& line);
   Result<Json> WhereUsed(const std::string& ws, const std::string& guid);
 
+  // The sourcing lines of every item revision that names the supplier item `guid` as its
+  // manufacturer or vendor item (Arena's GET /supplieritems/{guid}/sourcing).
+  Result<Json> ListSupplierItemSourcing(const std::string& ws, const std::string& guid,
+                                        const Filters& f);
   // Sourcing (approved manufacturer list) of the working revision.
   Result<Json> ListSourcing(const std::string& ws, const std::string& guid, const Filters& f);
   Result<Json> AddSourcing(const Ctx& ctx, const std::string& guid, const Json& body);

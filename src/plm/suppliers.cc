@@ -403,6 +403,7 @@ Result<Json> Plm::ListSupplierItems(const std::string& ws, const Filters& f) {
   AppendTextFilter(f.number, "si.number", &sql, &params);
   AppendTextFilter(f.name, "si.name", &sql, &params);
   AppendCondition(f.supplier, " AND si.supplier_guid = ?", &sql, &params);
+  AppendTextFilter(f.supplier_name, "s.name", &sql, &params);
   AppendCondition(f.modified_since, " AND si.updated_at >= ?", &sql, &params);
   Json out = Json::array();
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
@@ -544,6 +545,45 @@ Result<Json> Plm::ListSourcing(const std::string& ws, const std::string& guid, c
       out.push_back(SourcingRow(row));
       return true;
     });
+  }));
+  return out;
+}
+
+Result<Json> Plm::ListSupplierItemSourcing(const std::string& ws, const std::string& guid,
+                                           const Filters& f) {
+  // kSourcingSelect's columns in its order (SourcingRow reads them), then the line's revision.
+  static constexpr char sql[] =
+      "SELECT s.guid, s.item_guid, s.mfr_item, s.vendor_item, s.aml_rank, s.aml_split, "
+      "s.approved, s.active_production, s.active_prototype, s.make_item, s.conversion_factor, "
+      "s.notes, s.created_at, r.guid, r.name, i.number, r.revision_number, r.status FROM sourcing "
+      "s JOIN item_revisions r ON r.guid = s.rev_guid JOIN items i ON i.guid = r.item_guid WHERE "
+      "s.workspace_guid = ? AND (s.mfr_item = ? OR s.vendor_item = ?) AND (? IS NULL OR r.status "
+      "= ?) ORDER BY i.number, r.status, r.created_at, s.guid LIMIT ? OFFSET ?";
+  Json out = Json::array();
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    bool found = false;
+    ARENITE_RETURN_IF_ERROR(
+        tx.Query("SELECT 1 FROM supplier_items WHERE guid = ? AND workspace_guid = ?", {guid, ws},
+                 [&](const store::Row&) {
+                   found = true;
+                   return false;
+                 }));
+    if (!found) return NotFoundGuid(guid);
+    store::Value status = f.revision_status ? store::Value(*f.revision_status) : nullptr;
+    return tx.Query(
+        sql, {ws, guid, guid, status, status, f.limit, f.offset}, [&](const store::Row& row) {
+          Json line = SourcingRow(row);
+          int64_t revision_status = row.Int(17);
+          // The revision, as Arena names it here: its own guid, and the item's number.
+          line["item"] = {{"guid", row.String(13)},
+                          {"name", Str(row, 14)},
+                          {"number", Str(row, 15)},
+                          {"revisionNumber", Str(row, 16)},
+                          {"status", revision_status},
+                          {"revisionStatus", std::string(RevisionStatusName(revision_status))}};
+          out.push_back(std::move(line));
+          return true;
+        });
   }));
   return out;
 }

@@ -108,6 +108,56 @@ test('supplier items and sourcing on an item, with events', async () => {
   assert.equal(evs[6].after, null);
 });
 
+test('a supplier item lists the sourcing lines of every revision that names it', async () => {
+  const mfr = await ok('POST', '/v1/suppliers', { name: 'Murata Sourcing' }, 201);
+  const dist = await ok('POST', '/v1/suppliers', { name: 'Mouser Sourcing' }, 201);
+  const mi = await ok('POST', '/v1/supplieritems',
+    { supplier: { guid: mfr.guid }, number: 'GRM188R71H103KA01D' }, 201);
+  const vi = await ok('POST', '/v1/supplieritems',
+    { supplier: { guid: dist.guid }, number: '81-GRM188R71H103KA1D' }, 201);
+  const other = await ok('POST', '/v1/supplieritems',
+    { supplier: { guid: mfr.guid }, number: 'GRM155R71C104KA88D' }, 201);
+  // Arena's supplier.name search of supplier items.
+  assert.deepEqual((await ok('GET', '/v1/supplieritems?supplier.name=Murata*')).results
+    .map((x) => x.number).sort(), [other.number, mi.number].sort());
+
+  const cap = await ok('POST', '/v1/items', { name: 'Cap 10nF 0603' }, 201);
+  const line = await ok('POST', `/v1/items/${cap.guid}/sourcing`,
+    { mfrItem: { guid: mi.guid }, vendorItem: { guid: vi.guid }, approved: true, notes: 'reel' }, 201);
+  const working = await ok('GET', `/v1/supplieritems/${mi.guid}/sourcing`);
+  assert.equal(working.count, 1);
+  assert.equal(working.results[0].guid, line.guid);
+  assert.deepEqual(working.results[0].item, { guid: cap.workingRevision.guid, name: cap.name,
+    number: cap.number, revisionNumber: cap.revisionNumber ?? null, status: 0,
+    revisionStatus: 'WORKING' });
+  assert.equal(working.results[0].notes, 'reel');
+  // The vendor item finds the same line; an item that does not name it, none.
+  assert.equal((await ok('GET', `/v1/supplieritems/${vi.guid}/sourcing`)).results[0].guid, line.guid);
+  assert.equal((await ok('GET', `/v1/supplieritems/${other.guid}/sourcing`)).count, 0);
+
+  // Released as A: the effective revision keeps its line and the new working revision has a copy.
+  const eco = await ok('POST', '/v1/changes', { title: 'Release cap' }, 201);
+  await ok('POST', `/v1/changes/${eco.guid}/items`,
+    { newItemRevision: { guid: cap.workingRevision.guid }, newRevisionNumber: 'A' }, 201);
+  await ok('POST', '/v1/changes/statuschanges', { change: { guid: eco.guid }, status: 'SUBMITTED' }, 201);
+  await ok('POST', '/v1/changes/statuschanges', { change: { guid: eco.guid }, status: 'APPROVED' }, 201);
+  const both = (await ok('GET', `/v1/supplieritems/${mi.guid}/sourcing`)).results;
+  assert.deepEqual(both.map((x) => [x.item.status, x.item.revisionStatus]),
+    [[0, 'WORKING'], [1, 'EFFECTIVE']]);
+  assert.equal(both[1].item.guid, cap.workingRevision.guid);
+  assert.equal(both[1].item.revisionNumber, 'A');
+  assert.notEqual(both[0].item.guid, both[1].item.guid);
+  assert.deepEqual((await ok('GET', `/v1/supplieritems/${mi.guid}/sourcing?item.status=1`)).results,
+    [both[1]]);
+  assert.equal((await ok('GET', `/v1/supplieritems/${mi.guid}/sourcing?limit=1&offset=1`)).results[0]
+    .item.status, 1);
+
+  assertErrorBody(assert, await req('GET', `/v1/supplieritems/${mi.guid}/sourcing?item.status=7`),
+    400, 3003);
+  assertErrorBody(assert, await req('GET', `/v1/supplieritems/${mi.guid}/sourcing?number=x`), 400, 3019);
+  assertErrorBody(assert, await req('GET', '/v1/supplieritems/AAAAAAAAAAAAAAAAAAAA/sourcing'), 404);
+});
+
 test('bad input on every supplier and sourcing endpoint is a 4xx with an error body', async () => {
   const s = await ok('POST', '/v1/suppliers', { name: 'Victim supplier' }, 201);
   const si = await ok('POST', '/v1/supplieritems', { supplier: { guid: s.guid }, number: 'V-1' }, 201);

@@ -64,7 +64,8 @@ class DispatcherTest : public ::testing::Test {
         *store_, clock_, box_, *lenient_,
         WebhookOptions{.disable_after_seconds = kDisableAfter,
                        .retention_seconds = kRetention,
-                       .packages_dir = "/nonexistent/arenite-unit-packages"});
+                       .packages_dir = "/nonexistent/arenite-unit-packages",
+                       .public_url = "https://arenite.unit.test"});
     dispatcher_ = std::make_unique<Dispatcher>(
         *store_, clock_, *hooks_, *sender_,
         [](const std::string&, const std::string&, const std::string&,
