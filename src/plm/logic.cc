@@ -29,13 +29,14 @@ Result<std::string> NextChangeStatus(std::string_view from, std::string_view req
   struct Move {
     std::string_view from, to;
   };
-  static constexpr std::array<Move, 16> kMoves = {{
+  // Arena's workflow: a change is canceled from OPEN_AND_UNLOCKED or REJECTED only (a locked
+  // change is unlocked first).
+  static constexpr std::array<Move, 15> kMoves = {{
       {kOpenUnlocked, kOpenLocked},
       {kOpenLocked, kOpenUnlocked},
       {kOpenUnlocked, kSubmitted},
       {kOpenLocked, kSubmitted},
       {kOpenUnlocked, kCanceled},
-      {kOpenLocked, kCanceled},
       {kSubmitted, kOpenUnlocked},  // withdraw
       {kSubmitted, kApproved},
       {kSubmitted, kRejected},

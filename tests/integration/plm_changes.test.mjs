@@ -170,6 +170,10 @@ test('reject, reopen, cancel; on-date changes wait in APPROVED', async () => {
   await status(c.guid, 'SUBMITTED');
   assert.equal((await status(c.guid, 'REJECTED')).json.status, 'REJECTED');
   assert.equal((await status(c.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
+  // As in Arena, a locked change is not canceled: it is unlocked first.
+  assert.equal((await status(c.guid, 'OPEN_AND_LOCKED')).json.status, 'OPEN_AND_LOCKED');
+  assertErrorBody(assert, await status(c.guid, 'CANCELED'), 409, 3075);
+  assert.equal((await status(c.guid, 'OPEN_AND_UNLOCKED')).json.status, 'OPEN_AND_UNLOCKED');
   assert.equal((await status(c.guid, 'CANCELED')).json.status, 'CANCELED');
   assertErrorBody(assert, await status(c.guid, 'OPEN_AND_UNLOCKED'), 409);
   // A submitted change locks its items' working revisions until it is withdrawn.

@@ -46,6 +46,7 @@ TEST(ChangeLifecycle, RejectReopenCancelWithdraw) {
   EXPECT_EQ(Next(kRejected, kCanceled), kCanceled);
   EXPECT_EQ(Next(kSubmitted, kOpenUnlocked), kOpenUnlocked);
   EXPECT_EQ(Next(kOpenUnlocked, kCanceled), kCanceled);
+  EXPECT_EQ(Next(kOpenLocked, kCanceled), "error 409");
 }
 
 TEST(ChangeLifecycle, IllegalMovesAre409) {
