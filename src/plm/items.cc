@@ -1125,6 +1125,8 @@ Status ReadLineFields(const Json& body, bool setnull, LineFields* f) {
     f->quantity = *q;
   }
   ARENITE_RETURN_IF_ERROR(PatchString(body, "refDes", 4000, setnull, &f->ref_des));
+  // Only what the request sends: a line stored before this check keeps its designators.
+  if (body.contains("refDes") && f->ref_des) ARENITE_RETURN_IF_ERROR(CheckRefDes(*f->ref_des));
   ARENITE_RETURN_IF_ERROR(PatchString(body, "notes", 4000, setnull, &f->notes));
   return OkStatus();
 }

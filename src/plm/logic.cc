@@ -1,6 +1,10 @@
 #include "plm/logic.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <optional>
+#include <utility>
 
 namespace arenite::plm {
 
@@ -123,6 +127,61 @@ std::string_view RevisionStatusName(int64_t status) {
     default:
       return "SUPERSEDED";
   }
+}
+
+namespace {
+
+// "R12" as {"R", 12}; nullopt for anything else (letters, then at least one digit, and nothing
+// after).
+std::optional<std::pair<std::string_view, uint64_t>> Designator(std::string_view d) {
+  size_t letters = 0;
+  while (letters < d.size() && std::isalpha(static_cast<unsigned char>(d[letters]))) ++letters;
+  if (letters == 0 || letters == d.size() || d.size() - letters > 9) return std::nullopt;
+  uint64_t n = 0;
+  for (size_t i = letters; i < d.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(d[i]))) return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(d[i] - '0');
+  }
+  return std::make_pair(d.substr(0, letters), n);
+}
+
+bool SamePrefix(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+Status CheckRefDes(std::string_view ref_des) {
+  auto invalid = [](std::string_view what, std::string_view token) {
+    return BadRequest("Invalid BOM Line: Invalid reference " + std::string(what) + ": " +
+                          std::string(token.substr(0, 40)) + ".",
+                      kErrInvalidBomLine);
+  };
+  size_t at = 0;
+  while (at < ref_des.size()) {
+    size_t end = ref_des.find_first_of(", \t", at);
+    if (end == std::string_view::npos) end = ref_des.size();
+    std::string_view token = ref_des.substr(at, end - at);
+    at = end + 1;
+    if (token.empty()) continue;
+    if (size_t dash = token.find('-'); dash != std::string_view::npos) {
+      auto first = Designator(token.substr(0, dash));
+      auto last = Designator(token.substr(dash + 1));
+      if (first && last) {
+        if (!SamePrefix(first->first, last->first) || last->second < first->second) {
+          return invalid("designator range", token);
+        }
+        continue;
+      }
+    }
+    if (token.find_first_of("0123456789") == std::string_view::npos) {
+      return invalid("descriptor", token);
+    }
+  }
+  return OkStatus();
 }
 
 }  // namespace arenite::plm

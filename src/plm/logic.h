@@ -56,4 +56,9 @@ std::optional<std::string> NextRevision(const std::optional<std::string>& curren
 // Item revision statuses: 0 working, 1 effective, 2 superseded.
 std::string_view RevisionStatusName(int64_t status);
 
+// Checks a BOM line's reference designators as Arena does (400, 3036): designators separated by
+// commas or spaces, each with a number ("R3"), or a range of one prefix whose numbers ascend
+// ("R3-R5"). A designator with a hyphen that is not such a range ("TP-1") is taken as it is.
+Status CheckRefDes(std::string_view ref_des);
+
 }  // namespace arenite::plm

@@ -154,6 +154,13 @@ test('BOM lines: add, read, update, delete, where-used, events', async () => {
   assert.equal(put.status, 200);
   assert.equal(put.json.quantity, 4);
   assert.equal(put.json.refDes, 'S1-S3');
+  // Arena's reference designator checks: a range descends, a designator has no number.
+  const badRange = await req('PUT', `/v1/items/${top.guid}/bom/${line.json.guid}`, { refDes: 'S3-S1' });
+  assertErrorBody(assert, badRange, 400, 3036);
+  assert.match(badRange.json.errors[0].message, /Invalid reference designator range: S3-S1/);
+  assertErrorBody(assert, await req('POST', `/v1/items/${top.guid}/bom`,
+    { item: { guid: part.guid }, quantity: 1, refDes: 'S4, S' }), 400, 3036);
+  assert.equal((await req('GET', `/v1/items/${top.guid}/bom`)).json.count, 1);
   const used = await req('GET', `/v1/items/${part.guid}/whereused`);
   assert.equal(used.json.count, 1);
   assert.equal(used.json.results[0].item.guid, top.guid);

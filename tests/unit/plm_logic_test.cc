@@ -116,5 +116,21 @@ TEST(RevisionStatus, Names) {
   EXPECT_EQ(RevisionStatusName(2), "SUPERSEDED");
 }
 
+TEST(RefDes, RangesAscendWithinOnePrefix) {
+  for (const char* ok : {"", "R3", "R3-R5", "R3,R5", "R1, R2, R5-R7", "c1-C4", "R5-R5", "TP-1",
+                         "U1A", "J1 J2", "  ", "R3,,R4"}) {
+    EXPECT_TRUE(CheckRefDes(ok).ok()) << ok;
+  }
+  for (const char* bad : {"c", "R1, C", "c3-c1", "R3-C5", "R10-R9"}) {
+    auto status = CheckRefDes(bad);
+    ASSERT_FALSE(status.ok()) << bad;
+    EXPECT_EQ(status.error().status, 400);
+    EXPECT_EQ(status.error().code, kErrInvalidBomLine);
+  }
+  EXPECT_EQ(CheckRefDes("R1,c3-c1").error().message,
+            "Invalid BOM Line: Invalid reference designator range: c3-c1.");
+  EXPECT_EQ(CheckRefDes("c").error().message, "Invalid BOM Line: Invalid reference descriptor: c.");
+}
+
 }  // namespace
 }  // namespace arenite::plm
