@@ -779,7 +779,7 @@ Result<Json> Plm::AddChangeItem(const Ctx& ctx, const std::string& guid, const J
     } else {
       // Keep the phase; an unreleased item goes to production.
       ARENITE_ASSIGN_OR_RETURN(
-          phase, tx.QueryString("SELECT CASE WHEN p.stage = 'UNRELEASED' THEN NULL ELSE p.guid "
+          phase, tx.QueryString("SELECT CASE WHEN p.stage = 'PRELIMINARY' THEN NULL ELSE p.guid "
                                 "END FROM item_revisions r JOIN lifecycle_phases p ON p.guid = "
                                 "r.phase_guid WHERE r.guid = ?",
                                 {keys->working_rev}));

@@ -103,7 +103,7 @@ Status Plm::SeedDefaults(store::Tx& tx, const std::string& ws, int64_t now) {
     bool active;
   };
   static const Phase kPhases[] = {
-      {"Unreleased", "Unrel", "UNRELEASED", true},      {"In Design", "In Des", "DESIGN", true},
+      {"Unreleased", "Unrel", "PRELIMINARY", true},      {"In Design", "In Des", "DESIGN", true},
       {"Prototype", "Proto", "DESIGN", true},           {"Abandoned", "Aban", "DESIGN", false},
       {"In Production", "In Prod", "PRODUCTION", true}, {"Deprecated", "Depr", "PRODUCTION", true},
       {"Obsolete", "Obs", "PRODUCTION", false},
@@ -757,7 +757,7 @@ Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body, std::string* text
     if (!f.phase) {
       ARENITE_RETURN_IF_ERROR(tx.Query(
           "SELECT guid, name, short_name, stage FROM lifecycle_phases WHERE workspace_guid = ? "
-          "AND stage = 'UNRELEASED' ORDER BY position",
+          "AND stage = 'PRELIMINARY' ORDER BY position",
           {ctx.workspace}, [&](const store::Row& row) {
             f.phase = row.String(0);
             names.phase_name = row.String(1);

@@ -262,6 +262,10 @@ CREATE TABLE change_categories (
 );
 ALTER TABLE changes ADD COLUMN category_guid TEXT;
 )sql"},
+      // Arena names the stage of unreleased phases PRELIMINARY.
+      {110, "lifecycle stage PRELIMINARY", R"sql(
+UPDATE lifecycle_phases SET stage = 'PRELIMINARY' WHERE stage = 'UNRELEASED';
+)sql"},
   };
 }
 

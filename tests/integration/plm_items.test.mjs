@@ -51,7 +51,7 @@ test('lookups: categories as a tree with paths, phases with stages, number forma
   const phases = await req('GET', '/v1/settings/items/lifecyclephases');
   assert.equal(phases.status, 200);
   const stages = new Set(phases.json.results.map((p) => p.stage));
-  assert.deepEqual([...stages].sort(), ['DESIGN', 'PRODUCTION', 'UNRELEASED']);
+  assert.deepEqual([...stages].sort(), ['DESIGN', 'PRELIMINARY', 'PRODUCTION']);
   for (const p of phases.json.results) assert.ok(p.guid && p.name && p.shortName);
   const formats = await req('GET', '/v1/settings/items/numberformats');
   assert.equal(formats.status, 200);
@@ -240,7 +240,7 @@ test('lists: pagination edges, prefix search with escaped wildcards, filters', a
   const byCatGuid = await req('GET', `/v1/items?category.guid=${res.guid}&limit=400`);
   assert.equal(byCatGuid.json.count, 5);
   const phases = await req('GET', '/v1/settings/items/lifecyclephases');
-  const unrel = phases.json.results.find((p) => p.stage === 'UNRELEASED');
+  const unrel = phases.json.results.find((p) => p.stage === 'PRELIMINARY');
   const byPhase = await req('GET', `/v1/items?lifecyclePhase=${unrel.guid}&limit=400`);
   assert.equal(byPhase.json.count, all.json.count);
   const future = await req('GET', '/v1/items?modifiedSince=2099-01-01T00:00:00Z');

@@ -239,5 +239,43 @@ TEST_F(PlmItemsTest, AWorkspaceSeededBeforeChangeCategoriesGetsThem) {
   EXPECT_EQ(third.ListChangeCategories(ctx_.workspace)->size(), 4u);
 }
 
+// Phases stored before migration 110 say UNRELEASED; the migration gives them Arena's
+// PRELIMINARY, which new items then find as their default phase.
+TEST_F(PlmItemsTest, Migration110RenamesTheUnreleasedStage) {
+  std::string sql;
+  for (const auto& m : Migrations()) {
+    if (m.version == 110) sql = m.sql;
+  }
+  ASSERT_FALSE(sql.empty());
+  auto stages = [&] {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store_
+                    ->Read([&](store::Tx& tx) {
+                      return tx.Query("SELECT DISTINCT stage FROM lifecycle_phases ORDER BY stage",
+                                      {}, [&](const store::Row& row) {
+                                        out.push_back(row.String(0));
+                                        return true;
+                                      });
+                    })
+                    .ok());
+    return out;
+  };
+  EXPECT_EQ(stages(), (std::vector<std::string>{"DESIGN", "PRELIMINARY", "PRODUCTION"}));
+  auto run = [&](const std::string& script) {
+    return store_->Write([&](store::Tx& tx) -> Status {
+      auto done = tx.Exec(script, {});
+      return done.ok() ? OkStatus() : Status(done.error());
+    });
+  };
+  ASSERT_TRUE(
+      run("UPDATE lifecycle_phases SET stage = 'UNRELEASED' WHERE stage = 'PRELIMINARY'").ok());
+  EXPECT_EQ(stages(), (std::vector<std::string>{"DESIGN", "PRODUCTION", "UNRELEASED"}));
+  ASSERT_TRUE(run(sql).ok());
+  EXPECT_EQ(stages(), (std::vector<std::string>{"DESIGN", "PRELIMINARY", "PRODUCTION"}));
+  auto item = plm_->CreateItem(ctx_, {{"name", "After the rename"}});
+  ASSERT_TRUE(item.ok()) << item.error().message;
+  EXPECT_EQ((*item)["lifecyclePhase"]["stage"], "PRELIMINARY");
+}
+
 }  // namespace
 }  // namespace arenite::plm
