@@ -80,9 +80,9 @@ class PlmRoutes {
               // at least as new as every commit it stands for (store::Store::Generation).
               std::optional<uint64_t> generation;
               std::string key;
-              if (cache) {
-                // Keyed by path: these reads take no query parameters, and a key per query
-                // string would let any caller push others' answers out.
+              if (cache && request.query.empty()) {
+                // Keyed by path, so only reads without query parameters (a key per query string
+                // would let any caller push others' answers out); the rest are not cached.
                 auto g = store->Generation();
                 if (!g.ok()) ReadCache::Bypassed().Increment();
                 if (g.ok()) {
@@ -338,7 +338,13 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
             });
   r.AddShortRead("/v1/items/{guid}", items_read, [&plm](R& req, const Ctx& c) -> Res {
     ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-    return plm.GetItem(c.workspace, guid);
+    auto empty = req.Query("includeEmptyAdditionalAttributes");
+    if (empty && *empty != "true" && *empty != "false") {
+      return BadRequest(
+          "The value for the attribute \"includeEmptyAdditionalAttributes\" must be true or false.",
+          kErrInvalidValue);
+    }
+    return plm.GetItem(c.workspace, guid, empty && *empty == "true");
   });
   r.Add("PUT", "/v1/items/{guid}", items_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdlib>
+#include <set>
 
 #include "core/clock.h"
 #include "core/guid.h"
@@ -283,6 +284,35 @@ Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& 
     return true;
   }));
   return out;
+}
+
+Status AddEmptyAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                          Json* rendered) {
+  if (!rendered->is_array()) *rendered = Json::array();
+  std::set<std::string> present;
+  for (const auto& a : *rendered) present.insert(a["guid"].get<std::string>());
+  Json out = Json::array();
+  size_t next = 0;  // the next of `rendered`, already in name order
+  ARENITE_RETURN_IF_ERROR(tx.Query(
+      "SELECT guid, name, field_type FROM attribute_defs WHERE workspace_guid = ? AND "
+      "object_type = ? ORDER BY name",
+      {ws, std::string(object_type)}, [&](const store::Row& row) {
+        std::string guid = row.String(0);
+        if (present.count(guid)) return true;
+        std::string name = row.String(1);
+        while (next < rendered->size() && (*rendered)[next]["name"].get<std::string>() <= name) {
+          out.push_back(std::move((*rendered)[next++]));
+        }
+        out.push_back({{"guid", guid},
+                       {"apiName", guid},
+                       {"name", std::move(name)},
+                       {"fieldType", row.String(2)},
+                       {"value", nullptr}});
+        return true;
+      }));
+  while (next < rendered->size()) out.push_back(std::move((*rendered)[next++]));
+  *rendered = std::move(out);
+  return OkStatus();
 }
 
 Json AttributeValues(const Json& rendered) {

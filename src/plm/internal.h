@@ -77,6 +77,10 @@ Result<Json> ItemRef(store::Tx& tx, const std::string& item_guid);
 Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
                        const Json& input, Json* values);
 Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& values);
+// Adds to `rendered` (RenderAttributes' array) the workspace's attributes of `object_type` that
+// it lacks, with a null value, keeping the order by name.
+Status AddEmptyAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
+                          Json* rendered);
 // The {defGuid: value} object behind a rendered additionalAttributes array.
 Json AttributeValues(const Json& rendered);
 // Merges the body's additionalAttributes, when it has them, into `values`.

@@ -103,7 +103,7 @@ Status Plm::SeedDefaults(store::Tx& tx, const std::string& ws, int64_t now) {
     bool active;
   };
   static const Phase kPhases[] = {
-      {"Unreleased", "Unrel", "PRELIMINARY", true},      {"In Design", "In Des", "DESIGN", true},
+      {"Unreleased", "Unrel", "PRELIMINARY", true},     {"In Design", "In Des", "DESIGN", true},
       {"Prototype", "Proto", "DESIGN", true},           {"Abandoned", "Aban", "DESIGN", false},
       {"In Production", "In Prod", "PRODUCTION", true}, {"Deprecated", "Depr", "PRODUCTION", true},
       {"Obsolete", "Obs", "PRODUCTION", false},
@@ -797,10 +797,13 @@ Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body, std::string* text
   return out;
 }
 
-Result<Json> Plm::GetItem(const std::string& ws, const std::string& guid) {
+Result<Json> Plm::GetItem(const std::string& ws, const std::string& guid, bool include_empty) {
   Json out;
   ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
     ARENITE_ASSIGN_OR_RETURN(out, LoadItem(tx, ws, guid));
+    if (include_empty) {
+      ARENITE_RETURN_IF_ERROR(AddEmptyAttributes(tx, ws, "ITEM", &out["additionalAttributes"]));
+    }
     return OkStatus();
   }));
   return out;

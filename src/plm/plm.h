@@ -95,7 +95,9 @@ class Plm {
   // `text`, when given, receives the item serialized: the same bytes its event records, for an
   // answer that need not serialize it again.
   Result<Json> CreateItem(const Ctx& ctx, const Json& body, std::string* text = nullptr);
-  Result<Json> GetItem(const std::string& ws, const std::string& guid);
+  // With `include_empty`, additionalAttributes lists every item attribute of the workspace,
+  // those without a value with null (Arena's includeEmptyAdditionalAttributes).
+  Result<Json> GetItem(const std::string& ws, const std::string& guid, bool include_empty = false);
   Result<Json> UpdateItem(const Ctx& ctx, const std::string& guid, const Json& body, bool setnull);
   Status DeleteItem(const Ctx& ctx, const std::string& guid);
   Result<Json> ListItems(const std::string& ws, const Filters& f);

@@ -267,6 +267,27 @@ test('custom attributes are typed', async () => {
     additionalAttributes: [{ guid: def.json.guid, value: 1000 }] });
   assert.deepEqual(item.additionalAttributes.map((a) => [a.name, a.fieldType, a.value]),
     [['EOQ', 'NUMBER', 1000]]);
+  // Arena's includeEmptyAdditionalAttributes lists the item attributes without a value too, with
+  // null, in name order; other object types' attributes stay out.
+  await req('POST', '/v1/settings/items/attributes', { name: 'Alloy', fieldType: 'SINGLE_LINE_TEXT' });
+  await req('POST', '/v1/settings/items/attributes', { name: 'Zone', fieldType: 'BOOLEAN' });
+  await req('POST', '/v1/settings/items/attributes',
+    { name: 'Audit', fieldType: 'SINGLE_LINE_TEXT', objectType: 'SUPPLIER' });
+  const plain = await req('GET', `/v1/items/${item.guid}`);
+  assert.equal(plain.json.additionalAttributes.length, 1);
+  const full = await req('GET', `/v1/items/${item.guid}?includeEmptyAdditionalAttributes=true`);
+  assert.equal(full.status, 200);
+  const named = Object.fromEntries(full.json.additionalAttributes.map((a) => [a.name, a.value]));
+  assert.equal(named.EOQ, 1000);
+  assert.equal(named.Alloy, null);
+  assert.equal(named.Zone, null);
+  assert.equal(named.Audit, undefined);
+  const names = full.json.additionalAttributes.map((a) => a.name);
+  assert.deepEqual(names, [...names].sort());
+  // The plain answer, cached or not, is unchanged by the other.
+  assert.deepEqual((await req('GET', `/v1/items/${item.guid}`)).json, plain.json);
+  assertErrorBody(assert, await req('GET', `/v1/items/${item.guid}?includeEmptyAdditionalAttributes=yes`),
+    400, 3003);
   assertErrorBody(assert, await req('POST', '/v1/items',
     { name: 'Bad EOQ', additionalAttributes: [{ guid: def.json.guid, value: 'many' }] }), 400, 2001);
   assertErrorBody(assert, await req('POST', '/v1/items',
