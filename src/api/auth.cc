@@ -13,6 +13,14 @@ bool IsBearerScheme(std::string_view value) {
   return value.size() >= 7 && strncasecmp(value.data(), "Bearer ", 7) == 0;
 }
 
+// The first scope of `access` the principal lacks, or "".
+std::string_view MissingScope(const Principal& principal, const Access& access) {
+  for (const std::string* scope : {&access.scope, &access.also_scope}) {
+    if (!scope->empty() && !principal.HasScope(*scope)) return *scope;
+  }
+  return {};
+}
+
 bool IsSafeMethod(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
@@ -103,10 +111,12 @@ http::Handler Auth::Guard(Access access, ApiHandler handler) const {
     http::Reply reply;
     if (!decision.allowed) {
       reply = RequestLimitReply(decision);
-    } else if (!access.scope.empty() && !principal->HasScope(access.scope)) {
+    } else if (std::string_view missing = MissingScope(*principal, access); !missing.empty()) {
+      std::string wanted = access.scope;
+      if (!access.also_scope.empty()) wanted += " " + access.also_scope;
       reply = BearerError(MakeError(403, kErrInsufficientScope,
-                                    fmt::format("the token lacks the scope '{}'", access.scope)),
-                          "insufficient_scope", access.scope);
+                                    fmt::format("the token lacks the scope '{}'", missing)),
+                          "insufficient_scope", wanted);
     } else if (principal->role < access.min_role) {
       reply = http::ErrorReply(
           Forbidden("You do not have privileges to perform the requested operation."));

@@ -23,6 +23,7 @@ using workspace::Role;
 struct Access {
   std::string scope;              // e.g. "items:read"; required of bearer tokens
   Role min_role = Role::kViewer;  // required of the acting user
+  std::string also_scope = {};    // a second scope required of bearer tokens, or none
 };
 
 using ApiHandler = std::function<http::Reply(http::Request&, const Principal&)>;

@@ -26,16 +26,19 @@ class PlmRoutes {
       : router_(router), auth_(auth), plm_(plm), store_(store), clock_(clock), cache_(cache) {}
 
   void Add(const char* method, const char* path, Access access, int status, Shape shape, PlmFn fn) {
-    Register(method, path, std::move(access), status, shape, std::move(fn), false);
+    Register(method, path, std::move(access), status, shape, std::move(fn), false, {});
   }
 
   // GET of one object by guid: a short read that runs on the I/O thread (see
   // http::RouteOptions). It skips seeding the workspace's lookups, which writes: an object of a
   // workspace not yet seeded cannot exist, and the answer is the same 404 either way. Its
   // answer is kept in the read cache until the next commit; `fn` must therefore depend only on
-  // the workspace and the request path (no query parameters), never on the caller or the time.
-  void AddShortRead(const char* path, Access access, PlmFn fn) {
-    Register("GET", path, std::move(access), 200, Shape::kObject, std::move(fn), true);
+  // the workspace, the request path and the query parameters named in `answer_params` (a
+  // request with any of those is not cached), never on the caller or the time.
+  void AddShortRead(const char* path, Access access, PlmFn fn,
+                    std::vector<std::string> answer_params = {}) {
+    Register("GET", path, std::move(access), 200, Shape::kObject, std::move(fn), true,
+             std::move(answer_params));
   }
 
   // A write whose answer is JSON text the domain already serialized (for its event), so that it
@@ -60,8 +63,15 @@ class PlmRoutes {
   }
 
  private:
+  static bool HasAnyQuery(const http::Request& request, const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+      if (request.Query(name)) return true;
+    }
+    return false;
+  }
+
   void Register(const char* method, const char* path, Access access, int status, Shape shape,
-                PlmFn fn, bool short_read) {
+                PlmFn fn, bool short_read, std::vector<std::string> answer_params) {
     plm::Plm* plm = &plm_;
     store::Store* store = &store_;
     const Clock* clock = &clock_;
@@ -70,8 +80,9 @@ class PlmRoutes {
         method, path,
         auth_.Guard(
             std::move(access),
-            [plm, store, clock, cache, status, shape, short_read, fn = std::move(fn)](
-                http::Request& request, const Principal& principal) {
+            [plm, store, clock, cache, status, shape, short_read, fn = std::move(fn),
+             answer_params = std::move(answer_params)](http::Request& request,
+                                                       const Principal& principal) {
               if (!short_read) {
                 Status seeded = plm->EnsureSeeded(principal.workspace_id);
                 if (!seeded.ok()) return http::ErrorReply(seeded.error());
@@ -80,9 +91,9 @@ class PlmRoutes {
               // at least as new as every commit it stands for (store::Store::Generation).
               std::optional<uint64_t> generation;
               std::string key;
-              if (cache && request.query.empty()) {
-                // Keyed by path, so only reads without query parameters (a key per query string
-                // would let any caller push others' answers out); the rest are not cached.
+              if (cache && !HasAnyQuery(request, answer_params)) {
+                // Keyed by path: a key per query string would let any caller push others'
+                // answers out. Parameters that change the answer take the read past the cache.
                 auto g = store->Generation();
                 if (!g.ok()) ReadCache::Bypassed().Increment();
                 if (g.ok()) {
@@ -336,16 +347,19 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
               ARENITE_RETURN_IF_ERROR(plm.CreateItem(c, b, &text));
               return text;
             });
-  r.AddShortRead("/v1/items/{guid}", items_read, [&plm](R& req, const Ctx& c) -> Res {
-    ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
-    auto empty = req.Query("includeEmptyAdditionalAttributes");
-    if (empty && *empty != "true" && *empty != "false") {
-      return BadRequest(
-          "The value for the attribute \"includeEmptyAdditionalAttributes\" must be true or false.",
-          kErrInvalidValue);
-    }
-    return plm.GetItem(c.workspace, guid, empty && *empty == "true");
-  });
+  r.AddShortRead("/v1/items/{guid}", items_read,
+                 [&plm](R& req, const Ctx& c) -> Res {
+                   ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
+                   auto empty = req.Query("includeEmptyAdditionalAttributes");
+                   if (empty && *empty != "true" && *empty != "false") {
+                     return BadRequest(
+                         "The value for the attribute \"includeEmptyAdditionalAttributes\" must be "
+                         "true or false.",
+                         kErrInvalidValue);
+                   }
+                   return plm.GetItem(c.workspace, guid, empty && *empty == "true");
+                 },
+                 {"includeEmptyAdditionalAttributes"});
   r.Add("PUT", "/v1/items/{guid}", items_write, 200, Shape::kObject,
         [&plm, body](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
@@ -537,7 +551,9 @@ void RegisterPlmRoutes(http::Router& router, const Auth& auth, plm::Plm& plm, st
                                                       "modifiedSince", kByAttribute}));
           return plm.ListSupplierItems(c.workspace, f);
         });
-  r.Add("GET", "/v1/supplieritems/{guid}/sourcing", suppliers_read, 200, Shape::kList,
+  // Item sourcing seen from the supplier item: the items' data, so items:read as well.
+  Access suppliers_and_items_read{"suppliers:read", Role::kViewer, "items:read"};
+  r.Add("GET", "/v1/supplieritems/{guid}/sourcing", suppliers_and_items_read, 200, Shape::kList,
         [&plm](R& req, const Ctx& c) -> Res {
           ARENITE_ASSIGN_OR_RETURN(auto guid, GuidParam(req, "guid"));
           ARENITE_ASSIGN_OR_RETURN(Filters f, ParseFilters(req, {"item.status"}));

@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, assertErrorBody } from '../lib/arenite.mjs';
+import { createApp, basic, postForm } from '../lib/oauth.mjs';
 
 let server, session;
 const req = (method, path, body, opts = {}) =>
@@ -156,6 +157,28 @@ test('a supplier item lists the sourcing lines of every revision that names it',
     400, 3003);
   assertErrorBody(assert, await req('GET', `/v1/supplieritems/${mi.guid}/sourcing?number=x`), 400, 3019);
   assertErrorBody(assert, await req('GET', '/v1/supplieritems/AAAAAAAAAAAAAAAAAAAA/sourcing'), 404);
+
+  // The lines are item data: a token needs items:read besides suppliers:read.
+  const tokenFor = async (scopes) => {
+    const app = await createApp(server, session, { name: `Sourcing ${scopes}`,
+      grantTypes: ['client_credentials'], scopes });
+    const res = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' },
+      { authorization: basic(app.clientId, app.clientSecret) });
+    assert.equal(res.status, 200, res.text);
+    return res.json.access_token;
+  };
+  const path = `/v1/supplieritems/${mi.guid}/sourcing`;
+  const suppliersOnly = await server.request('GET', path, { token: await tokenFor(['suppliers:read']) });
+  assertErrorBody(assert, suppliersOnly, 403);
+  assert.equal(suppliersOnly.headers['www-authenticate'],
+    'Bearer realm="arenite", error="insufficient_scope", scope="suppliers:read items:read"');
+  assert.match(suppliersOnly.json.errors[0].message, /items:read/);
+  assertErrorBody(assert, await server.request('GET', path,
+    { token: await tokenFor(['items:read']) }), 403);
+  const withBoth = await server.request('GET', path,
+    { token: await tokenFor(['suppliers:read', 'items:read']) });
+  assert.equal(withBoth.status, 200, withBoth.text);
+  assert.equal(withBoth.json.count, 2);
 });
 
 test('bad input on every supplier and sourcing endpoint is a 4xx with an error body', async () => {
