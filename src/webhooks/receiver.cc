@@ -175,6 +175,10 @@ http::Reply Receiver::Handle(http::Request& request) {
   if (verdict == Verdict::kStaleTimestamp) return Refuse("the timestamp is not within 5 minutes");
   if (verdict != Verdict::kValid) return Refuse("the signature does not match");
   if (options_.check_bearer) {
+    // A second field would go unchecked (RFC 6750 section 3.1: one method, one token).
+    if (request.headers.Count("Authorization") > 1) {
+      return Refuse("the bearer token is not valid: more than one Authorization header");
+    }
     Status bearer = options_.check_bearer(request.Header("Authorization"));
     if (!bearer.ok()) return Refuse("the bearer token is not valid: " + bearer.error().message);
   }

@@ -125,6 +125,11 @@ test('deliveries without a token, with a forged token, or badly signed get 401',
     const garbage = signed('msg_bad_5', payload, { authorization: 'Bearer not.a.jwt' });
     assert.equal((await post(receiverUrl, garbage.body, garbage.headers)).status, 401);
 
+    // A good token with a second Authorization field: the second would go unchecked.
+    const twice = signed('msg_bad_6', payload,
+      { authorization: [`Bearer ${token}`, 'Bearer not.a.jwt'] });
+    assert.equal((await post(receiverUrl, twice.body, twice.headers)).status, 401);
+
     assert.equal(eventLines().filter((l) => l.webhookId.startsWith('msg_bad')).length, 0);
   });
 
