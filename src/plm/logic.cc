@@ -136,7 +136,7 @@ namespace {
 std::optional<std::pair<std::string_view, uint64_t>> Designator(std::string_view d) {
   size_t letters = 0;
   while (letters < d.size() && std::isalpha(static_cast<unsigned char>(d[letters]))) ++letters;
-  if (letters == 0 || letters == d.size() || d.size() - letters > 9) return std::nullopt;
+  if (letters == 0 || letters == d.size() || d.size() - letters > 18) return std::nullopt;
   uint64_t n = 0;
   for (size_t i = letters; i < d.size(); ++i) {
     if (!std::isdigit(static_cast<unsigned char>(d[i]))) return std::nullopt;
@@ -176,6 +176,8 @@ Status CheckRefDes(std::string_view ref_des) {
         }
         continue;
       }
+      // "R3-", "R1-R2-R3": a range begun and not ended.
+      if (first) return invalid("designator range", token);
     }
     if (token.find_first_of("0123456789") == std::string_view::npos) {
       return invalid("descriptor", token);

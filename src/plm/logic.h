@@ -58,7 +58,8 @@ std::string_view RevisionStatusName(int64_t status);
 
 // Checks a BOM line's reference designators as Arena does (400, 3036): designators separated by
 // commas or spaces, each with a number ("R3"), or a range of one prefix whose numbers ascend
-// ("R3-R5"). A designator with a hyphen that is not such a range ("TP-1") is taken as it is.
+// ("R3-R5"). A hyphen after a designator begins a range, which must end in one ("R3-" and
+// "R1-R2-R3" are refused); a designator with another hyphen ("TP-1") is taken as it is.
 Status CheckRefDes(std::string_view ref_des);
 
 }  // namespace arenite::plm

@@ -121,7 +121,8 @@ TEST(RefDes, RangesAscendWithinOnePrefix) {
                          "U1A", "J1 J2", "  ", "R3,,R4"}) {
     EXPECT_TRUE(CheckRefDes(ok).ok()) << ok;
   }
-  for (const char* bad : {"c", "R1, C", "c3-c1", "R3-C5", "R10-R9"}) {
+  for (const char* bad :
+       {"c", "R1, C", "c3-c1", "R3-C5", "R10-R9", "R3-", "R1-R2-R3", "R99999999999-R1"}) {
     auto status = CheckRefDes(bad);
     ASSERT_FALSE(status.ok()) << bad;
     EXPECT_EQ(status.error().status, 400);
