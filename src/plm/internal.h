@@ -121,6 +121,11 @@ Status TouchItem(store::Tx& tx, const std::string& item, int64_t now);
 Status AppendItemCriteria(store::Tx& tx, const std::string& ws, const Json& criteria,
                           std::string* sql, store::Params* params);
 
+// Sets Arena's modifiedBom, modifiedSourcing, modifiedSpecs and modifiedFiles of `item` (an
+// item's answer, its "guid" the item's): what its working revision changed against its
+// effective one.
+Status AddModifiedFlags(store::Tx& tx, Json* item);
+
 // Gives the workspace its change categories, unless it has some.
 Status SeedChangeCategories(store::Tx& tx, const std::string& ws, int64_t now);
 

@@ -364,6 +364,7 @@ Result<Json> LoadBy(store::Tx& tx, const std::string& ws, const std::string& gui
     return false;
   }));
   if (item.is_null()) return NotFoundGuid(guid);
+  ARENITE_RETURN_IF_ERROR(AddModifiedFlags(tx, &item));  // defined with ModifiedBom, below
   ARENITE_ASSIGN_OR_RETURN(item["additionalAttributes"], RenderAttributes(tx, ws, attrs));
   return item;
 }
@@ -710,6 +711,12 @@ Result<Json> NewItemJson(store::Tx& tx, const Ctx& ctx, const std::string& item,
       {"assemblyType", "NOT_AN_ASSEMBLY"},
       {"workingRevision", {{"guid", rev}}},
       {"effectiveRevision", nullptr},
+      // As AddModifiedFlags finds them: never released, so its specs are new, and no BOM or
+      // sourcing yet.
+      {"modifiedBom", false},
+      {"modifiedSourcing", false},
+      {"modifiedSpecs", true},
+      {"modifiedFiles", false},
   };
   out["owner"] = f.owner ? Json{{"fullName", *f.owner}} : Json(nullptr);
   out["category"] = f.category ? Json{{"guid", *f.category},
@@ -794,18 +801,6 @@ Result<Json> Plm::CreateItem(const Ctx& ctx, const Json& body, std::string* text
     return OkStatus();
   }));
   if (text) *text = std::move(rendered);
-  return out;
-}
-
-Result<Json> Plm::GetItem(const std::string& ws, const std::string& guid, bool include_empty) {
-  Json out;
-  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
-    ARENITE_ASSIGN_OR_RETURN(out, LoadItem(tx, ws, guid));
-    if (include_empty) {
-      ARENITE_RETURN_IF_ERROR(AddEmptyAttributes(tx, ws, "ITEM", &out["additionalAttributes"]));
-    }
-    return OkStatus();
-  }));
   return out;
 }
 
@@ -937,6 +932,24 @@ constexpr char kModifiedSpecs[] =
     "n.standard_cost IS o.standard_cost AND n.target_cost IS o.target_cost AND "
     "n.target_price IS o.target_price AND n.attributes_json IS o.attributes_json)))";
 
+}  // namespace
+
+Status internal::AddModifiedFlags(store::Tx& tx, Json* item) {
+  // What the item's working revision changed against its effective one, whichever revision the
+  // answer shows.
+  static const std::string sql = "SELECT " + ModifiedBom() + ", " + ModifiedSourcing() + ", " +
+                                 kModifiedSpecs + " FROM items i WHERE i.guid = ?";
+  return tx.Query(sql, {(*item)["guid"].get<std::string>()}, [&](const store::Row& row) {
+    (*item)["modifiedBom"] = row.Int(0) != 0;
+    (*item)["modifiedSourcing"] = row.Int(1) != 0;
+    (*item)["modifiedSpecs"] = row.Int(2) != 0;
+    (*item)["modifiedFiles"] = false;  // arenite keeps no files
+    return false;
+  });
+}
+
+namespace {
+
 void AppendFlag(const std::optional<bool>& wanted, std::string_view condition, std::string* sql) {
   if (!wanted) return;
   *sql += *wanted ? " AND " : " AND NOT ";
@@ -944,6 +957,18 @@ void AppendFlag(const std::optional<bool>& wanted, std::string_view condition, s
 }
 
 }  // namespace
+
+Result<Json> Plm::GetItem(const std::string& ws, const std::string& guid, bool include_empty) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    ARENITE_ASSIGN_OR_RETURN(out, LoadItem(tx, ws, guid));
+    if (include_empty) {
+      ARENITE_RETURN_IF_ERROR(AddEmptyAttributes(tx, ws, "ITEM", &out["additionalAttributes"]));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
 
 Result<Json> Plm::ListItems(const std::string& ws, const Filters& f) {
   // The page's keys first, so that rows skipped by OFFSET cost an index step and not a

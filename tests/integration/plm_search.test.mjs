@@ -245,6 +245,14 @@ test('modifiedBom, modifiedSourcing, modifiedSpecs and modifiedFiles compare the
     assert.deepEqual(await find('modifiedSpecs', 'false'), sorted(released));
     assert.deepEqual(await find('modifiedFiles', 'true'), []);
     assert.deepEqual(await find('modifiedFiles', 'false'), sorted(released, draft, bare, part));
+    // The same flags in the item's own answer, as Arena gives them.
+    const flags = async (item) => {
+      const got = await ok('GET', `/v1/items/${item.guid}`);
+      return [got.modifiedBom, got.modifiedSourcing, got.modifiedSpecs, got.modifiedFiles];
+    };
+    assert.deepEqual(await flags(released), [false, false, false, false]);
+    assert.deepEqual(await flags(draft), [true, true, true, false]);
+    assert.deepEqual(await flags(bare), [false, false, true, false]);
 
     // Edits to the released item's working revision show, each in its own view.
     await ok('POST', `/v1/items/${released.guid}/bom`, { item: { guid: bare.guid }, quantity: 1 }, 201);
@@ -258,6 +266,10 @@ test('modifiedBom, modifiedSourcing, modifiedSpecs and modifiedFiles compare the
     const [row] = (await ok('GET', `/v1/items/${working}/sourcing`)).results;
     await ok('PUT', `/v1/items/${working}/sourcing/${row.guid}`, { amlRank: 2 });
     assert.deepEqual(await find('modifiedSourcing', 'true'), sorted(released, draft));
+    assert.deepEqual(await flags(released), [true, true, true, false]);
+    // A revision guid answers for its item too.
+    const byRevision = await ok('GET', `/v1/items/${working}`);
+    assert.equal(byRevision.modifiedBom, true);
 
     assertErrorBody(assert, await req('GET', '/v1/items?modifiedBom=yes'), 400, 3003);
     assertErrorBody(assert, await req('GET', '/v1/changes?modifiedBom=true'), 400, 3019);
