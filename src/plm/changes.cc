@@ -275,9 +275,10 @@ Result<Json> LoadChangeItem(store::Tx& tx, const std::string& assoc) {
 
 // Turns `image`, a working revision as rendered before its release, into the item as the
 // release leaves it (what LoadItem would now read): the revision effective as of now, with
-// its new number and phase, and `working` as the item's next working revision. Everything
-// else the image shows (names, costs, attributes, assembly flags, creator) is the same row's
-// and the release does not touch it. `phases` caches the phase references by guid.
+// its new number and phase, and `working` as the item's next working revision, a copy of the
+// released one (so no modified* flag). Everything else the image shows (names, costs,
+// attributes, assembly flags, creator) is the same row's and the release does not touch it.
+// `phases` caches the phase references by guid.
 Status ReleasedImage(store::Tx& tx, const Ctx& ctx, const std::optional<std::string>& number,
                      const std::optional<std::string>& phase, const std::string& working,
                      std::map<std::string, Json>& phases, Json& image) {
@@ -289,6 +290,10 @@ Status ReleasedImage(store::Tx& tx, const Ctx& ctx, const std::optional<std::str
   image["lastModifiedDateTime"] = FormatDateTime(ctx.now);
   image["workingRevision"] = {{"guid", working}};
   image["effectiveRevision"] = {{"guid", released}};
+  // The next working revision starts as a copy of the released one: nothing differs yet.
+  for (const char* flag : {"modifiedBom", "modifiedSourcing", "modifiedSpecs", "modifiedFiles"}) {
+    image[flag] = false;
+  }
   if (phase) {
     auto cached = phases.find(*phase);
     if (cached == phases.end()) {
