@@ -885,7 +885,10 @@ namespace {
 // Whether the rows of `table` on the item's working revision (`rev` names the revision column)
 // differ from those on its effective one, `same` saying when a working row n and an effective
 // row o are alike: a row of either without a like row in the other, or a different count. An
-// item never released has no effective rows, so any working row is a difference.
+// item never released has no effective rows, so any working row is a difference. The columns
+// in `same` carry a unary + so that SQLite finds the other side's rows by `rev`: by a compared
+// column instead (a part on a thousand BOMs, every line without a vendor item), one look took
+// milliseconds.
 std::string RowsDiffer(std::string_view table, std::string_view rev, std::string_view same) {
   auto rows = [&](char alias, std::string_view which) {
     return std::string("SELECT 1 FROM ") + std::string(table) + " " + alias + " WHERE " + alias +
@@ -908,18 +911,19 @@ std::string RowsDiffer(std::string_view table, std::string_view rev, std::string
 const std::string& ModifiedBom() {
   static const std::string sql =
       RowsDiffer("bom_lines", "parent_rev",
-                 "o.child_item = n.child_item AND o.line_number IS n.line_number AND "
-                 "o.quantity = n.quantity AND o.ref_des IS n.ref_des AND o.notes IS n.notes");
+                 "+o.child_item = +n.child_item AND +o.line_number IS +n.line_number AND "
+                 "+o.quantity = +n.quantity AND +o.ref_des IS +n.ref_des AND +o.notes IS +n.notes");
   return sql;
 }
 
 const std::string& ModifiedSourcing() {
   static const std::string sql = RowsDiffer(
       "sourcing", "rev_guid",
-      "o.mfr_item IS n.mfr_item AND o.vendor_item IS n.vendor_item AND o.aml_rank IS n.aml_rank "
-      "AND o.aml_split IS n.aml_split AND o.approved = n.approved AND o.active_production = "
-      "n.active_production AND o.active_prototype = n.active_prototype AND o.make_item = "
-      "n.make_item AND o.conversion_factor IS n.conversion_factor AND o.notes IS n.notes");
+      "+o.mfr_item IS +n.mfr_item AND +o.vendor_item IS +n.vendor_item AND +o.aml_rank IS "
+      "+n.aml_rank AND +o.aml_split IS +n.aml_split AND +o.approved = +n.approved AND "
+      "+o.active_production = +n.active_production AND +o.active_prototype = "
+      "+n.active_prototype AND +o.make_item = +n.make_item AND +o.conversion_factor IS "
+      "+n.conversion_factor AND +o.notes IS +n.notes");
   return sql;
 }
 
