@@ -498,16 +498,7 @@ Result<Json> Plm::ListChangeCategories(const std::string& ws) {
 }
 
 Result<Json> Plm::GetChangeCategory(const std::string& ws, const std::string& guid) {
-  Json out;
-  ARENITE_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) {
-    return tx.Query(std::string(kCategorySelect) + "WHERE guid = ? AND workspace_guid = ?",
-                    {guid, ws}, [&](const store::Row& row) {
-                      out = CategoryRow(row);
-                      return false;
-                    });
-  }));
-  if (out.is_null()) return NotFoundGuid(guid);
-  return out;
+  return GetOne(store_, kCategorySelect, ws, guid, CategoryRow);
 }
 
 Result<Json> Plm::CreateChange(const Ctx& ctx, const Json& body) {

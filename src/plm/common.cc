@@ -61,17 +61,19 @@ Result<bool> PatchString(const Json& body, std::string_view key, size_t max_len,
   return true;
 }
 
+std::optional<double> NumberFromText(const std::string& text) {
+  char* end = nullptr;
+  double number = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(number)) return std::nullopt;
+  return number;
+}
+
 Result<std::optional<double>> LooseNumber(const Json& body, std::string_view key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return std::optional<double>();
   if (it->is_number()) return std::optional<double>(it->get<double>());
   if (it->is_string()) {
-    const std::string& s = it->get_ref<const std::string&>();
-    char* end = nullptr;
-    double v = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(v)) {
-      return std::optional<double>(v);
-    }
+    if (auto v = NumberFromText(it->get_ref<const std::string&>())) return v;
   }
   return BadRequest("field '" + std::string(key) + "' must be a number", kErrBadRequest);
 }
@@ -286,6 +288,19 @@ Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& 
   return out;
 }
 
+Result<std::string> AttributeType(store::Tx& tx, const std::string& ws,
+                                  std::string_view object_type, const std::string& guid) {
+  std::string type;
+  ARENITE_RETURN_IF_ERROR(
+      tx.Query("SELECT field_type FROM attribute_defs WHERE guid = ? AND workspace_guid = ? AND "
+               "object_type = ?",
+               {guid, ws, std::string(object_type)}, [&](const store::Row& row) {
+                 type = row.String(0);
+                 return false;
+               }));
+  return type;
+}
+
 Status AddEmptyAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
                           Json* rendered) {
   if (!rendered->is_array()) *rendered = Json::array();
@@ -349,15 +364,8 @@ Status AppendAttributeFilters(store::Tx& tx, const std::string& ws, std::string_
                               const std::vector<std::pair<std::string, std::string>>& filters,
                               std::string* sql, store::Params* params) {
   for (const auto& [guid, value] : filters) {
-    std::optional<std::string> type;
-    ARENITE_RETURN_IF_ERROR(
-        tx.Query("SELECT field_type FROM attribute_defs WHERE guid = ? AND workspace_guid = ? AND "
-                 "object_type = ?",
-                 {guid, ws, std::string(object_type)}, [&](const store::Row& row) {
-                   type = row.String(0);
-                   return false;
-                 }));
-    if (!type) {
+    ARENITE_ASSIGN_OR_RETURN(auto type, AttributeType(tx, ws, object_type, guid));
+    if (type.empty()) {
       return BadRequest("The attribute \"" + guid + "\" is not searchable.", kErrNotSearchable);
     }
     // The guid is 20 letters and digits (IsGuid), so the JSON path needs no quoting.
@@ -367,9 +375,9 @@ Status AppendAttributeFilters(store::Tx& tx, const std::string& ws, std::string_
           "The search value for the additional attribute \"" + guid + "\" is not valid.",
           kErrInvalidValue);
     };
-    if (*type == "SINGLE_LINE_TEXT" || *type == "MULTI_LINE_TEXT") {
+    if (type == "SINGLE_LINE_TEXT" || type == "MULTI_LINE_TEXT") {
       AppendTextFilter(value, expr, sql, params);
-    } else if (*type == "FIXED_DROP_DOWN") {
+    } else if (type == "FIXED_DROP_DOWN") {
       *sql += " AND " + expr + " IN (";
       size_t start = 0;
       for (bool first = true;; first = false) {
@@ -380,17 +388,16 @@ Status AppendAttributeFilters(store::Tx& tx, const std::string& ws, std::string_
         start = end + 1;
       }
       *sql += ")";
-    } else if (*type == "NUMBER") {
-      char* end = nullptr;
-      double number = value.empty() ? 0 : std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !std::isfinite(number)) return invalid();
+    } else if (type == "NUMBER") {
+      auto number = NumberFromText(value);
+      if (!number) return invalid();
       *sql += " AND " + expr + " = ?";
-      params->push_back(number);
-    } else if (*type == "BOOLEAN") {
+      params->push_back(*number);
+    } else if (type == "BOOLEAN") {
       if (value != "true" && value != "false") return invalid();
       *sql += " AND " + expr + " = ?";
       params->push_back(int64_t{value == "true" ? 1 : 0});
-    } else if (*type == "DATE") {
+    } else if (type == "DATE") {
       if (value.size() == 10 && ParseDateTime(value + "T00:00:00Z")) {
         *sql += " AND substr(" + expr + ", 1, 10) = ?";
         params->push_back(value);

@@ -5,8 +5,6 @@
 // one of Arena's fields below or the guid of one of the workspace's additional item attributes.
 #include <algorithm>
 #include <array>
-#include <cmath>
-#include <cstdlib>
 #include <map>
 
 #include "core/clock.h"
@@ -278,14 +276,7 @@ class Compiler {
     if (auto known = additional_types_.find(guid); known != additional_types_.end()) {
       return known->second;
     }
-    std::string type;
-    ARENITE_RETURN_IF_ERROR(
-        tx_.Query("SELECT field_type FROM attribute_defs WHERE guid = ? AND workspace_guid = ? AND "
-                  "object_type = 'ITEM'",
-                  {guid, ws_}, [&](const store::Row& row) {
-                    type = row.String(0);
-                    return false;
-                  }));
+    ARENITE_ASSIGN_OR_RETURN(std::string type, AttributeType(tx_, ws_, "ITEM", guid));
     additional_types_[guid] = type;
     return type;
   }
@@ -317,11 +308,9 @@ class Compiler {
     store::Params typed(values.size());  // filled in place, as in Time
     if (type == "NUMBER") {
       for (size_t i = 0; i < values.size(); ++i) {
-        const std::string& v = values[i];
-        char* end = nullptr;
-        double number = v.empty() ? 0 : std::strtod(v.c_str(), &end);
-        if (v.empty() || *end != '\0' || !std::isfinite(number)) return invalid(v, "a number");
-        typed[i] = number;
+        auto number = NumberFromText(values[i]);
+        if (!number) return invalid(values[i], "a number");
+        typed[i] = *number;
       }
       if (op == "IS_IN" || op == "IS_NOT_IN") return Equality(column, op, typed, name);
       return Ordered(column, op, std::move(typed), "IS_LESS_THAN", "IS_GREATER_THAN", name);

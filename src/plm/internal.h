@@ -77,6 +77,27 @@ Result<Json> ItemRef(store::Tx& tx, const std::string& item_guid);
 Status MergeAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,
                        const Json& input, Json* values);
 Result<Json> RenderAttributes(store::Tx& tx, const std::string& ws, const Json& values);
+// The field type of the workspace's attribute `guid` of `object_type`, or "" when it has none.
+Result<std::string> AttributeType(store::Tx& tx, const std::string& ws,
+                                  std::string_view object_type, const std::string& guid);
+// The number that is the whole of `text` (finite, as strtod reads it), or nullopt.
+std::optional<double> NumberFromText(const std::string& text);
+// The one row of `select` + "WHERE guid = ? AND workspace_guid = ?" as `render` makes it, or
+// 404 for a guid the workspace does not have.
+template <typename Render>
+Result<Json> GetOne(store::Store& store, const char* select, const std::string& ws,
+                    const std::string& guid, Render render) {
+  Json out;
+  ARENITE_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) {
+    return tx.Query(std::string(select) + "WHERE guid = ? AND workspace_guid = ?", {guid, ws},
+                    [&](const store::Row& row) {
+                      out = render(row);
+                      return false;
+                    });
+  }));
+  if (out.is_null()) return NotFoundGuid(guid);
+  return out;
+}
 // Adds to `rendered` (RenderAttributes' array) the workspace's attributes of `object_type` that
 // it lacks, with a null value, keeping the order by name.
 Status AddEmptyAttributes(store::Tx& tx, const std::string& ws, std::string_view object_type,

@@ -164,23 +164,6 @@ Json AttributeJson(const store::Row& row) {
   return a;
 }
 
-// The one row of `select` + "WHERE guid = ? AND workspace_guid = ?" as `render` makes it, or
-// 404 for a guid the workspace does not have.
-template <typename Render>
-Result<Json> GetOne(store::Store& store, const char* select, const std::string& ws,
-                    const std::string& guid, Render render) {
-  Json out;
-  ARENITE_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) {
-    return tx.Query(std::string(select) + "WHERE guid = ? AND workspace_guid = ?", {guid, ws},
-                    [&](const store::Row& row) {
-                      out = render(row);
-                      return false;
-                    });
-  }));
-  if (out.is_null()) return NotFoundGuid(guid);
-  return out;
-}
-
 }  // namespace
 
 Result<Json> Plm::ListCategories(const std::string& ws) {
